@@ -64,7 +64,7 @@ def test_unknown_key_in_a_file_is_an_error_listing_known_keys(tmp_path: Path) ->
 
 def test_boolean_from_environment_is_parsed() -> None:
     assert load_settings(environ={"MASTRA_TELEMETRY_ENABLED": "false"}).telemetry.enabled is False
-    with pytest.raises(ConfigError, match="telemetry.enabled = 'maybe'"):
+    with pytest.raises(ConfigError, match=r"telemetry\.enabled = 'maybe'"):
         load_settings(environ={"MASTRA_TELEMETRY_ENABLED": "maybe"})
 
 

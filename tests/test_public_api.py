@@ -13,7 +13,9 @@ import pytest
 import mastra_lab
 
 _MODULES = sorted(
-    m.name for m in pkgutil.walk_packages(mastra_lab.__path__, "mastra_lab.") if m.name != "mastra_lab.__main__"
+    m.name
+    for m in pkgutil.walk_packages(mastra_lab.__path__, "mastra_lab.")
+    if m.name != "mastra_lab.__main__"
 )
 
 

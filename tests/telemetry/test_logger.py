@@ -77,7 +77,9 @@ def test_records_inside_a_span_carry_its_trace_id() -> None:
 
 
 def test_bad_level_and_format_are_config_errors() -> None:
-    with pytest.raises(ConfigError, match="unknown log level 'LOUD'; use one of DEBUG, INFO, WARN, ERROR, NONE"):
+    with pytest.raises(
+        ConfigError, match="unknown log level 'LOUD'; use one of DEBUG, INFO, WARN, ERROR, NONE"
+    ):
         configure_logging("LOUD")
     with pytest.raises(ConfigError, match="unknown log format 'xml'"):
         configure_logging("INFO", "xml")  # type: ignore[arg-type]

@@ -78,7 +78,9 @@ def test_disabled_tracer_yields_none_and_exports_nothing() -> None:
 
 def test_to_dict_is_json_ready_and_masks_secrets() -> None:
     tracer, exported = _tracer()
-    with tracer.span("llm", "llm", input={"api_key": Secret("sk-abcdefghijklmnop1234"), "when": datetime(2026, 1, 1)}):
+    with tracer.span(
+        "llm", "llm", input={"api_key": Secret("sk-abcdefghijklmnop1234"), "when": datetime(2026, 1, 1)}
+    ):
         pass
     data = exported.spans[0].to_dict()
     assert data["input"] == {"api_key": "sk-…1234", "when": "2026-01-01T00:00:00"}
