@@ -6,7 +6,8 @@ provider, model, messages, tools, tool choice, output schema and settings, plus 
 ``generate`` or a ``stream`` call. ``generate`` returns the stored :class:`ModelResponse` on a hit;
 ``stream`` replays the stored events. Failures (exceptions, :class:`ErrorEvent`, ``finish_reason="error"``,
 streams abandoned before their :class:`FinishEvent`) are never stored. ``cache=False`` on a call bypasses the
-cache; ``cache="refresh"`` asks the model again and overwrites the entry.
+cache; ``cache="refresh"`` asks the model again and overwrites the entry. The most recently used payloads
+are also kept in process, so a hit costs about what hashing the request costs.
 
 DuckDB and sqlite3 are imported only when a cache is opened, so ``import mastra_lab`` stays light.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -51,9 +53,10 @@ Backend: TypeAlias = Literal["duckdb", "sqlite"]
 CacheMode: TypeAlias = bool | Literal["refresh"]
 
 _TABLE = "mastra_llm_cache"
+_RECENT_ENTRIES = 256
+"""Payloads also kept in process (least recently used dropped first), so a hit skips the database."""
 _EVENT_KINDS: dict[str, type[Any]] = {
-    cls.kind: cls
-    for cls in (TextDelta, ToolCallDelta, ToolCallEvent, FinishEvent)
+    cls.kind: cls for cls in (TextDelta, ToolCallDelta, ToolCallEvent, FinishEvent)
 }
 
 
@@ -159,6 +162,7 @@ class ResponseCache:
         self.hits = 0
         self.misses = 0
         self._lock = threading.Lock()
+        self._recent: OrderedDict[str, str] = OrderedDict()
         with _map_cache_errors(self.path, self.backend):
             self._conn: Any = self._connect()
             self._conn.execute(
@@ -205,8 +209,21 @@ class ResponseCache:
         Args:
             key: A :func:`request_key`.
         """
-        rows = self._query(f"SELECT payload FROM {_TABLE} WHERE key = ?", [key])
-        return json.loads(rows[0][0]) if rows else None
+        text = self._recent.get(key)
+        if text is None:
+            rows = self._query(f"SELECT payload FROM {_TABLE} WHERE key = ?", [key])
+            if not rows:
+                return None
+            text = rows[0][0]
+            self._remember(key, text)
+        else:
+            self._recent.move_to_end(key)
+        return json.loads(text)
+
+    def _remember(self, key: str, text: str) -> None:
+        self._recent[key] = text
+        if len(self._recent) > _RECENT_ENTRIES:
+            self._recent.popitem(last=False)
 
     def put(self, key: str, mode: str, model: str, payload: Any) -> None:
         """Store ``payload`` (JSON-able) under ``key``, replacing an older entry.
@@ -218,10 +235,11 @@ class ResponseCache:
             payload: The response or event list as plain data.
         """
         stamp = datetime.now(UTC).isoformat()
+        text = json.dumps(payload, ensure_ascii=False)
         self._query(
-            f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?, ?, ?, ?)",
-            [key, mode, model, json.dumps(payload, ensure_ascii=False), stamp],
+            f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?, ?, ?, ?)", [key, mode, model, text, stamp]
         )
+        self._remember(key, text)
 
     def stats(self) -> CacheStats:
         """Hits and misses counted by this object, and the number of stored entries."""
@@ -232,6 +250,7 @@ class ResponseCache:
         """Delete every entry and return how many there were; the counters are kept."""
         count = self.stats().entries
         self._query(f"DELETE FROM {_TABLE}")
+        self._recent.clear()
         return count
 
     def to_df(self) -> pd.DataFrame:
@@ -249,6 +268,7 @@ class ResponseCache:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            self._recent.clear()
 
 
 def _event_to_dict(event: StreamEvent) -> dict[str, Any]:
