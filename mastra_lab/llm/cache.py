@@ -47,7 +47,7 @@ from mastra_lab.llm.base import (
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CacheStats", "CachedModel", "ResponseCache", "request_key"]
+__all__ = ["Backend", "CacheMode", "CacheStats", "CachedModel", "ResponseCache", "request_key"]
 
 Backend: TypeAlias = Literal["duckdb", "sqlite"]
 CacheMode: TypeAlias = bool | Literal["refresh"]

@@ -55,6 +55,9 @@ __all__ = [
     "AgentInfo",
     "CapturedRequest",
     "FunctionModel",
+    "ResponseFn",
+    "StreamFn",
+    "StreamItem",
     "TestModel",
     "allow_model_requests",
     "capture_messages",
@@ -66,10 +69,7 @@ __all__ = [
     "response_events",
 ]
 
-OutputSchema: TypeAlias = dict[str, Any] | type[Any] | None
-
-
-# ---------------------------------------------------------------------------------------------- requests
+_OutputSchema: TypeAlias = dict[str, Any] | type[Any] | None
 
 
 @dataclass(repr=False)
@@ -99,7 +99,7 @@ def record_request(
     messages: Sequence[Message],
     tools: Sequence[ToolDefinition] | None = None,
     tool_choice: ToolChoice = "auto",
-    output_schema: OutputSchema = None,
+    output_schema: _OutputSchema = None,
     settings: dict[str, Any] | None = None,
 ) -> CapturedRequest:
     """Report a request to every active :func:`capture_messages` block; models call it once per request.
@@ -205,8 +205,6 @@ def allow_model_requests(allow: bool = True) -> Iterator[None]:
         base.ALLOW_MODEL_REQUESTS = before
 
 
-# ------------------------------------------------------------------------------------------ shared helpers
-
 _WORD = re.compile(r"[^\s\"',.:;{}\[\]()]+")
 
 
@@ -267,9 +265,6 @@ def _complete(response: ModelResponse, messages: Sequence[Message], model_name: 
     if response.usage == Usage():
         changes["usage"] = estimate_usage(messages, response)
     return dataclasses.replace(response, **changes) if changes else response
-
-
-# ------------------------------------------------------------------------------------------------ TestModel
 
 
 class TestModel(Model):
@@ -335,7 +330,7 @@ class TestModel(Model):
         messages: Sequence[Message],
         tools: Sequence[ToolDefinition] | None = None,
         tool_choice: ToolChoice = "auto",
-        output_schema: OutputSchema = None,
+        output_schema: _OutputSchema = None,
         **settings: Any,
     ) -> ModelResponse:
         """Answer deterministically (see the class docstring); arguments as :meth:`Model.generate`."""
@@ -347,7 +342,7 @@ class TestModel(Model):
         messages: Sequence[Message],
         tools: Sequence[ToolDefinition] | None = None,
         tool_choice: ToolChoice = "auto",
-        output_schema: OutputSchema = None,
+        output_schema: _OutputSchema = None,
         **settings: Any,
     ) -> AsyncIterator[StreamEvent]:
         """The same answer as :meth:`generate`, streamed word by word, then tool calls, then finish."""
@@ -360,7 +355,7 @@ class TestModel(Model):
         messages: Sequence[Message],
         tools: list[ToolDefinition],
         tool_choice: ToolChoice,
-        output_schema: OutputSchema,
+        output_schema: _OutputSchema,
     ) -> ModelResponse:
         answering_tools = bool(messages) and messages[-1].role == "tool"
         selected = [] if answering_tools else self._select_tools(tools, tool_choice)
@@ -411,9 +406,6 @@ def _summarise_tool_results(messages: Sequence[Message]) -> str:
     if not results:
         return "success (no tool calls)"
     return json.dumps(results, separators=(",", ":"), default=str)
-
-
-# -------------------------------------------------------------------------------------------- FunctionModel
 
 
 @dataclass(repr=False)
@@ -476,7 +468,7 @@ class FunctionModel(Model):
         self,
         tools: Sequence[ToolDefinition] | None,
         tool_choice: ToolChoice,
-        output_schema: OutputSchema,
+        output_schema: _OutputSchema,
         settings: dict[str, Any],
     ) -> AgentInfo:
         schema = None if output_schema is None else output_schema_json(output_schema)[1]
@@ -487,7 +479,7 @@ class FunctionModel(Model):
         messages: Sequence[Message],
         tools: Sequence[ToolDefinition] | None = None,
         tool_choice: ToolChoice = "auto",
-        output_schema: OutputSchema = None,
+        output_schema: _OutputSchema = None,
         **settings: Any,
     ) -> ModelResponse:
         """Call ``fn`` (or collect ``stream_fn``'s events); arguments as :meth:`Model.generate`."""
@@ -508,7 +500,7 @@ class FunctionModel(Model):
         messages: Sequence[Message],
         tools: Sequence[ToolDefinition] | None = None,
         tool_choice: ToolChoice = "auto",
-        output_schema: OutputSchema = None,
+        output_schema: _OutputSchema = None,
         **settings: Any,
     ) -> AsyncIterator[StreamEvent]:
         """Stream ``stream_fn``'s events, or ``fn``'s response as events; arguments as :meth:`generate`."""

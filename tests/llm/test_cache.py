@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
 from pathlib import Path
@@ -357,3 +359,14 @@ def test_a_file_that_is_not_a_database_raises_storage_error(tmp_path: Path, back
 
     with pytest.raises(StorageError, match=r"response cache at .*garbage\.db.* failed"):
         ResponseCache(path, backend=backend)  # type: ignore[arg-type]
+
+
+def test_importing_the_cache_and_test_models_loads_no_database_or_pandas() -> None:
+    code = (
+        "import sys, mastra_lab.llm.cache, mastra_lab.llm.testing; "
+        "print(sorted(m for m in ('duckdb', 'pandas', 'sqlite3', 'pydantic') if m in sys.modules))"
+    )
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert out.stdout.strip() == "[]"
