@@ -324,7 +324,7 @@ class ErrorEvent(_Repr):
 StreamEvent: TypeAlias = TextDelta | ToolCallDelta | ToolCallEvent | FinishEvent | ErrorEvent
 
 _KINDS: dict[str, type[Any]] = {
-    cls.kind: cls  # type: ignore[attr-defined]
+    cls.kind: cls
     for cls in (TextPart, ToolCall, ToolResult, Message, ToolDefinition, Usage, ModelResponse)
 }
 
@@ -340,6 +340,11 @@ def to_dict(obj: Any) -> Any:
     return obj
 
 
+_RAW_FIELDS = frozenset({"arguments", "result", "parameters"})
+"""Fields that hold user data (tool arguments, tool results, JSON schemas): never decoded, even if they
+contain a ``"kind"`` key of their own."""
+
+
 def from_dict(data: Any) -> Any:
     """Inverse of :func:`to_dict`: ``from_dict(to_dict(m)) == m`` for every message type."""
     if isinstance(data, list):
@@ -347,10 +352,9 @@ def from_dict(data: Any) -> Any:
     if isinstance(data, Mapping):
         kind = data.get("kind")
         cls = _KINDS.get(kind) if isinstance(kind, str) else None
-        values = {k: from_dict(v) for k, v in data.items()}
         if cls is None:
-            return values
-        return cls(**values)
+            return {k: from_dict(v) for k, v in data.items()}
+        return cls(**{k: v if k in _RAW_FIELDS else from_dict(v) for k, v in data.items()})
     return data
 
 

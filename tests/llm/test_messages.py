@@ -95,15 +95,11 @@ def test_generated_conversations_round_trip(messages: list[Message]) -> None:
     assert from_dict(json.loads(json.dumps(to_dict(messages)))) == messages
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="base.from_dict decodes every dict with a 'kind' key, even inside tool arguments and results; "
-    "arguments such as {'kind': 'text'} come back as a TextPart (reported to the base.py owner)",
-)
 def test_user_data_with_a_kind_key_round_trips() -> None:
     call = ToolCall("c", "search", {"kind": "text", "query": "cats"})
+    result = ToolResult("c", "search", {"kind": "message", "hits": 2})
 
-    assert from_dict(to_dict(call)) == call
+    assert from_dict(to_dict([call, result])) == [call, result]
 
 
 def test_to_messages_accepts_a_string_a_message_or_a_list() -> None:
