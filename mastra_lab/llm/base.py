@@ -324,8 +324,7 @@ class ErrorEvent(_Repr):
 StreamEvent: TypeAlias = TextDelta | ToolCallDelta | ToolCallEvent | FinishEvent | ErrorEvent
 
 _KINDS: dict[str, type[Any]] = {
-    cls.kind: cls
-    for cls in (TextPart, ToolCall, ToolResult, Message, ToolDefinition, Usage, ModelResponse)
+    cls.kind: cls for cls in (TextPart, ToolCall, ToolResult, Message, ToolDefinition, Usage, ModelResponse)
 }
 
 
