@@ -1,4 +1,4 @@
-"""A fake LLM provider: a real HTTP server on 127.0.0.1 that speaks the OpenAI, Groq and Anthropic wire formats.
+"""A fake LLM provider: a real HTTP server on 127.0.0.1 speaking the OpenAI, Groq and Anthropic formats.
 
 Payloads follow the providers' documented examples (``chat.completion`` / ``chat.completion.chunk`` objects
 ending in ``data: [DONE]``, Groq's ``x_groq``, Anthropic's ``message`` object and named stream events). The
@@ -256,7 +256,7 @@ def anthropic_events(s: Scenario, model: str) -> Iterator[bytes]:
     yield _sse({"type": "message_stop"}, "message_stop")
 
 
-# -- the server -----------------------------------------------------------------------------------------------
+# -- the server ---------------------------------------------------------------------------------------------
 
 
 def _abort(request: Request) -> None:
