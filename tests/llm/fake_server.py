@@ -126,6 +126,8 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: Any
+    client_port: int = 0
+    """The client's TCP port: equal ports mean a reused connection."""
 
 
 def _pieces(text: str, size: int) -> list[str]:
@@ -298,7 +300,8 @@ class FakeProviderServer:
             body = json.loads(raw)
         except ValueError:
             body = raw.decode("utf-8", "replace")
-        self.requests.append(RecordedRequest(provider, path, dict(request.headers), body))
+        port = request.client.port if request.client else 0
+        self.requests.append(RecordedRequest(provider, path, dict(request.headers), body, port))
         reply = self.script.popleft() if self.script else Scenario()
         return await self._render(request, provider, body, reply)
 
