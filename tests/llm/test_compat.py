@@ -1,0 +1,39 @@
+"""OpenAI-compatible servers (Ollama, vLLM, LM Studio, llama.cpp): any base_url, key optional."""
+
+from __future__ import annotations
+
+import pytest
+from fake_server import FakeProviderServer
+
+from mastra_lab.llm import Message, get_model
+from mastra_lab.llm.compat import CompatModel
+
+
+async def test_works_without_a_key_and_sends_no_authorization(
+    allow_model_requests: None, fake_server: FakeProviderServer
+) -> None:
+    model = get_model("compat:llama3.2", base_url=fake_server.base_url("compat"))
+    response = await model.generate([Message.user("hi")], max_tokens=10)
+    request = fake_server.requests[0]
+    assert response.text == "Hello from the fake server!"
+    assert request.path == "/compat/v1/chat/completions"
+    assert "authorization" not in request.headers
+    assert request.body["model"] == "llama3.2"
+    assert request.body["max_tokens"] == 10
+
+
+async def test_an_optional_key_is_sent_as_bearer(make_model, fake_server: FakeProviderServer) -> None:
+    await make_model("compat", api_key="vllm-token-0123456789").generate([Message.user("hi")])
+    assert fake_server.requests[0].headers["authorization"] == "Bearer vllm-token-0123456789"
+
+
+def test_default_base_url_is_local_ollama() -> None:
+    model = get_model("compat:llama3.2")
+    assert isinstance(model, CompatModel)
+    assert model.base_url == "http://localhost:11434/v1"
+    assert model.id == "compat:llama3.2"
+
+
+def test_base_url_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MASTRA_COMPAT_BASE_URL", "http://gpu-box:8000/v1/")
+    assert get_model("compat:qwen2.5").base_url == "http://gpu-box:8000/v1"  # type: ignore[attr-defined]
