@@ -401,7 +401,7 @@ async def test_each_attempt_is_logged_at_debug_with_its_number(
 
 
 async def test_missing_key_fails_at_first_use_naming_env_var_and_argument(
-    fake_server: FakeProviderServer,
+    allow_model_requests: None, fake_server: FakeProviderServer
 ) -> None:
     model = get_model("openai:gpt-4o-mini", base_url=fake_server.base_url("openai"))
     with pytest.raises(AuthenticationError) as info:
