@@ -27,10 +27,10 @@ class GroqSettings(OpenAISettings, total=False):
     """Groq accepts the OpenAI settings (unsupported ones are rejected by Groq with a 400)."""
 
 
-def _usage_of(data: dict[str, Any]) -> Usage:
-    """``usage``, or Groq's ``x_groq.usage`` (where streamed answers carry it)."""
+def _usage_of(data: dict[str, Any]) -> Usage | None:
+    """``usage``, or Groq's ``x_groq.usage`` (where streamed answers carry it); ``None`` if neither."""
     usage = data.get("usage") or (data.get("x_groq") or {}).get("usage")
-    return _map_usage(usage)
+    return _map_usage(usage) if usage else None
 
 
 @contextmanager
@@ -65,7 +65,7 @@ class GroqModel(OpenAIModel):
     default_base_url: ClassVar[str] = "https://api.groq.com/openai/v1"
     max_tokens_field: ClassVar[str] = "max_tokens"
 
-    def _usage_of(self, data: dict[str, Any]) -> Usage:
+    def _usage_of(self, data: dict[str, Any]) -> Usage | None:
         return _usage_of(data)
 
     @contextmanager

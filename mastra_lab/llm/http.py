@@ -341,23 +341,13 @@ class HTTPClient:
             body: The request body (with the provider's ``stream`` flag set).
         """
         response = await self._send(self._build(path, body, stream=True), stream=True)
-        try:
-            yield self._events(response)
-        finally:
-            await response.aclose()
-
-    async def _events(self, response: httpx.Response) -> AsyncIterator[ServerSentEvent]:
         source = EventSource(response).aiter_sse()
         try:
-            while True:
-                with _map_httpx_errors(self.provider):
-                    try:
-                        event = await anext(source)
-                    except StopAsyncIteration:
-                        return
-                yield event
+            with _map_httpx_errors(self.provider):  # also maps failures raised while the caller iterates
+                yield source
         finally:
             await source.aclose()
+            await response.aclose()
 
     async def _send(self, request: httpx.Request, stream: bool) -> httpx.Response:
         check_allow_model_requests()

@@ -140,7 +140,7 @@ def _process_response(data: dict[str, Any], usage_of: Any = None) -> ModelRespon
     return ModelResponse(
         text=message.get("content") or "",
         tool_calls=calls,
-        usage=(usage_of or _usage_of)(data),
+        usage=(usage_of or _usage_of)(data) or Usage(),
         finish_reason=_FINISH_REASON_MAP.get(choice.get("finish_reason") or "stop", "stop"),
         model=data.get("model", ""),
         raw=data,
@@ -164,21 +164,29 @@ class _ChunkAccumulator:
     finish_reason: FinishReason | None = None
     usage: Usage = field(default_factory=Usage)
 
-    def feed(self, chunk: dict[str, Any]) -> Iterator[StreamEvent]:
+    def feed(self, chunk: dict[str, Any]) -> list[StreamEvent]:
+        """The events of one chunk (a list, not a generator: this runs once per streamed token)."""
         if "error" in chunk:
             raise _stream_error(chunk["error"])
         self.model = chunk.get("model") or self.model
         usage = self.usage_of(chunk)
-        if usage is not None and usage != Usage():
+        if usage is not None:
             self.usage = usage
-        for choice in chunk.get("choices") or []:
-            delta = choice.get("delta") or {}
-            if delta.get("content"):
-                yield TextDelta(delta["content"])
-            for fragment in delta.get("tool_calls") or []:
-                yield self._tool_fragment(fragment)
-            if choice.get("finish_reason"):
-                self.finish_reason = _FINISH_REASON_MAP.get(choice["finish_reason"], "stop")
+        choices = chunk.get("choices")
+        if not choices:
+            return []
+        choice = choices[0]
+        if choice.get("finish_reason"):
+            self.finish_reason = _FINISH_REASON_MAP.get(choice["finish_reason"], "stop")
+        delta = choice.get("delta")
+        if not delta:
+            return []
+        events: list[StreamEvent] = []
+        if delta.get("content"):
+            events.append(TextDelta(delta["content"]))
+        if delta.get("tool_calls"):
+            events.extend(self._tool_fragment(fragment) for fragment in delta["tool_calls"])
+        return events
 
     def _tool_fragment(self, fragment: dict[str, Any]) -> ToolCallDelta:
         index = fragment.get("index", 0)
@@ -264,8 +272,10 @@ def _map_usage(usage: dict[str, Any] | None) -> Usage:
     )
 
 
-def _usage_of(data: dict[str, Any]) -> Usage:
-    return _map_usage(data.get("usage"))
+def _usage_of(data: dict[str, Any]) -> Usage | None:
+    """Usage of a response or chunk, ``None`` when it carries none (most stream chunks)."""
+    usage = data.get("usage")
+    return _map_usage(usage) if usage else None
 
 
 @contextmanager
@@ -339,7 +349,7 @@ class OpenAIModel(HTTPModel):
             body["stream_options"] = {"include_usage": True}
         return body
 
-    def _usage_of(self, data: dict[str, Any]) -> Usage:
+    def _usage_of(self, data: dict[str, Any]) -> Usage | None:
         return _usage_of(data)
 
     def _process_response(self, data: dict[str, Any], output_schema: Any) -> ModelResponse:

@@ -276,6 +276,10 @@ class FakeProviderServer:
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
         self.script: deque[Any] = deque()
+        self.default: Any = Scenario()
+        """The reply used when the script is empty."""
+        self.record = True
+        """Record requests (benchmarks switch it off)."""
         self.url = ""
         self.app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["POST"])])
 
@@ -284,13 +288,15 @@ class FakeProviderServer:
         return self.url + BASE_PATHS[provider]
 
     def push(self, *replies: Any) -> None:
-        """Answer the next requests with these replies, in order; afterwards answer ``Scenario()``."""
+        """Answer the next requests with these replies, in order; afterwards answer ``self.default``."""
         self.script.extend(replies)
 
     def clear(self) -> None:
-        """Forget the script and the recorded requests."""
+        """Forget the script and the recorded requests; answer ``Scenario()`` by default again."""
         self.script.clear()
         self.requests.clear()
+        self.default = Scenario()
+        self.record = True
 
     async def _handle(self, request: Request) -> Response:
         path = "/" + request.path_params["path"]
@@ -301,8 +307,9 @@ class FakeProviderServer:
         except ValueError:
             body = raw.decode("utf-8", "replace")
         port = request.client.port if request.client else 0
-        self.requests.append(RecordedRequest(provider, path, dict(request.headers), body, port))
-        reply = self.script.popleft() if self.script else Scenario()
+        if self.record:
+            self.requests.append(RecordedRequest(provider, path, dict(request.headers), body, port))
+        reply = self.script.popleft() if self.script else self.default
         return await self._render(request, provider, body, reply)
 
     async def _render(self, request: Request, provider: str, body: Any, reply: Any) -> Response:
