@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
 from mastra_lab.llm.base import (
     FinishEvent,
@@ -25,7 +25,7 @@ from mastra_lab.llm.base import (
 )
 from mastra_lab.llm.registry import get_model, list_providers, register_provider
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from mastra_lab.llm.testing import FunctionModel, TestModel
 
 __all__ = [
@@ -51,11 +51,11 @@ __all__ = [
 _LAZY = {"TestModel": "mastra_lab.llm.testing", "FunctionModel": "mastra_lab.llm.testing"}
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     if name in _LAZY:
-        import importlib
+        from importlib import import_module
 
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+        value = getattr(import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'mastra_lab.llm' has no attribute {name!r}")

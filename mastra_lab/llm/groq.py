@@ -4,10 +4,10 @@ Everything shared with OpenAI is inherited from :class:`~mastra_lab.llm.openai.O
 only adds what Groq does differently:
 
 * usage may arrive in ``x_groq.usage`` (on the last stream chunk) instead of ``usage``;
-* when a model produces a malformed tool call, Groq answers ``400`` with code ``tool_use_failed`` and the
-  model's raw output in ``failed_generation``. That is surfaced as :class:`~mastra_lab.errors.ToolError`
-  with ``code="TOOL_USE_FAILED"`` and ``details["failed_generation"]``, so the agent loop can send the
-  problem back to the model and try again, like any other bad tool call.
+* when a model produces a malformed tool call, Groq answers ``400`` (or, mid-stream, an ``error`` chunk) with
+  code ``tool_use_failed`` and the model's raw output in ``failed_generation``. That is surfaced as
+  :class:`~mastra_lab.errors.ToolError` with ``code="TOOL_USE_FAILED"`` and ``details["failed_generation"]``,
+  so the agent loop can send the problem back to the model and try again, like any other bad tool call.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def _map_errors() -> Iterator[None]:
     try:
         yield
     except ProviderError as exc:
-        if exc.details.get("status") == 400 and exc.details.get("error_code") == "tool_use_failed":
-            error = exc.details.get("error") or {}
+        error = exc.details.get("error") or {}
+        if "tool_use_failed" in (exc.details.get("error_code"), error.get("code")):
             raise ToolError(
                 "the model produced a tool call Groq could not parse (tool_use_failed); "
                 "send the error back to the model and ask it to call the tool again with valid JSON",

@@ -386,9 +386,12 @@ class HTTPClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _final(self, exc: ProviderUnavailableError, attempts: int) -> ProviderUnavailableError:
-        suffix = f" (after {attempts} attempt{'s' if attempts > 1 else ''})"
+        head, _, fix = exc.message.partition("; ")
+        plural = "s" if attempts > 1 else ""
         return ProviderUnavailableError(
-            exc.message + suffix, code=exc.code, details={**exc.details, "attempts": attempts}
+            f"{head} at {self.base_url} (after {attempts} attempt{plural}); {fix}",
+            code=exc.code,
+            details={**exc.details, "attempts": attempts, "base_url": self.base_url},
         )
 
     def _status_error(self, response: httpx.Response, content: bytes, attempts: int) -> ProviderError:

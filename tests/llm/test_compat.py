@@ -37,3 +37,15 @@ def test_default_base_url_is_local_ollama() -> None:
 def test_base_url_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MASTRA_COMPAT_BASE_URL", "http://gpu-box:8000/v1/")
     assert get_model("compat:qwen2.5").base_url == "http://gpu-box:8000/v1"  # type: ignore[attr-defined]
+
+
+async def test_unreachable_server_error_names_the_base_url(allow_model_requests: None, sleeps) -> None:  # type: ignore[no-untyped-def]
+    from mastra_lab.errors import ProviderUnavailableError
+
+    model = get_model("compat:llama3.2", base_url="http://127.0.0.1:9/v1", http_options={"sleep": sleeps})
+    with pytest.raises(ProviderUnavailableError) as info:
+        await model.generate([Message.user("hi")])
+    assert "http://127.0.0.1:9/v1" in info.value.message
+    assert info.value.code == "PROVIDER_CONNECTION"
+    assert info.value.details["attempts"] == 3
+    assert len(sleeps.delays) == 2

@@ -54,3 +54,20 @@ def test_default_base_url_is_groqs_openai_endpoint() -> None:
     model = get_model("groq:llama-3.1-8b-instant")
     assert isinstance(model, GroqModel)
     assert model.base_url == "https://api.groq.com/openai/v1"
+
+
+async def test_tool_use_failed_inside_a_stream_is_a_tool_error_too(
+    make_model, fake_server: FakeProviderServer
+) -> None:
+    from fake_server import Scenario
+
+    fake_server.push(Scenario(text="", stream_error=TOOL_USE_FAILED["error"]))
+    with pytest.raises(ToolError) as info:
+        [
+            e
+            async for e in make_model("groq").stream(
+                [Message.user("x")], tools=[ToolDefinition("get_weather")]
+            )
+        ]
+    assert info.value.code == "TOOL_USE_FAILED"
+    assert "get_weather" in info.value.details["failed_generation"]

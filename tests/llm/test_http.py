@@ -26,6 +26,7 @@ from mastra_lab.errors import (
     RateLimitError,
 )
 from mastra_lab.llm import Message, get_model
+from mastra_lab.llm import http as http_module
 from mastra_lab.llm.base import ErrorEvent, TextDelta
 from mastra_lab.llm.http import (
     HTTPClient,
@@ -465,3 +466,26 @@ def test_default_settings_match_the_official_sdks() -> None:
     settings = get_http_settings()
     assert (settings.max_retries, settings.timeout, settings.connect_timeout) == (2, 600.0, 5.0)
     assert settings.httpx_timeout() == httpx.Timeout(600.0, connect=5.0)
+
+
+def test_retry_after_date_in_the_past_falls_back_to_backoff() -> None:
+    now = datetime(2026, 11, 25, 17, 0, 0, tzinfo=UTC).timestamp()
+    headers = {"retry-after": "Wed, 25 Nov 2026 16:59:00 GMT"}
+    assert retry_delay(1, headers, clock=lambda: now, random=lambda: 0.0) == 1.0
+
+
+def test_http_settings_repr_reads_like_its_constructor() -> None:
+    assert repr(get_http_settings()) == (
+        "HTTPSettings(max_retries=2, timeout=600.0, connect_timeout=5.0, max_connections=1000, "
+        "max_keepalive_connections=100)"
+    )
+
+
+def test_generate_sync_works_from_plain_code(make_model, fake_server: FakeProviderServer) -> None:
+    from mastra_lab import _runtime
+
+    fake_server.push(Scenario(text="sync hello"))
+    try:
+        assert make_model("openai").generate_sync(PROMPT).text == "sync hello"
+    finally:
+        _runtime.run_sync(http_module.aclose_async_client())
