@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
-from fake_server import FakeProviderServer, serve
+
+sys.path.insert(0, str(Path(__file__).parent))  # `import fake_server` under any pytest import mode
+
+from fake_server import TEST_KEY, FakeProviderServer, SleepRecorder, serve
 
 import mastra_lab.llm.base
 from mastra_lab.llm import http
@@ -62,24 +67,10 @@ async def _close_pooled_client() -> AsyncIterator[None]:
     await http.aclose_async_client()
 
 
-class SleepRecorder:
-    """An injectable ``sleep`` that records delays and returns at once."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-
-
 @pytest.fixture
 def sleeps() -> SleepRecorder:
     """Record retry delays instead of waiting."""
     return SleepRecorder()
-
-
-TEST_KEY = "sk-test-0123456789abcdefSECRET"
-"""A fake key; tests assert it never shows up in logs, messages or reprs."""
 
 
 @pytest.fixture

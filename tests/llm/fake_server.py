@@ -31,15 +31,31 @@ from starlette.routing import Route
 
 __all__ = [
     "BASE_PATHS",
+    "TEST_KEY",
     "Delay",
     "FakeProviderServer",
     "Raw",
     "RecordedRequest",
     "Reset",
     "Scenario",
+    "SleepRecorder",
     "Status",
     "serve",
 ]
+
+TEST_KEY = "sk-test-0123456789abcdefSECRET"
+"""A fake key; tests assert it never shows up in logs, messages or reprs."""
+
+
+class SleepRecorder:
+    """An injectable ``sleep`` that records retry delays and returns at once."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
 
 BASE_PATHS = {
     "openai": "/openai/v1",

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import TEST_KEY
-from fake_server import FakeProviderServer, Raw, Scenario
+from fake_server import TEST_KEY, FakeProviderServer, Raw, Scenario
 from inline_snapshot import snapshot
 
 from mastra_lab.errors import ProviderUnavailableError

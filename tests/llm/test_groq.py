@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import TEST_KEY
-from fake_server import FakeProviderServer, Status
+from fake_server import TEST_KEY, FakeProviderServer, Status
 
 from mastra_lab.errors import ToolError
 from mastra_lab.llm import Message, ToolDefinition, get_model

@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from conftest import TEST_KEY, SleepRecorder
-from fake_server import Delay, FakeProviderServer, Raw, Reset, Scenario, Status
+from fake_server import TEST_KEY, Delay, FakeProviderServer, Raw, Reset, Scenario, SleepRecorder, Status
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -378,8 +377,12 @@ async def test_api_key_never_appears_in_logs_errors_or_reprs(
     fake_server.push(Status(500, _error(500)), Reset(), Status(401, echoed))
     with pytest.raises(AuthenticationError) as info:
         await model.generate(PROMPT)
+    fake_server.push(Status(429, echoed), Scenario(text="partial text", cut_after=3))
+    with pytest.raises(ProviderUnavailableError) as stream_info:
+        [e async for e in make_model("anthropic").stream(PROMPT)]
     assert fake_server.requests[0].headers["authorization"] == f"Bearer {TEST_KEY}"
     texts = [str(info.value), repr(info.value), str(info.value.to_dict()), repr(model), repr(model._client())]
+    texts += [str(stream_info.value), str(stream_info.value.to_dict())]
     texts += [record.getMessage() for record in caplog.records]
     texts += [repr(record.__dict__) for record in caplog.records]
     assert caplog.records, "attempts are logged at DEBUG"
