@@ -76,6 +76,9 @@ async def test_request_puts_system_on_top_and_tool_results_in_a_user_turn(
             "stop_sequences": ["END"],
         }
     )
+
+
+def test_default_max_tokens_is_4096() -> None:
     assert DEFAULT_MAX_TOKENS == 4096
 
 
