@@ -161,6 +161,9 @@ class _ChunkAccumulator:
     model: str
     usage_of: Any
     calls: dict[int, _PendingCall] = field(default_factory=dict)
+    """Calls in order of appearance (our index)."""
+    slots: dict[int, int] = field(default_factory=dict)
+    """The provider's ``index`` → our index of the call currently filling at it."""
     finish_reason: FinishReason | None = None
     usage: Usage = field(default_factory=Usage)
 
@@ -189,18 +192,25 @@ class _ChunkAccumulator:
         return events
 
     def _tool_fragment(self, fragment: dict[str, Any]) -> ToolCallDelta:
-        index = fragment.get("index", 0)
-        pending = self.calls.setdefault(index, _PendingCall())
+        """Accumulate by ``index``; a new id *and* name at a used index opens a new call (Ollama sends every
+        call of a parallel batch at index 0)."""
         function = fragment.get("function") or {}
-        pending.id = fragment.get("id") or pending.id
-        pending.name = function.get("name") or pending.name
+        slot = self.slots.get(fragment.get("index", 0))
+        pending = self.calls.get(slot) if slot is not None else None
+        new_id, name = fragment.get("id"), function.get("name")
+        if pending is None or (new_id and name and pending.id and new_id != pending.id):
+            slot = len(self.calls)
+            self.slots[fragment.get("index", 0)] = slot
+            pending = self.calls[slot] = _PendingCall()
+        assert slot is not None
+        pending.id = new_id or pending.id
+        pending.name = name or pending.name
         piece = function.get("arguments") or ""
         pending.arguments.append(piece)
-        return ToolCallDelta(index, fragment.get("id"), function.get("name"), piece)
+        return ToolCallDelta(slot, new_id, name, piece)
 
     def finish(self) -> Iterator[StreamEvent]:
-        for index in sorted(self.calls):
-            call = self.calls[index]
+        for call in self.calls.values():
             arguments = parse_tool_arguments("".join(call.arguments), call.name)
             yield ToolCallEvent(ToolCall(call.id, call.name, arguments))
         yield FinishEvent(self.finish_reason or "stop", self.usage, self.model)

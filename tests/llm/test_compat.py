@@ -49,3 +49,30 @@ async def test_unreachable_server_error_names_the_base_url(allow_model_requests:
     assert info.value.code == "PROVIDER_CONNECTION"
     assert info.value.details["attempts"] == 3
     assert len(sleeps.delays) == 2
+
+
+async def test_parallel_tool_calls_sharing_index_zero_stay_separate(make_model, fake_server) -> None:  # type: ignore[no-untyped-def]
+    """Ollama streams each call of a parallel batch whole, every one at ``index: 0``."""
+    import json
+
+    from fake_server import Raw
+
+    from mastra_lab.llm import ToolCall
+    from mastra_lab.llm.base import ToolCallEvent
+
+    def chunk(delta: dict[str, object], finish: str | None = None) -> str:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        data = {"id": "c", "object": "chat.completion.chunk", "model": "llama3.2", "choices": [choice]}
+        return f"data: {json.dumps(data)}\n\n"
+
+    def call(cid: str, city: str) -> dict[str, object]:
+        function = {"name": "get_weather", "arguments": json.dumps({"city": city})}
+        return {"tool_calls": [{"id": cid, "index": 0, "type": "function", "function": function}]}
+
+    stream = chunk(call("call_a", "Paris")) + chunk(call("call_b", "Oslo")) + chunk({}, "tool_calls")
+    fake_server.push(Raw(stream + "data: [DONE]\n\n", "text/event-stream"))
+    events = [e async for e in make_model("compat").stream([Message.user("x")])]
+    assert [e.tool_call for e in events if isinstance(e, ToolCallEvent)] == [
+        ToolCall("call_a", "get_weather", {"city": "Paris"}),
+        ToolCall("call_b", "get_weather", {"city": "Oslo"}),
+    ]
