@@ -161,11 +161,13 @@ class HTTPModel(Model):
         settings: Mapping[str, Any],
         stream: bool,
     ) -> dict[str, Any]:
+        from mastra_lab.llm.testing import record_request
+
         check_allow_model_requests()
         merged = {**self.settings, **settings}
-        return self._build_body(
-            to_messages(messages), list(tools or ()), tool_choice, output_schema, merged, stream
-        )
+        messages = to_messages(messages)
+        record_request(self, messages, tools, tool_choice, output_schema, merged)
+        return self._build_body(messages, list(tools or ()), tool_choice, output_schema, merged, stream)
 
     async def generate(
         self,

@@ -120,3 +120,18 @@ async def test_settings_merge_model_defaults_under_call_settings(
     await model.generate([Message.user("hi")], temperature=0.9)
     body = fake_server.requests[0].body
     assert (body["temperature"], body["top_p"]) == (0.9, 0.5)
+
+
+async def test_capture_messages_records_what_a_real_provider_sends(
+    make_model, fake_server: FakeProviderServer, provider: str
+) -> None:
+    from mastra_lab.llm.testing import capture_messages
+
+    fake_server.push(Scenario(text="ok"), Scenario(text="ok"))
+    model = make_model(provider)
+    with capture_messages() as sent:
+        await model.generate([Message.user("first")], tools=[WEATHER], temperature=0)
+        [e async for e in model.stream([Message.user("second")])]
+    assert [(r.model, r.messages[-1].text) for r in sent] == [(model.id, "first"), (model.id, "second")]
+    assert sent[0].tools == [WEATHER]
+    assert sent[0].settings["temperature"] == 0
