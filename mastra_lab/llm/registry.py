@@ -38,7 +38,7 @@ _entry_points_loaded = False
 def _test_model(model_name: str = "", **kwargs: Any) -> Model:
     from mastra_lab.llm.testing import TestModel
 
-    return TestModel(**kwargs)  # type: ignore[no-any-return]
+    return TestModel(**kwargs)
 
 
 def register_provider(name: str, factory: ProviderFactory) -> None:
