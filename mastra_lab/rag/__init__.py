@@ -1,0 +1,8 @@
+"""Retrieval-augmented generation: documents, chunking and ingestion into a vector store."""
+
+from __future__ import annotations
+
+from mastra_lab.rag.chunking import Chunk, chunk
+from mastra_lab.rag.document import Document
+
+__all__ = ["Chunk", "Document", "chunk"]
