@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 Span = tuple[int, int]
-TokenSpans = Callable[[str], list[Span]]
+TokenSpans = Callable[[str], tuple[list[int], list[int]]]
 
 PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 LINE = re.compile(r"\n")
@@ -40,7 +40,7 @@ WORD = re.compile(r"\s+")
 RECURSIVE_SEPARATORS: tuple[re.Pattern[str], ...] = (PARAGRAPH, LINE, SENTENCE, WORD)
 _HEADER = re.compile(r"(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"(```|~~~)")
-_NON_SPACE = re.compile(r"\S+")
+_MAX_SPACE = 0x3000  # the largest code point for which str.isspace() is true
 _log = get_logger("rag.chunking")
 
 
@@ -148,24 +148,44 @@ def markdown_sections(text: str) -> list[tuple[Span, list[str]]]:
 
 def token_spans(text: str, tokenize: TokenSpans, max_size: int, overlap: int) -> list[Span]:
     """Windows of ``max_size`` tokens, each starting ``max_size - overlap`` tokens after the last."""
-    tokens = tokenize(text)
-    windows = character_spans(0, len(tokens), max_size, overlap)
-    return [(tokens[a][0], tokens[b - 1][1]) for a, b in windows]
+    starts, ends = tokenize(text)
+    windows = character_spans(0, len(starts), max_size, overlap)
+    return [(starts[a], ends[b - 1]) for a, b in windows]
 
 
-def whitespace_tokens(text: str) -> list[Span]:
-    """Runs of non-whitespace characters: the approximation used without ``tiktoken``."""
-    return [m.span() for m in _NON_SPACE.finditer(text)]
+@lru_cache(maxsize=1)
+def _space_table() -> Any:
+    import numpy as np
+
+    table = np.zeros(_MAX_SPACE + 2, dtype=bool)  # every code point above _MAX_SPACE maps to the last slot
+    table[[c for c in range(_MAX_SPACE + 1) if chr(c).isspace()]] = True
+    return table
+
+
+def whitespace_tokens(text: str) -> tuple[list[int], list[int]]:
+    """Starts and ends of the runs of non-whitespace characters (the approximation without tiktoken).
+
+    Vectorised: one UTF-32 view of the text, a lookup table of ``str.isspace`` code points, and the
+    positions where "is space" flips.
+    """
+    import numpy as np
+
+    if not text:
+        return [], []
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    space = _space_table()[np.minimum(codes, _MAX_SPACE + 1)]
+    padded = np.concatenate(([True], space, [True]))
+    flips = np.flatnonzero(padded[1:] != padded[:-1])
+    return flips[0::2].tolist(), flips[1::2].tolist()
 
 
 def _tiktoken_tokens(encoding: Any) -> TokenSpans:
-    def tokenize(text: str) -> list[Span]:
+    def tokenize(text: str) -> tuple[list[int], list[int]]:
         tokens = encoding.encode(text, disallowed_special=())
         if not tokens:
-            return []
+            return [], []
         _, starts = encoding.decode_with_offsets(tokens)
-        ends = [*starts[1:], len(text)]
-        return list(zip(starts, ends, strict=True))
+        return starts, [*starts[1:], len(text)]
 
     return tokenize
 

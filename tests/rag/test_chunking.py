@@ -24,7 +24,26 @@ TINY = tiny_encoding()
 
 pieces = st.one_of(
     st.text(alphabet="abcdeéz字", min_size=1, max_size=12),
-    st.sampled_from([" ", "  ", "\n", "\n\n", ". ", "! ", "? ", "# ", "## Title\n", "```\n", "\t", "- "]),
+    st.sampled_from(
+        [
+            " ",
+            "  ",
+            "\n",
+            "\n\n",
+            ". ",
+            "! ",
+            "? ",
+            "# ",
+            "## Title\n",
+            "```\n",
+            "\t",
+            "- ",
+            "\u3000",
+            "\u2028",
+            "\x1c",
+            "\r\n",
+        ]
+    ),
 )
 texts = st.lists(pieces, max_size=60).map("".join)
 
