@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from mastra_lab.rag.chunking import Chunk, chunk
 from mastra_lab.rag.document import Document
-from mastra_lab.rag.ingest import IngestReport, ingest
+from mastra_lab.rag.ingestion import IngestReport, ingest
 
 __all__ = ["Chunk", "Document", "IngestReport", "chunk", "ingest"]

@@ -164,3 +164,9 @@ def test_repr_shows_model_and_never_the_key() -> None:
 def test_invalid_batch_size_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="batch_size"):
         OpenAIEmbedder(batch_size=0)
+
+
+async def test_sync_embed_works_inside_a_running_event_loop(openai_server: EmbeddingsServer) -> None:
+    # Jupyter runs cells inside a loop; embed() must not call asyncio.run there.
+    vectors = _embedder(openai_server).embed(["abc"])
+    assert vectors[0, 0] == 3.0

@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import mastra_lab.embed
-import mastra_lab.rag
 
 
 def test_public_names_are_exactly_all() -> None:
@@ -15,12 +14,11 @@ def test_public_names_are_exactly_all() -> None:
         "SentenceTransformerEmbedder",
     ]
     assert all(getattr(mastra_lab.embed, name) for name in mastra_lab.embed.__all__)
-    assert sorted(mastra_lab.rag.__all__) == ["Chunk", "Document", "IngestReport", "chunk", "ingest"]
 
 
-def test_importing_embed_and_rag_stays_light() -> None:
+def test_importing_embed_stays_light() -> None:
     code = (
-        "import sys, mastra_lab.embed, mastra_lab.rag;"
+        "import sys, mastra_lab.embed;"
         "print(sorted(m for m in ('numpy', 'httpx', 'pandas', 'tqdm', 'tiktoken') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
