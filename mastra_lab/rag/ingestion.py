@@ -4,6 +4,24 @@ Ids are ``"<document id>:<chunk index>"``, so ingesting a document again replace
 duplicating them; when the index already existed, chunks left over from a longer earlier version of a
 document are deleted afterwards. Everything that can be checked up front (document types, chunking options,
 duplicate document ids, the index's dimension) is checked before the first write.
+
+Each vector stores the chunk text as its ``document`` and, as metadata, the document's metadata plus
+``document_id``, ``chunk_index``, ``start``, ``end`` (offsets into the document's text) and, for the
+``markdown`` strategy, ``headers``; these keys override document metadata of the same name.
+
+Example:
+
+```python
+from mastra_lab.rag import Document, ingest
+from mastra_lab.vector import InMemoryVector
+from mastra_lab.embed import HashingEmbedder
+
+store, emb = InMemoryVector(), HashingEmbedder()
+docs = [Document("Cats purr when content.", id="cats"), Document("Rust has no GC.", id="rust")]
+report = ingest(docs, store, "notes", emb, progress=False)
+assert (report.documents, report.chunks, report.vectors) == (2, 2, 2)
+assert store.query_text("notes", "why do cats purr", emb, top_k=1)[0].id == "cats:0"
+```
 """
 
 from __future__ import annotations
@@ -125,11 +143,7 @@ def ingest(
     create_index: bool = True,
     progress: bool = True,
 ) -> IngestReport:
-    """Chunk, embed and upsert documents into ``vector``'s ``index``.
-
-    Each vector stores the chunk text as its ``document`` and, as metadata, the document's metadata plus
-    ``document_id``, ``chunk_index``, ``start``, ``end`` (offsets into the document's text) and, for the
-    ``markdown`` strategy, ``headers``. These keys override document metadata of the same name.
+    """Chunk, embed and upsert documents into ``vector``'s ``index`` (stored fields: see the module doc).
 
     Args:
         documents: :class:`Document` objects or plain strings.
@@ -144,19 +158,6 @@ def ingest(
         metric: Metric for a newly created index.
         create_index: Create the index when it does not exist (else that is an error).
         progress: Show a ``tqdm`` progress bar (a widget in Jupyter).
-
-    Example:
-        ```python
-        from mastra_lab.rag import Document, ingest
-        from mastra_lab.vector import InMemoryVector
-        from mastra_lab.embed import HashingEmbedder
-
-        store, emb = InMemoryVector(), HashingEmbedder()
-        docs = [Document("Cats purr when content.", id="cats"), Document("Rust has no GC.", id="rust")]
-        report = ingest(docs, store, "notes", emb, progress=False)
-        assert (report.documents, report.chunks, report.vectors) == (2, 2, 2)
-        assert store.query_text("notes", "why do cats purr", emb, top_k=1)[0].id == "cats:0"
-        ```
     """
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise ConfigError(
