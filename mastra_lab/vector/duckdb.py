@@ -213,10 +213,10 @@ class DuckDBVector(VectorStore):
             mirror.ann = HnswIndex.load(path, spec.dimension, spec.metric, spec.m, spec.ef_construction)
             if len(mirror.ann) == mirror.matrix.n:
                 mirror.ann_origin = "file"
-                _log.debug("loaded HNSW graph from file", index=name, path=str(path))
+                _log.bind(index=name, path=str(path)).debug("loaded HNSW graph from file")
                 return
         if mirror.matrix.n:
-            _log.warning("HNSW graph file missing or older than the table; rebuilding it", index=name)
+            _log.bind(index=name).warning("HNSW graph file missing or older than the table; rebuilding it")
         mirror.ann = HnswIndex(spec.dimension, spec.metric, spec.m, spec.ef_construction)
         mirror.ann.add(np.arange(mirror.matrix.n), mirror.matrix.data)
         mirror.ann_origin, mirror.ann_dirty = "built", True
