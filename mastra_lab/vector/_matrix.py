@@ -12,7 +12,19 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Matrix"]
+__all__ = ["Matrix", "plan_removal"]
+
+
+def plan_removal(n: int, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How deleting ``slots`` from ``n`` rows compacts them: ``(dead, holes, sources)``.
+
+    The row at ``sources[i]`` moves to ``holes[i]``; afterwards the live rows are ``0..n-len(dead)-1``.
+    """
+    dead = np.unique(np.asarray(slots, dtype=np.int64))
+    keep_n = n - len(dead)
+    holes = dead[dead < keep_n]
+    tail = np.arange(keep_n, n, dtype=np.int64)
+    return dead, holes, tail[~np.isin(tail, dead)]
 
 
 class Matrix:
@@ -75,14 +87,10 @@ class Matrix:
 
     def remove(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Delete rows; returns ``(holes, sources)``: the row at ``sources[i]`` now lives at ``holes[i]``."""
-        dead = np.unique(np.asarray(slots, dtype=np.int64))
-        keep_n = self.n - len(dead)
-        holes = dead[dead < keep_n]
-        tail = np.arange(keep_n, self.n, dtype=np.int64)
-        sources = tail[~np.isin(tail, dead)]
+        dead, holes, sources = plan_removal(self.n, slots)
         self._data[holes] = self._data[sources]
         self._norms[holes] = self._norms[sources]
-        self.n = keep_n
+        self.n -= len(dead)
         return holes, sources
 
     def clear(self) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from mastra_lab.vector import InMemoryVector, VectorStore
 
-BACKENDS = ["memory"]  # "duckdb" joins once DuckDBVector lands
+BACKENDS = ["memory", "duckdb"]
 
 
 def make_store(kind: str, tmp_path: Path) -> VectorStore:
