@@ -15,9 +15,11 @@ from mastra_lab.errors import ConfigError
 from mastra_lab.rag import _splitters as sp
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from mastra_lab.rag.document import Document
 
-__all__ = ["STRATEGIES", "Chunk", "ChunkStrategy", "chunk"]
+__all__ = ["STRATEGIES", "Chunk", "ChunkStrategy", "Chunks", "chunk"]
 
 ChunkStrategy = Literal["recursive", "character", "sentence", "markdown", "token"]
 STRATEGIES: tuple[str, ...] = get_args(ChunkStrategy)
@@ -60,6 +62,28 @@ class Chunk:
             f"Chunk(text={text!r}, document_id={self.document_id!r}, index={self.index}, "
             f"start={self.start}{meta})"
         )
+
+
+class Chunks(list[Chunk]):
+    """The chunks of one or more documents: a plain list that also turns into a DataFrame."""
+
+    def to_df(self) -> pd.DataFrame:
+        """One row per chunk: ``document_id``, ``index``, ``start``, ``end``, ``text``, then a
+        ``metadata.<key>`` column per metadata key."""
+        import pandas as pd
+
+        rows = [
+            {
+                "document_id": c.document_id,
+                "index": c.index,
+                "start": c.start,
+                "end": c.end,
+                "text": c.text,
+                **{f"metadata.{k}": v for k, v in c.metadata.items()},
+            }
+            for c in self
+        ]
+        return pd.DataFrame(rows, columns=None if rows else ["document_id", "index", "start", "end", "text"])
 
 
 def _check_options(strategy: object, max_size: object, overlap: object) -> None:
@@ -111,7 +135,7 @@ def chunk(
     overlap: int | None = None,
     *,
     tokenizer: object = "auto",
-) -> list[Chunk]:
+) -> Chunks:
     """Split a document into chunks (see :meth:`Document.chunk <mastra_lab.rag.Document.chunk>`).
 
     Args:
@@ -143,7 +167,7 @@ def chunk(
     _check_options(strategy, size, overlap if overlap is not None else 0)
     lap = overlap if overlap is not None else size // 10
     text = doc.text
-    chunks: list[Chunk] = []
+    chunks = Chunks()
     for span, path in _spans(text, strategy, size, lap, tokenizer):
         trimmed = sp.trim(text, span)
         if trimmed is None or (chunks and chunks[-1].start <= trimmed[0] and trimmed[1] <= chunks[-1].end):

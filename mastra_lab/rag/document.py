@@ -15,7 +15,7 @@ from hashlib import blake2b
 from typing import Any
 
 from mastra_lab.errors import ConfigError, MastraError
-from mastra_lab.rag.chunking import Chunk, ChunkStrategy, chunk
+from mastra_lab.rag.chunking import Chunks, ChunkStrategy, chunk
 
 __all__ = ["Document"]
 
@@ -161,7 +161,7 @@ class Document:
         overlap: int | None = None,
         *,
         tokenizer: object = "auto",
-    ) -> list[Chunk]:
+    ) -> Chunks:
         """Split this document into chunks; see :func:`mastra_lab.rag.chunk` for the strategies.
 
         Args:

@@ -225,3 +225,20 @@ def test_chunk_repr_end_and_id() -> None:
     assert repr(c) == "Chunk(text='Hello there.', document_id='doc', index=0, start=0, metadata={'k': 'v'})"
     assert (c.end, c.id) == (12, "doc:0")
     assert c == Chunk("Hello there.", "doc", 0, 0, {"k": "v"})
+
+
+def test_chunks_turn_into_a_dataframe() -> None:
+    chunks = chunk(Document(MARKDOWN, {"source": "guide.md"}, id="g"), "markdown", max_size=200, overlap=0)
+    df = chunks.to_df()
+    assert list(df.columns) == [
+        "document_id",
+        "index",
+        "start",
+        "end",
+        "text",
+        "metadata.source",
+        "metadata.headers",
+    ]
+    assert df["index"].tolist() == [0, 1, 2, 3]
+    assert df.loc[1, "metadata.headers"] == ["Guide", "Install"]
+    assert list(chunk("   ").to_df().columns) == ["document_id", "index", "start", "end", "text"]

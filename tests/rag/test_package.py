@@ -7,7 +7,14 @@ import mastra_lab.rag
 
 
 def test_public_names_are_exactly_all() -> None:
-    assert sorted(mastra_lab.rag.__all__) == ["Chunk", "Document", "IngestReport", "chunk", "ingest"]
+    assert sorted(mastra_lab.rag.__all__) == [
+        "Chunk",
+        "Chunks",
+        "Document",
+        "IngestReport",
+        "chunk",
+        "ingest",
+    ]
     public = {n for n in vars(mastra_lab.rag) if not n.startswith("_")} - {"annotations"}
     assert set(mastra_lab.rag.__all__) <= public
 
