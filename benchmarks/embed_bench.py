@@ -68,12 +68,12 @@ def baseline_embed(texts: list[str], dim: int = 384, lo: int = 3, hi: int = 5) -
 
         prev = None
         for token in TOKEN.findall(text.lower()):
-            h = _h64(b"w\x00" + token.encode())
+            h = _h64(b"w\x00" + token.encode("utf-8", "surrogatepass"))
             add(h, 1.0)
             padded = f"<{token}>"
             for n in range(lo, hi + 1):
                 for i in range(len(padded) - n + 1):
-                    add(_h64(b"c\x00" + padded[i : i + n].encode()), 0.5)
+                    add(_h64(b"c\x00" + padded[i : i + n].encode("utf-8", "surrogatepass")), 0.5)
             if prev is not None:
                 add(_splitmix((prev * 0x9E3779B97F4A7C15 + h) & MASK), 1.0)
             prev = h

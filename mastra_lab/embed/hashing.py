@@ -148,14 +148,14 @@ class HashingEmbedder(Embedder):
 
     def _token_features(self, token: str) -> tuple[int, npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Hash one token's unigram and character n-gram features (cached per embedder)."""
-        hashes = [_h64(b"w\x00" + token.encode())]
+        hashes = [_h64(b"w\x00" + token.encode("utf-8", "surrogatepass"))]
         weights = [1.0]
         if self.ngram_range is not None:
             padded = f"<{token}>"
             lo, hi = self.ngram_range
             grams = [padded[i : i + n] for n in range(lo, hi + 1) for i in range(len(padded) - n + 1)]
             if grams:
-                hashes.extend(_h64(b"c\x00" + g.encode()) for g in grams)
+                hashes.extend(_h64(b"c\x00" + g.encode("utf-8", "surrogatepass")) for g in grams)
                 weights.extend([_NGRAM_WEIGHT] * len(grams))
         h = np.array(hashes, dtype=np.uint64)
         cols = ((h >> np.uint64(1)) % np.uint64(self.dimension)).astype(np.int64)

@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 
 __all__ = ["html_to_text"]
 
-_SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe", "object"})
+_SKIP = frozenset({"script", "style", "noscript", "template", "svg", "iframe", "object"})
 _PARAGRAPH = frozenset(
     {
         "p", "div", "section", "article", "header", "footer", "main", "aside", "nav", "ul", "ol", "table",

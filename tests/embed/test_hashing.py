@@ -134,3 +134,8 @@ def test_repr_is_the_constructor_and_equality_is_by_configuration() -> None:
 async def test_aembed_matches_embed() -> None:
     emb = HashingEmbedder(dim=32)
     assert np.array_equal(await emb.aembed(TEXTS), emb.embed(TEXTS))
+
+
+def test_text_with_a_lone_surrogate_still_embeds() -> None:
+    vectors = HashingEmbedder(dim=16).embed(["broken \ud800 text"])
+    assert np.linalg.norm(vectors[0]) == pytest.approx(1.0, abs=1e-6)

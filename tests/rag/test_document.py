@@ -87,3 +87,8 @@ def test_chunk_method_matches_the_module_function() -> None:
     doc = Document("One. Two. Three. " * 20, id="d")
     assert doc.chunk("sentence", 50, 10) == chunk(doc, "sentence", 50, 10)
     assert chunk("plain text").__len__() == 1  # strings are wrapped with Document.from_text
+
+
+def test_from_html_survives_an_unclosed_head() -> None:
+    doc = Document.from_html("<html><head><title>T</title><body><p>Body text</p>")
+    assert (doc.text, doc.metadata) == ("Body text", {"title": "T"})
