@@ -9,7 +9,11 @@ at the start of the next chunk.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import os
 import re
+import tempfile
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from itertools import pairwise
@@ -42,6 +46,8 @@ _HEADER = re.compile(r"(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"(```|~~~)")
 _MAX_SPACE = 0x3000  # the largest code point for which str.isspace() is true
 _log = get_logger("rag.chunking")
+_CL100K_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"
+_warned_fallback = False
 
 
 def _cuts(text: str, lo: int, hi: int, pattern: re.Pattern[str]) -> list[int]:
@@ -211,17 +217,27 @@ def _load_encoding(name: str) -> Any:
         ) from exc
 
 
-@lru_cache(maxsize=1)
+def _tiktoken_file_is_cached(url: str) -> bool:
+    """Whether tiktoken would read ``url`` from its local cache (same rule as ``tiktoken.load``)."""
+    cache_dir = os.environ.get("TIKTOKEN_CACHE_DIR", os.environ.get("DATA_GYM_CACHE_DIR"))
+    if cache_dir is None:
+        cache_dir = os.path.join(tempfile.gettempdir(), "data-gym-cache")
+    return bool(cache_dir) and os.path.exists(os.path.join(cache_dir, hashlib.sha1(url.encode()).hexdigest()))
+
+
 def _auto_tokens() -> TokenSpans:
-    try:
+    """cl100k_base when tiktoken can load it without the network, else whitespace tokens (said once)."""
+    global _warned_fallback
+    if importlib.util.find_spec("tiktoken") is not None and _tiktoken_file_is_cached(_CL100K_URL):
         return _tiktoken_tokens(_load_encoding("cl100k_base"))
-    except Exception as exc:  # tiktoken missing, or its encoding file cannot be fetched/read
+    if not _warned_fallback:
+        _warned_fallback = True
         _log.warning(
-            "token chunking falls back to whitespace tokens (%s); install tiktoken with its cl100k_base "
-            "file cached, or pass tokenizer='whitespace' to choose this explicitly",
-            type(exc).__name__,
+            "token chunking uses whitespace tokens: tiktoken or its cached cl100k_base file is missing; "
+            "pass tokenizer='cl100k_base' to let tiktoken download it, or tokenizer='whitespace' to "
+            "choose whitespace explicitly"
         )
-        return whitespace_tokens
+    return whitespace_tokens
 
 
 def resolve_tokenizer(tokenizer: object) -> TokenSpans:

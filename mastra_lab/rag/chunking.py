@@ -146,9 +146,10 @@ def chunk(
         max_size: Largest chunk, in characters (tokens for ``token``); default 1000 (256 tokens).
         overlap: How much of a chunk's end repeats at the start of the next, in the same unit; default a tenth
             of ``max_size``. Whole pieces are repeated, so the overlap is at most this much.
-        tokenizer: For ``token`` only: ``"auto"`` (tiktoken's ``cl100k_base`` if tiktoken and its encoding
-            file are available, otherwise whitespace tokens with a logged warning), ``"whitespace"``, a
-            tiktoken encoding name, or a ``tiktoken.Encoding``.
+        tokenizer: For ``token`` only: ``"auto"`` (tiktoken's ``cl100k_base`` when tiktoken is installed and
+            the encoding file is already in its local cache — ``auto`` never downloads — otherwise
+            whitespace-separated words, with one logged warning), ``"whitespace"``, a tiktoken encoding name
+            (tiktoken may download it once), or a ``tiktoken.Encoding``.
 
     Example:
         ```python

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import tiktoken
 from hypothesis import given, settings
@@ -242,3 +244,11 @@ def test_chunks_turn_into_a_dataframe() -> None:
     assert df["index"].tolist() == [0, 1, 2, 3]
     assert df.loc[1, "metadata.headers"] == ["Guide", "Install"]
     assert list(chunk("   ").to_df().columns) == ["document_id", "index", "start", "end", "text"]
+
+
+def test_auto_tokenizer_never_downloads_and_falls_back_to_whitespace(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))  # an empty cache: tiktoken would have to download
+    auto = chunk(PROSE, "token", max_size=8, overlap=0)
+    assert auto == chunk(PROSE, "token", max_size=8, overlap=0, tokenizer="whitespace")
