@@ -95,6 +95,7 @@ def test_http_errors_map_to_provider_errors_without_the_key(
     assert type(info.value) is error
     assert f"HTTP {status}" in str(info.value)
     assert info.value.details["status"] == status
+    assert "embeddings request" in caplog.text  # the request was logged, and the log is checked too
     for text in (str(info.value), repr(info.value), repr(info.value.details), caplog.text):
         assert VALID_KEY not in text
 
