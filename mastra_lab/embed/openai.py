@@ -152,11 +152,21 @@ class OpenAIEmbedder(Embedder):
                 )
                 body = await _post_embeddings(client, f"{self.base_url}/embeddings", headers, payload, key)
                 rows.extend(_process_response(body, len(batch)))
-        out = np.asarray(rows, dtype=np.float32)
-        if out.ndim != 2:
+        return self._to_matrix(rows)
+
+    def _to_matrix(self, rows: list[list[float]]) -> npt.NDArray[np.float32]:
+        """The rows as one float32 matrix, refusing ragged rows or a width other than :attr:`dimension`."""
+        try:
+            out = np.asarray(rows, dtype=np.float32)
+        except ValueError:
+            out = np.empty(0)
+        widths = sorted({len(r) for r in rows})
+        expected = self.dimensions if self.dimensions is not None else _KNOWN_DIMENSIONS.get(self.model)
+        if out.ndim != 2 or (expected is not None and widths != [expected]):
             raise ProviderError(
-                "OpenAI embeddings response had vectors of different lengths",
-                details={"provider": "openai"},
+                f"OpenAI embeddings for model {self.model!r} came back with widths {widths}, expected "
+                f"{expected if expected is not None else 'one width'}; check model= and dimensions=",
+                details={"provider": "openai", "widths": widths},
             )
         return np.ascontiguousarray(out)
 

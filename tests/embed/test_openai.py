@@ -171,3 +171,11 @@ async def test_sync_embed_works_inside_a_running_event_loop(openai_server: Embed
     # Jupyter runs cells inside a loop; embed() must not call asyncio.run there.
     vectors = _embedder(openai_server).embed(["abc"])
     assert vectors[0, 0] == 3.0
+
+
+def test_vectors_of_an_unexpected_width_are_refused(openai_server: EmbeddingsServer) -> None:
+    # The test server answers 1536-wide vectors when no `dimensions` is sent; text-embedding-3-large
+    # should be 3072 wide, so the mismatch must be reported instead of reaching a vector index.
+    embedder = _embedder(openai_server, model="text-embedding-3-large", dimensions=None)
+    with pytest.raises(ProviderError, match=r"widths \[1536\], expected 3072"):
+        embedder.embed(["ok"])
