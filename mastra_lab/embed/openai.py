@@ -159,7 +159,7 @@ class OpenAIEmbedder(Embedder):
         try:
             out = np.asarray(rows, dtype=np.float32)
         except ValueError:
-            out = np.empty(0)
+            out = np.empty(0, dtype=np.float32)
         widths = sorted({len(r) for r in rows})
         expected = self.dimensions if self.dimensions is not None else _KNOWN_DIMENSIONS.get(self.model)
         if out.ndim != 2 or (expected is not None and widths != [expected]):
