@@ -34,6 +34,9 @@ def _fault(model: str, auth: str) -> JSONResponse | PlainTextResponse | None:
     if model == "fault-context":
         body = {"error": {"message": "This model's maximum context length is 8192 tokens", "type": "x"}}
         return JSONResponse(body, status_code=400, headers={"x-request-id": "req_ctx"})
+    if model == "fault-ragged":
+        data = [{"index": 0, "embedding": [1.0, 2.0]}, {"index": 1, "embedding": [1.0]}]
+        return JSONResponse({"object": "list", "data": data, "model": model})
     if model.startswith("fault-"):
         status = int(model.removeprefix("fault-"))
         # A careless server echoing the whole Authorization header: the client must scrub it.

@@ -179,3 +179,8 @@ def test_vectors_of_an_unexpected_width_are_refused(openai_server: EmbeddingsSer
     embedder = _embedder(openai_server, model="text-embedding-3-large", dimensions=None)
     with pytest.raises(ProviderError, match=r"widths \[1536\], expected 3072"):
         embedder.embed(["ok"])
+
+
+def test_ragged_vectors_are_a_provider_error(openai_server: EmbeddingsServer) -> None:
+    with pytest.raises(ProviderError, match=r"widths \[1, 2\], expected 4"):
+        _embedder(openai_server, model="fault-ragged").embed(["a", "b"])
