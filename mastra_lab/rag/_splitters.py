@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 Span = tuple[int, int]
-TokenSpans = Callable[[str], tuple[list[int], list[int]]]
+TokenSpans = Callable[[str], tuple[Any, Any]]  # (token starts, token ends): int lists or numpy arrays
 
 PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 LINE = re.compile(r"\n")
@@ -156,7 +156,7 @@ def token_spans(text: str, tokenize: TokenSpans, max_size: int, overlap: int) ->
     """Windows of ``max_size`` tokens, each starting ``max_size - overlap`` tokens after the last."""
     starts, ends = tokenize(text)
     windows = character_spans(0, len(starts), max_size, overlap)
-    return [(starts[a], ends[b - 1]) for a, b in windows]
+    return [(int(starts[a]), int(ends[b - 1])) for a, b in windows]
 
 
 @lru_cache(maxsize=1)
@@ -168,7 +168,7 @@ def _space_table() -> Any:
     return table
 
 
-def whitespace_tokens(text: str) -> tuple[list[int], list[int]]:
+def whitespace_tokens(text: str) -> tuple[Any, Any]:
     """Starts and ends of the runs of non-whitespace characters (the approximation without tiktoken).
 
     Vectorised: one UTF-32 view of the text, a lookup table of ``str.isspace`` code points, and the
@@ -182,7 +182,7 @@ def whitespace_tokens(text: str) -> tuple[list[int], list[int]]:
     space = _space_table()[np.minimum(codes, _MAX_SPACE + 1)]
     padded = np.concatenate(([True], space, [True]))
     flips = np.flatnonzero(padded[1:] != padded[:-1])
-    return flips[0::2].tolist(), flips[1::2].tolist()
+    return flips[0::2], flips[1::2]  # arrays: only window edges are read, so no list of a million ints
 
 
 def _tiktoken_tokens(encoding: Any) -> TokenSpans:
