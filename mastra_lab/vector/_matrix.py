@@ -131,7 +131,9 @@ class Matrix:
         """
         q = self.prepare_query(q)
         gather = candidates is not None and len(candidates) <= self.n // 2
-        data = self._data[candidates] if gather else self.data  # scoring all beats gathering most rows
+        data = (
+            np.take(self._data, candidates, axis=0) if gather else self.data
+        )  # scoring all beats gathering most rows
         key = data @ q
         if self.metric == "euclidean":
             norms = self._norms[candidates] if gather else self._norms[: self.n]

@@ -207,6 +207,16 @@ def check_metadata_one(meta: Any, index: str) -> dict[str, Any]:
         ) from exc
 
 
+def _check_metadata_many(metadata: Sequence[Any], index: str) -> list[dict[str, Any]]:
+    """Validate and copy a batch with one ``json`` round trip (per-row only to name a bad row)."""
+    if all(isinstance(m, Mapping) for m in metadata):
+        try:
+            return json.loads(json.dumps([dict(m) for m in metadata], allow_nan=False))  # type: ignore[no-any-return]
+        except (TypeError, ValueError):
+            pass  # find and name the bad row below
+    return [check_metadata_one(m, index) for m in metadata]
+
+
 def check_upsert(
     index: str,
     dimension: int,
@@ -221,7 +231,7 @@ def check_upsert(
     _check_len(metadata, n, "metadata", index)
     _check_len(documents, n, "documents", index)
     out_ids = _check_ids(ids, n, index)
-    metas = [{} for _ in range(n)] if metadata is None else [check_metadata_one(m, index) for m in metadata]
+    metas = [{} for _ in range(n)] if metadata is None else _check_metadata_many(metadata, index)
     docs: list[str | None] = [None] * n if documents is None else list(documents)
     for d in docs:
         if d is not None and not isinstance(d, str):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +29,12 @@ from mastra_lab.errors import VectorError
 from mastra_lab.telemetry import get_logger
 from mastra_lab.vector._filter_sql import compile_sql
 from mastra_lab.vector._matrix import Matrix, plan_removal
+from mastra_lab.vector._rows import Rows
 from mastra_lab.vector.ann import HnswIndex, search_slots
 from mastra_lab.vector.base import (
     IndexKind,
     IndexStats,
     Metric,
-    QueryResult,
     QueryResults,
     VectorStore,
     check_delete_filter,
@@ -55,6 +56,7 @@ except ImportError as exc:  # pragma: no cover - duckdb is a core dependency
 __all__ = ["DuckDBVector"]
 
 _REGISTRY = "_mastra_vector_indexes"
+_MASK_CACHE = 32
 _log = get_logger("mastra_lab.vector.duckdb")
 
 
@@ -82,12 +84,14 @@ class _Spec:
     ef_construction: int
 
 
-@dataclass
-class _Mirror:
-    matrix: Matrix
-    ann: HnswIndex | None = None
-    ann_origin: str = ""  # "file" when loaded from disk, "built" when built from the rows
-    ann_dirty: bool = False
+class _Mirror(Rows[str]):
+    """The in-memory copy of one table (metadata kept as JSON text) plus the state of its graph file."""
+
+    def __init__(self, matrix: Matrix) -> None:
+        super().__init__(matrix)
+        self.ann_origin = ""  # "file" when loaded from disk, "built" when built from the rows
+        self.ann_dirty = False
+        self.masks: OrderedDict[str, np.ndarray] = OrderedDict()  # filter -> slots, until the next write
 
 
 class DuckDBVector(VectorStore):
@@ -185,8 +189,9 @@ class DuckDBVector(VectorStore):
     def _bump(self, name: str) -> None:
         self._run(f"UPDATE {_REGISTRY} SET version = version + 1 WHERE name = ?", [name])
         mirror = self._mirrors.get(name)
-        if mirror is not None and mirror.ann is not None:
-            mirror.ann_dirty = True
+        if mirror is not None:
+            mirror.masks.clear()
+            mirror.ann_dirty = mirror.ann is not None
 
     def _mirror(self, name: str) -> _Mirror:
         """The in-memory matrix (and graph) of ``name``, loaded on first use."""
@@ -195,11 +200,14 @@ class DuckDBVector(VectorStore):
             return mirror
         spec = self._spec(name)
         with _map_duckdb_errors(f"load index {name!r}"):
-            table = self.con.sql(f"SELECT vector FROM vec_{name} ORDER BY slot").to_arrow_table()
+            table = self.con.sql(
+                f"SELECT vector, id, CAST(metadata AS VARCHAR), document FROM vec_{name} ORDER BY slot"
+            ).to_arrow_table()
         flat = table.column(0).combine_chunks().flatten().to_numpy() if table.num_rows else np.empty(0)
         matrix = Matrix(spec.dimension, spec.metric)
         matrix.append(np.asarray(flat, dtype=np.float32).reshape(-1, spec.dimension))
         mirror = _Mirror(matrix)
+        mirror.load(table.column(1).to_pylist(), table.column(2).to_pylist(), table.column(3).to_pylist())
         if spec.kind == "hnsw":
             self._attach_ann(name, spec, mirror)
         self._mirrors[name] = mirror
@@ -217,15 +225,29 @@ class DuckDBVector(VectorStore):
                 return
         if mirror.matrix.n:
             _log.bind(index=name).warning("HNSW graph file missing or older than the table; rebuilding it")
-        mirror.ann = HnswIndex(spec.dimension, spec.metric, spec.m, spec.ef_construction)
-        mirror.ann.add(np.arange(mirror.matrix.n), mirror.matrix.data)
-        mirror.ann_origin, mirror.ann_dirty = "built", True
+        self._build_ann(spec, mirror)
 
-    def _filter_slots(self, name: str, flt: Mapping[str, Any]) -> np.ndarray:
+    @staticmethod
+    def _build_ann(spec: _Spec, mirror: _Mirror) -> None:
+        ann = HnswIndex(spec.dimension, spec.metric, spec.m, spec.ef_construction)
+        ann.add(np.arange(mirror.matrix.n), mirror.matrix.data)
+        mirror.ann, mirror.ann_origin, mirror.ann_dirty = ann, "built", True
+
+    def _filter_slots(self, name: str, flt: Mapping[str, Any], mirror: _Mirror | None = None) -> np.ndarray:
+        """Slots whose metadata matches, by SQL over the JSON column (cached per filter until a write)."""
         sql, params = compile_sql(parse_filter(flt))
+        key = sql + json.dumps(params)
+        if mirror is not None and key in mirror.masks:
+            mirror.masks.move_to_end(key)
+            return mirror.masks[key]
         with _map_duckdb_errors(f"filter index {name!r}"):
             got = self.con.execute(f"SELECT slot FROM vec_{name} WHERE {sql}", params).fetchnumpy()["slot"]
-        return np.asarray(got, dtype=np.int64)
+        slots = np.asarray(got, dtype=np.int64)
+        if mirror is not None:
+            mirror.masks[key] = slots
+            if len(mirror.masks) > _MASK_CACHE:
+                mirror.masks.popitem(last=False)
+        return slots
 
     # ---------------------------------------------------------------------------------------- API
 
@@ -312,6 +334,7 @@ class DuckDBVector(VectorStore):
             if not len(out_ids):
                 return []
             mirror = self._mirror(name) if spec.kind == "hnsw" else self._mirrors.get(name)
+            meta_json = [json.dumps(m, sort_keys=True) for m in metas]
             with self._transaction(f"upsert into {name!r}"):
                 found = self._run(
                     f"SELECT id, slot FROM vec_{name} WHERE id IN (SELECT unnest(?::VARCHAR[]))", [out_ids]
@@ -331,7 +354,7 @@ class DuckDBVector(VectorStore):
                         "id": out_ids,
                         "slot": pa.array(slots, pa.int64()),
                         "vector": pa.FixedSizeListArray.from_arrays(pa.array(arr.ravel()), spec.dimension),
-                        "metadata": [json.dumps(m, sort_keys=True) for m in metas],
+                        "metadata": meta_json,
                         "document": pa.array(docs, pa.string()),
                     }
                 )
@@ -345,19 +368,8 @@ class DuckDBVector(VectorStore):
                     self.con.unregister("_mastra_upsert")
                 self._bump(name)
             if mirror is not None:
-                self._mirror_upsert(mirror, arr, slots, is_old)
+                mirror.apply_upsert(slots, is_old, arr, out_ids, meta_json, docs)
             return out_ids
-
-    @staticmethod
-    def _mirror_upsert(mirror: _Mirror, arr: np.ndarray, slots: np.ndarray, is_old: np.ndarray) -> None:
-        if is_old.any():
-            mirror.matrix.assign(slots[is_old], arr[is_old])
-            if mirror.ann is not None:
-                mirror.ann.replace(slots[is_old], mirror.matrix.data[slots[is_old]])
-        if (~is_old).any():
-            new = mirror.matrix.append(arr[~is_old])
-            if mirror.ann is not None:
-                mirror.ann.add(new, mirror.matrix.data[new])
 
     def query(
         self,
@@ -389,34 +401,12 @@ class DuckDBVector(VectorStore):
             mask = None
             if filter:
                 mask = np.zeros(mirror.matrix.n, dtype=bool)
-                mask[self._filter_slots(name, filter)] = True
+                mask[self._filter_slots(name, filter, mirror)] = True
             slots, scores = search_slots(mirror.matrix, mirror.ann, q, top_k, mask, ef)
             if min_score is not None:
                 keep = scores >= min_score
                 slots, scores = slots[keep], scores[keep]
-            vecs = mirror.matrix.vectors(slots) if include_vector else None
-            return self._results(name, slots, scores, vecs)
-
-    def _results(
-        self, name: str, slots: np.ndarray, scores: np.ndarray, vecs: np.ndarray | None
-    ) -> QueryResults:
-        with _map_duckdb_errors(f"read results from {name!r}"):
-            rows = self._run(
-                f"SELECT slot, id, metadata, document FROM vec_{name} "
-                "WHERE slot IN (SELECT unnest(?::BIGINT[]))",
-                [slots.tolist()],
-            )
-        by_slot = {r[0]: r for r in rows}
-        return QueryResults(
-            QueryResult(
-                id=by_slot[s][1],
-                score=float(sc),
-                metadata=json.loads(by_slot[s][2]) if by_slot[s][2] else {},
-                vector=None if vecs is None else vecs[i].tolist(),
-                document=by_slot[s][3],
-            )
-            for i, (s, sc) in enumerate(zip(slots.tolist(), scores.tolist(), strict=True))
-        )
+            return mirror.results(slots, scores, include_vector)
 
     def update_vector(
         self, name: str, id: str, vector: Any = None, metadata: Mapping[str, Any] | None = None
@@ -433,9 +423,7 @@ class DuckDBVector(VectorStore):
             spec = self._spec(name)
             arr = None if vector is None else check_query_vector(vector, name, spec.dimension)[None, :]
             meta = None if metadata is None else check_metadata_one(metadata, name)
-            mirror = (
-                self._mirror(name) if spec.kind == "hnsw" and arr is not None else self._mirrors.get(name)
-            )
+            mirror = self._mirror(name) if spec.kind == "hnsw" else self._mirrors.get(name)
             with self._transaction(f"update {id!r} in {name!r}"):
                 row = _first(self._run(f"SELECT slot FROM vec_{name} WHERE id = ?", [id]))
                 if row is None:
@@ -445,17 +433,17 @@ class DuckDBVector(VectorStore):
                         f"UPDATE vec_{name} SET vector = ?::FLOAT[{spec.dimension}] WHERE id = ?",
                         [arr[0].tolist(), id],
                     )
-                if meta is not None:
+                meta_json = None if meta is None else json.dumps(meta, sort_keys=True)
+                if meta_json is not None:
                     self._run(
-                        f"UPDATE vec_{name} SET metadata = CAST(? AS JSON) WHERE id = ?",
-                        [json.dumps(meta, sort_keys=True), id],
+                        f"UPDATE vec_{name} SET metadata = CAST(? AS JSON) WHERE id = ?", [meta_json, id]
                     )
                 self._bump(name)
-            if arr is not None and mirror is not None:
-                slot = np.array([row[0]], dtype=np.int64)
-                mirror.matrix.assign(slot, arr)
-                if mirror.ann is not None:
-                    mirror.ann.replace(slot, mirror.matrix.data[slot])
+            if mirror is not None:
+                if arr is not None:
+                    mirror.set_vector(int(row[0]), arr)
+                if meta_json is not None:
+                    mirror.set_metadata(int(row[0]), meta_json)
 
     def _remove_slots(self, name: str, dead_slots: np.ndarray) -> int:
         spec = self._spec(name)
@@ -474,9 +462,7 @@ class DuckDBVector(VectorStore):
                 )
             self._bump(name)
         if mirror is not None:
-            mirror.matrix.remove(dead)
-            if mirror.ann is not None:
-                mirror.ann.move(dead, holes, sources, mirror.matrix.data[holes])
+            mirror.remove(dead)
         return len(dead)
 
     def delete_vector(self, name: str, id: str) -> bool:
@@ -535,9 +521,7 @@ class DuckDBVector(VectorStore):
             if spec.kind != "hnsw":
                 return
             mirror = self._mirror(name)
-            mirror.ann = HnswIndex(spec.dimension, spec.metric, spec.m, spec.ef_construction)
-            mirror.ann.add(np.arange(mirror.matrix.n), mirror.matrix.data)
-            mirror.ann_origin, mirror.ann_dirty = "built", True
+            self._build_ann(spec, mirror)
             self._save_ann(name, mirror)
 
     def _save_ann(self, name: str, mirror: _Mirror) -> None:

@@ -7,7 +7,6 @@ matrix slots, the ids, metadata and documents. Filters are evaluated vectorised 
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,12 +17,12 @@ import numpy as np
 from mastra_lab.errors import VectorError
 from mastra_lab.vector._filter_np import ColumnCache
 from mastra_lab.vector._matrix import Matrix
+from mastra_lab.vector._rows import Rows
 from mastra_lab.vector.ann import HnswIndex, search_slots
 from mastra_lab.vector.base import (
     IndexKind,
     IndexStats,
     Metric,
-    QueryResult,
     QueryResults,
     VectorStore,
     check_delete_filter,
@@ -44,16 +43,11 @@ class _Index:
     dimension: int
     metric: Metric
     kind: IndexKind
-    matrix: Matrix
-    ann: HnswIndex | None
-    ids: list[str] = field(default_factory=list)
-    pos: dict[str, int] = field(default_factory=dict)
-    metas: list[dict[str, Any]] = field(default_factory=list)
-    docs: list[str | None] = field(default_factory=list)
+    rows: Rows[dict[str, Any]]
     columns: ColumnCache = field(init=False)
 
     def __post_init__(self) -> None:
-        self.columns = ColumnCache(self.metas)
+        self.columns = ColumnCache(self.rows.metas)
 
 
 class InMemoryVector(VectorStore):
@@ -114,7 +108,7 @@ class InMemoryVector(VectorStore):
                     )
                 return
             ann = HnswIndex(dimension, metric, m, ef_construction) if index == "hnsw" else None
-            self._indexes[name] = _Index(dimension, metric, index, Matrix(dimension, metric), ann)
+            self._indexes[name] = _Index(dimension, metric, index, Rows(Matrix(dimension, metric), ann))
 
     def upsert(
         self,
@@ -136,25 +130,8 @@ class InMemoryVector(VectorStore):
         with self._lock:
             ix = self._get(name)
             arr, out_ids, metas, docs = check_upsert(name, ix.dimension, vectors, metadata, ids, documents)
-            existing = np.array([ix.pos.get(i, -1) for i in out_ids], dtype=np.int64)
-            old = existing >= 0
-            if old.any():
-                slots = existing[old]
-                ix.matrix.assign(slots, arr[old])
-                for slot, j in zip(slots.tolist(), np.flatnonzero(old).tolist(), strict=True):
-                    ix.metas[slot], ix.docs[slot] = metas[j], docs[j]
-                if ix.ann is not None:
-                    ix.ann.replace(slots, ix.matrix.data[slots])
-            new = np.flatnonzero(~old)
-            if len(new):
-                slots = ix.matrix.append(arr[new])
-                for slot, j in zip(slots.tolist(), new.tolist(), strict=True):
-                    ix.ids.append(out_ids[j])
-                    ix.pos[out_ids[j]] = slot
-                    ix.metas.append(metas[j])
-                    ix.docs.append(docs[j])
-                if ix.ann is not None:
-                    ix.ann.add(slots, ix.matrix.data[slots])
+            slots, is_old = ix.rows.plan_upsert(out_ids)
+            ix.rows.apply_upsert(slots, is_old, arr, out_ids, metas, docs)
             ix.columns.invalidate()
             return out_ids
 
@@ -185,21 +162,11 @@ class InMemoryVector(VectorStore):
             q = check_query_vector(vector, name, ix.dimension)
             check_top_k(top_k)
             mask = ix.columns.mask(node) if filter else None
-            slots, scores = search_slots(ix.matrix, ix.ann, q, top_k, mask, ef)
+            slots, scores = search_slots(ix.rows.matrix, ix.rows.ann, q, top_k, mask, ef)
             if min_score is not None:
                 keep = scores >= min_score
                 slots, scores = slots[keep], scores[keep]
-            vecs = ix.matrix.vectors(slots) if include_vector else None
-            return QueryResults(
-                QueryResult(
-                    id=ix.ids[s],
-                    score=float(sc),
-                    metadata=copy.deepcopy(ix.metas[s]),
-                    vector=None if vecs is None else vecs[i].tolist(),
-                    document=ix.docs[s],
-                )
-                for i, (s, sc) in enumerate(zip(slots.tolist(), scores.tolist(), strict=True))
-            )
+            return ix.rows.results(slots, scores, include_vector)
 
     def update_vector(
         self, name: str, id: str, vector: Any = None, metadata: Mapping[str, Any] | None = None
@@ -214,41 +181,26 @@ class InMemoryVector(VectorStore):
         """
         with self._lock:
             ix = self._get(name)
-            slot = ix.pos.get(id)
+            slot = ix.rows.pos.get(id)
             if slot is None:
                 raise VectorError(f"no vector with id {id!r} in index {name!r}", code="VECTOR_UNKNOWN_ID")
             arr = None if vector is None else check_query_vector(vector, name, ix.dimension)[None, :]
             meta = None if metadata is None else check_metadata_one(metadata, name)
             if arr is not None:
-                ix.matrix.assign(np.array([slot]), arr)
-                if ix.ann is not None:
-                    ix.ann.replace(np.array([slot]), ix.matrix.data[[slot]])
+                ix.rows.set_vector(slot, arr)
             if meta is not None:
-                ix.metas[slot] = meta
+                ix.rows.set_metadata(slot, meta)
                 ix.columns.invalidate()
-
-    def _remove(self, ix: _Index, slots: np.ndarray) -> None:
-        dead_ids = [ix.ids[s] for s in slots.tolist()]
-        holes, sources = ix.matrix.remove(slots)
-        for h, s in zip(holes.tolist(), sources.tolist(), strict=True):
-            ix.ids[h], ix.metas[h], ix.docs[h] = ix.ids[s], ix.metas[s], ix.docs[s]
-            ix.pos[ix.ids[h]] = h
-        n = ix.matrix.n
-        del ix.ids[n:], ix.metas[n:], ix.docs[n:]
-        for i in dead_ids:
-            del ix.pos[i]
-        if ix.ann is not None:
-            ix.ann.move(slots, holes, sources, ix.matrix.data[holes])
-        ix.columns.invalidate()
 
     def delete_vector(self, name: str, id: str) -> bool:
         """Delete one id; returns whether it existed."""
         with self._lock:
             ix = self._get(name)
-            slot = ix.pos.get(id)
+            slot = ix.rows.pos.get(id)
             if slot is None:
                 return False
-            self._remove(ix, np.array([slot], dtype=np.int64))
+            ix.rows.remove(np.array([slot], dtype=np.int64))
+            ix.columns.invalidate()
             return True
 
     def delete_vectors(self, name: str, filter: Mapping[str, Any]) -> int:
@@ -264,7 +216,8 @@ class InMemoryVector(VectorStore):
             ix = self._get(name)
             slots = np.flatnonzero(ix.columns.mask(node))
             if len(slots):
-                self._remove(ix, slots)
+                ix.rows.remove(slots)
+                ix.columns.invalidate()
             return len(slots)
 
     def list_indexes(self) -> list[str]:
@@ -274,7 +227,7 @@ class InMemoryVector(VectorStore):
     def describe_index(self, name: str) -> IndexStats:
         """``IndexStats(dimension, count, metric)`` of one index."""
         ix = self._get(name)
-        return IndexStats(dimension=ix.dimension, count=ix.matrix.n, metric=ix.metric)
+        return IndexStats(dimension=ix.dimension, count=ix.rows.matrix.n, metric=ix.metric)
 
     def delete_index(self, name: str) -> None:
         """Drop an index and everything in it."""
@@ -286,6 +239,8 @@ class InMemoryVector(VectorStore):
         """Rebuild the HNSW graph of ``name`` from its vectors (no-op for flat indexes)."""
         with self._lock:
             ix = self._get(name)
-            if ix.ann is not None:
-                ix.ann = HnswIndex(ix.dimension, ix.metric, ix.ann.m, ix.ann.ef_construction)
-                ix.ann.add(np.arange(ix.matrix.n), ix.matrix.data)
+            old = ix.rows.ann
+            if old is not None:
+                ann = HnswIndex(ix.dimension, ix.metric, old.m, old.ef_construction)
+                ann.add(np.arange(ix.rows.matrix.n), ix.rows.matrix.data)
+                ix.rows.ann = ann

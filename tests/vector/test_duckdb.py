@@ -92,3 +92,16 @@ def test_delete_index_drops_table_and_registry_row(tmp_path: Path) -> None:
         ).fetchall() == [(0,)]
         with pytest.raises(VectorError, match="does not exist"):
             store.describe_index("docs")
+
+
+def test_repeated_filter_sees_writes_made_between_queries(tmp_path: Path) -> None:
+    with DuckDBVector(tmp_path / "v.duckdb") as store:
+        store.create_index("docs", 3)
+        store.upsert("docs", [[1, 0, 0], [0, 1, 0]], ids=["a", "b"], metadata=[{"k": "x"}, {"k": "y"}])
+        assert [h.id for h in store.query("docs", [1, 0, 0], filter={"k": "x"})] == ["a"]
+        store.update_vector("docs", "b", metadata={"k": "x"})
+        assert [h.id for h in store.query("docs", [1, 0, 0], filter={"k": "x"})] == ["a", "b"]
+        store.delete_vector("docs", "a")
+        assert [h.id for h in store.query("docs", [1, 0, 0], filter={"k": "x"})] == ["b"]
+        store.upsert("docs", [[1, 0, 0]], ids=["c"], metadata=[{"k": "x"}])
+        assert [h.id for h in store.query("docs", [1, 0, 0], filter={"k": "x"})] == ["c", "b"]
