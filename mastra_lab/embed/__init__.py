@@ -1,0 +1,42 @@
+"""Embedders: texts in, float32 matrices out.
+
+``HashingEmbedder`` is the offline default (lexical, deterministic); ``OpenAIEmbedder`` calls any
+OpenAI-compatible ``/embeddings`` API; ``SentenceTransformerEmbedder`` runs a local model when the
+``local-embed`` extra is installed. All share the :class:`Embedder` base.
+
+The names load lazily (PEP 562), so importing this package (or ``mastra_lab``) imports neither numpy nor
+httpx until an embedder is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mastra_lab.embed.base import Embedder
+    from mastra_lab.embed.hashing import HashingEmbedder
+    from mastra_lab.embed.local import SentenceTransformerEmbedder
+    from mastra_lab.embed.openai import OpenAIEmbedder
+
+__all__ = ["Embedder", "HashingEmbedder", "OpenAIEmbedder", "SentenceTransformerEmbedder"]
+
+_WHERE = {
+    "Embedder": "mastra_lab.embed.base",
+    "HashingEmbedder": "mastra_lab.embed.hashing",
+    "OpenAIEmbedder": "mastra_lab.embed.openai",
+    "SentenceTransformerEmbedder": "mastra_lab.embed.local",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mastra_lab.embed' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,247 @@
+"""OpenAI embeddings over plain httpx: translate texts to the ``/embeddings`` wire format and back.
+
+The key comes from the argument, then ``OPENAI_API_KEY``, and is held as a :class:`~mastra_lab._secret.Secret`
+revealed only where the ``Authorization`` header is built. Any OpenAI-compatible server works through
+``base_url``. The single HTTP call lives in :func:`_post_embeddings` so the shared retrying client of
+``mastra_lab.llm.http`` can replace it without touching the translation code.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import numpy as np
+import numpy.typing as npt
+
+from mastra_lab import _runtime
+from mastra_lab._secret import Secret, mask
+from mastra_lab.embed.base import Embedder
+from mastra_lab.errors import (
+    AuthenticationError,
+    ConfigError,
+    ContextLengthError,
+    MastraError,
+    ProviderError,
+    ProviderUnavailableError,
+    RateLimitError,
+)
+from mastra_lab.telemetry import get_logger
+
+__all__ = ["OpenAIEmbedder"]
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+_KNOWN_DIMENSIONS = {
+    "text-embedding-3-small": 1536,
+    "text-embedding-3-large": 3072,
+    "text-embedding-ada-002": 1536,
+}
+_EXCERPT = 300
+_log = get_logger("embed.openai")
+
+
+class OpenAIEmbedder(Embedder):
+    """Embeddings from OpenAI (or any server speaking its ``/embeddings`` API).
+
+    Args:
+        model: The embedding model name.
+        api_key: The API key; defaults to the ``OPENAI_API_KEY`` environment variable (read at first use).
+        base_url: API root, defaults to ``https://api.openai.com/v1`` (``OPENAI_BASE_URL`` if set).
+        dimensions: Ask the model for shorter vectors (``text-embedding-3-*`` only); also sets
+            :attr:`dimension`, which must be given for models not in the built-in table.
+        batch_size: Texts per request (OpenAI accepts up to 2048).
+        timeout: Seconds per request.
+    """
+
+    def __init__(
+        self,
+        model: str = "text-embedding-3-small",
+        *,
+        api_key: str | Secret | None = None,
+        base_url: str | None = None,
+        dimensions: int | None = None,
+        batch_size: int = 256,
+        timeout: float = 60.0,
+    ) -> None:
+        if not isinstance(batch_size, int) or not 1 <= batch_size <= 2048:
+            raise ConfigError(
+                f"OpenAIEmbedder batch_size must be an int in 1..2048, got {batch_size!r}; try 256",
+                code="EMBED_BATCH_SIZE",
+            )
+        if dimensions is not None and (not isinstance(dimensions, int) or dimensions <= 0):
+            raise ConfigError(
+                f"OpenAIEmbedder dimensions must be a positive int or None, got {dimensions!r}",
+                code="EMBED_DIMENSION",
+            )
+        self.model = model
+        self.dimensions = dimensions
+        self.batch_size = batch_size
+        self.timeout = timeout
+        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self._api_key = api_key if isinstance(api_key, Secret) or api_key is None else Secret(api_key)
+
+    def __repr__(self) -> str:
+        extra = f", dimensions={self.dimensions}" if self.dimensions is not None else ""
+        return f"OpenAIEmbedder(model={self.model!r}{extra})"
+
+    @property
+    def dimension(self) -> int:  # type: ignore[override]
+        """Width of the vectors: ``dimensions`` if given, else the model's known size."""
+        if self.dimensions is not None:
+            return self.dimensions
+        try:
+            return _KNOWN_DIMENSIONS[self.model]
+        except KeyError:
+            raise ConfigError(
+                f"the vector size of model {self.model!r} is not known; pass dimensions=N "
+                f"(known models: {', '.join(sorted(_KNOWN_DIMENSIONS))})",
+                code="EMBED_DIMENSION",
+            ) from None
+
+    def _key(self) -> Secret:
+        key = self._api_key or Secret(os.environ.get("OPENAI_API_KEY", ""))
+        if not key:
+            raise AuthenticationError(
+                "no OpenAI API key: set the OPENAI_API_KEY environment variable "
+                "or pass OpenAIEmbedder(api_key=...)",
+                code="PROVIDER_MISSING_KEY",
+                category="user",
+                details={"provider": "openai"},
+            )
+        return key
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Embed ``texts`` (blocking; works in scripts and inside Jupyter's running loop).
+
+        Args:
+            texts: The strings to embed; none may be empty (OpenAI rejects empty inputs).
+        """
+        return _runtime.run_sync(self.aembed(texts))
+
+    async def aembed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Embed ``texts`` with one request per ``batch_size`` texts, rows in input order.
+
+        Args:
+            texts: The strings to embed; none may be empty (OpenAI rejects empty inputs).
+        """
+        items = self._check_texts(texts)
+        for i, text in enumerate(items):
+            if not text:
+                raise MastraError(
+                    f"texts[{i}] is an empty string, which the OpenAI embeddings API rejects; drop it first",
+                    code="EMBED_EMPTY_INPUT",
+                    domain="embed",
+                    details={"index": i},
+                )
+        if not items:
+            return self._empty()
+        key = self._key()
+        headers = {"Authorization": f"Bearer {key.reveal()}"}
+        rows: list[list[float]] = []
+        async with httpx.AsyncClient(timeout=self.timeout) as client:
+            for lo in range(0, len(items), self.batch_size):
+                batch = items[lo : lo + self.batch_size]
+                payload: dict[str, Any] = {"model": self.model, "input": batch, "encoding_format": "float"}
+                if self.dimensions is not None:
+                    payload["dimensions"] = self.dimensions
+                _log.debug(
+                    "embeddings request", extra={"mastra": {"model": self.model, "inputs": len(batch)}}
+                )
+                body = await _post_embeddings(client, f"{self.base_url}/embeddings", headers, payload, key)
+                rows.extend(_process_response(body, len(batch)))
+        return self._to_matrix(rows)
+
+    def _to_matrix(self, rows: list[list[float]]) -> npt.NDArray[np.float32]:
+        """The rows as one float32 matrix, refusing ragged rows or a width other than :attr:`dimension`."""
+        try:
+            out = np.asarray(rows, dtype=np.float32)
+        except ValueError:
+            out = np.empty(0, dtype=np.float32)
+        widths = sorted({len(r) for r in rows})
+        expected = self.dimensions if self.dimensions is not None else _KNOWN_DIMENSIONS.get(self.model)
+        if out.ndim != 2 or (expected is not None and widths != [expected]):
+            raise ProviderError(
+                f"OpenAI embeddings for model {self.model!r} came back with widths {widths}, expected "
+                f"{expected if expected is not None else 'one width'}; check model= and dimensions=",
+                details={"provider": "openai", "widths": widths},
+            )
+        return np.ascontiguousarray(out)
+
+
+def _process_response(body: Any, expected: int) -> list[list[float]]:
+    """The ``data`` vectors of one response, reordered by their ``index``."""
+    try:
+        data = sorted(body["data"], key=lambda item: item["index"])
+        vectors = [item["embedding"] for item in data]
+    except (KeyError, TypeError) as exc:
+        raise ProviderError(
+            f"OpenAI embeddings response is missing data[].index/embedding: {str(body)[:_EXCERPT]!r}",
+            details={"provider": "openai"},
+        ) from exc
+    if len(vectors) != expected:
+        raise ProviderError(
+            f"OpenAI embeddings response has {len(vectors)} vectors for {expected} inputs",
+            details={"provider": "openai"},
+        )
+    return vectors
+
+
+async def _post_embeddings(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str], payload: dict[str, Any], key: Secret
+) -> Any:
+    """POST one batch and return the decoded JSON body, mapping every failure to a ProviderError."""
+    with _map_httpx_errors(url):
+        response = await client.post(url, headers=headers, json=payload)
+    if response.status_code >= 400:
+        raise _status_error(response, key)
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ProviderError(
+            f"OpenAI embeddings at {url} answered HTTP {response.status_code} with a body that is not JSON",
+            details={"provider": "openai", "status": response.status_code},
+        ) from exc
+
+
+@contextmanager
+def _map_httpx_errors(url: str) -> Iterator[None]:
+    """Connection failures and timeouts become ProviderUnavailableError."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise ProviderUnavailableError(
+            f"OpenAI embeddings request to {url} timed out; raise timeout= or retry later",
+            details={"provider": "openai"},
+        ) from exc
+    except httpx.HTTPError as exc:
+        raise ProviderUnavailableError(
+            f"could not reach OpenAI embeddings at {url} ({type(exc).__name__}); check base_url and network",
+            details={"provider": "openai"},
+        ) from exc
+
+
+def _status_error(response: httpx.Response, key: Secret) -> ProviderError:
+    """The error for an HTTP error status: message with status and a short, key-free body excerpt."""
+    status = response.status_code
+    excerpt = response.text[:_EXCERPT].replace(key.reveal(), mask(key.reveal()))
+    details = {
+        "provider": "openai",
+        "status": status,
+        "request_id": response.headers.get("x-request-id"),
+        "body": excerpt,
+    }
+    where = f"OpenAI embeddings answered HTTP {status}: {excerpt}"
+    if status in (401, 403):
+        return AuthenticationError(
+            f"{where} — check the key in OPENAI_API_KEY or api_key=", category="user", details=details
+        )
+    if status == 429:
+        return RateLimitError(f"{where} — slow down, lower batch_size or raise your quota", details=details)
+    if status >= 500:
+        return ProviderUnavailableError(f"{where} — the service failed; retry later", details=details)
+    if status == 400 and ("context_length" in excerpt or "maximum context length" in excerpt):
+        return ContextLengthError(f"{where} — shorten the texts (chunk them smaller)", details=details)
+    return ProviderError(f"{where} — check the model name and the inputs", details=details)

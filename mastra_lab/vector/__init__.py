@@ -1,0 +1,40 @@
+"""Vector search: in-memory and DuckDB stores, Mongo-style metadata filters, opt-in HNSW.
+
+The names are loaded lazily (PEP 562), so ``import mastra_lab`` pulls in neither numpy nor duckdb; the first
+use of ``InMemoryVector`` imports numpy, the first use of ``DuckDBVector`` imports duckdb.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mastra_lab.vector.duckdb import DuckDBVector
+
+    from mastra_lab.vector.base import IndexStats, QueryResult, QueryResults, VectorStore
+    from mastra_lab.vector.memory import InMemoryVector
+
+__all__ = ["DuckDBVector", "InMemoryVector", "IndexStats", "QueryResult", "QueryResults", "VectorStore"]
+
+_WHERE = {
+    "DuckDBVector": "mastra_lab.vector.duckdb",
+    "InMemoryVector": "mastra_lab.vector.memory",
+    "IndexStats": "mastra_lab.vector.base",
+    "QueryResult": "mastra_lab.vector.base",
+    "QueryResults": "mastra_lab.vector.base",
+    "VectorStore": "mastra_lab.vector.base",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mastra_lab.vector' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,189 @@
+"""Evaluate a parsed filter over many metadata objects at once, with numpy.
+
+Per-row Python on every query would cost more than the search itself, so the common leaves (equality,
+``$in``, ranges, ``$exists``, ``$regex``) run on typed columns that are extracted once per path and cached
+until the next write: a kind code per row, a float64 column for numbers, int codes into the *sorted* unique
+strings (so string ranges are integer comparisons too) and a bool column. Rows whose value is an array - and
+the rarer operators - fall back to the reference :func:`~mastra_lab.vector.filter.match_value`, on those
+rows only. The result equals :func:`~mastra_lab.vector.filter.matches` row by row (tested).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from mastra_lab.vector.filter import (
+    MISSING,
+    And,
+    Cond,
+    ElemMatch,
+    FilterNode,
+    Nor,
+    Not,
+    Or,
+    is_number,
+    match_value,
+    matches,
+    resolve,
+)
+
+__all__ = ["ColumnCache"]
+
+_MISSING, _NULL, _BOOL, _NUM, _STR, _ARRAY, _OBJECT = range(7)
+_FAST_OPS = frozenset({"$eq", "$ne", "$in", "$nin", "$gt", "$gte", "$lt", "$lte", "$exists", "$regex"})
+
+
+def _kind(v: Any) -> int:
+    if v is MISSING:
+        return _MISSING
+    if v is None:
+        return _NULL
+    if isinstance(v, bool):
+        return _BOOL
+    if isinstance(v, int | float):
+        return _NUM
+    if isinstance(v, str):
+        return _STR
+    return _ARRAY if isinstance(v, list) else _OBJECT
+
+
+class _Column:
+    """Typed views of the values at one path, one entry per row."""
+
+    def __init__(self, values: list[Any]) -> None:
+        self.values = values
+        n = len(values)
+        self.kind = np.fromiter((_kind(v) for v in values), dtype=np.int8, count=n)
+        is_num = self.kind == _NUM
+        self.num = np.full(n, np.nan)
+        if is_num.any():
+            self.num[is_num] = np.array([values[i] for i in np.flatnonzero(is_num)], dtype=np.float64)
+        self.bool = np.full(n, -1, dtype=np.int8)
+        is_bool = self.kind == _BOOL
+        if is_bool.any():
+            self.bool[is_bool] = np.array([values[i] for i in np.flatnonzero(is_bool)], dtype=np.int8)
+        self.code = np.full(n, -1, dtype=np.int64)
+        str_rows = np.flatnonzero(self.kind == _STR)
+        self.strings: list[str] = []
+        if len(str_rows):
+            uniques, inverse = np.unique(
+                np.array([values[i] for i in str_rows], dtype=object), return_inverse=True
+            )
+            self.strings = list(uniques)
+            self.code[str_rows] = inverse
+        self.array_rows = np.flatnonzero(self.kind == _ARRAY)
+
+    def str_bound(self, value: str, side: str) -> int:
+        """Position of ``value`` among the sorted unique strings (``bisect_left``/``bisect_right``)."""
+        import bisect
+
+        return (bisect.bisect_left if side == "left" else bisect.bisect_right)(self.strings, value)
+
+
+class ColumnCache:
+    """Columns of one collection's metadata, extracted lazily per path and dropped on every write.
+
+    Args:
+        docs: The metadata objects, one per row (the list is read, never copied or changed).
+    """
+
+    def __init__(self, docs: Sequence[Any]) -> None:
+        self.docs = docs
+        self._columns: dict[tuple[str, ...], _Column] = {}
+
+    def invalidate(self) -> None:
+        """Forget every column (call after any write)."""
+        self._columns.clear()
+
+    def column(self, path: tuple[str, ...]) -> _Column:
+        col = self._columns.get(path)
+        if col is None:
+            col = _Column([resolve(d, path) for d in self.docs])
+            self._columns[path] = col
+        return col
+
+    def mask(self, node: FilterNode) -> np.ndarray:
+        """Boolean mask over the rows: which documents satisfy ``node``.
+
+        Args:
+            node: A node from :func:`~mastra_lab.vector.filter.parse_filter`.
+        """
+        n = len(self.docs)
+        if isinstance(node, And):
+            out = np.ones(n, dtype=bool)
+            for child in node.children:
+                out &= self.mask(child)
+            return out
+        if isinstance(node, Or | Nor):
+            out = np.zeros(n, dtype=bool)
+            for child in node.children:
+                out |= self.mask(child)
+            return ~out if isinstance(node, Nor) else out
+        if isinstance(node, Not):
+            return ~self.mask(node.child)
+        if isinstance(node, ElemMatch) or node.op not in _FAST_OPS or not node.path:
+            return np.fromiter((matches(node, d) for d in self.docs), dtype=bool, count=n)
+        return self._leaf(node)
+
+    def _leaf(self, node: Cond) -> np.ndarray:
+        col = self.column(node.path)
+        op, arg = node.op, node.value
+        if op == "$ne":
+            return ~self._leaf(Cond(node.path, "$eq", arg))
+        if op == "$nin":
+            return ~self._leaf(Cond(node.path, "$in", arg))
+        if op == "$exists":
+            return (col.kind != _MISSING) if arg else (col.kind == _MISSING)
+        if op == "$in":
+            out = np.zeros(len(col.kind), dtype=bool)
+            for value in arg:
+                out |= _scalar_mask(col, "$eq", value)
+        else:
+            out = _scalar_mask(col, op, arg)
+        for row in col.array_rows:  # arrays: Mongo's any-element rule, on those rows only
+            out[row] = match_value(col.values[row], op, arg)
+        return out
+
+
+def _scalar_mask(col: _Column, op: str, arg: Any) -> np.ndarray:
+    """The mask for rows holding a non-array value (array rows are overwritten by the caller)."""
+    if op == "$eq":
+        return _eq_mask(col, arg)
+    if op == "$regex":
+        pattern = re.compile(arg)
+        hits = np.array([pattern.search(s) is not None for s in col.strings] + [False], dtype=bool)
+        return hits[col.code]  # code -1 (not a string) picks the trailing False
+    if is_number(arg):
+        with np.errstate(invalid="ignore"):
+            return {"$gt": np.greater, "$gte": np.greater_equal, "$lt": np.less, "$lte": np.less_equal}[op](
+                col.num, arg
+            )
+    lo, hi = 0, len(col.strings)
+    if op == "$gt":
+        lo = col.str_bound(arg, "right")
+    elif op == "$gte":
+        lo = col.str_bound(arg, "left")
+    elif op == "$lt":
+        hi = col.str_bound(arg, "left")
+    else:
+        hi = col.str_bound(arg, "right")
+    return (col.code >= lo) & (col.code < hi)
+
+
+def _eq_mask(col: _Column, arg: Any) -> np.ndarray:
+    if arg is None:
+        return (col.kind == _MISSING) | (col.kind == _NULL)
+    if isinstance(arg, bool):
+        return col.bool == int(arg)
+    if is_number(arg):
+        return col.num == arg
+    if isinstance(arg, str):
+        pos = col.str_bound(arg, "left")
+        if pos < len(col.strings) and col.strings[pos] == arg:
+            return col.code == pos
+        return np.zeros(len(col.kind), dtype=bool)
+    return np.fromiter((match_value(v, "$eq", arg) for v in col.values), dtype=bool, count=len(col.values))

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from mastra_lab.embed import Embedder
+from mastra_lab.errors import MastraError
+
+
+class LengthEmbedder(Embedder):
+    """A two-dimensional embedder defined inline: (length, number of words)."""
+
+    dimension = 2
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        items = self._check_texts(texts)
+        if not items:
+            return self._empty()
+        return np.array([[len(t), len(t.split())] for t in items], dtype=np.float32)
+
+
+def test_embed_is_the_only_abstract_method() -> None:
+    assert Embedder.__abstractmethods__ == frozenset({"embed"})
+
+
+async def test_default_aembed_runs_embed() -> None:
+    vectors = await LengthEmbedder().aembed(["a b", "ccc"])
+    assert vectors.tolist() == [[3.0, 2.0], [3.0, 1.0]]
+
+
+def test_shared_input_checks_apply_to_every_embedder() -> None:
+    assert LengthEmbedder().embed(()).shape == (0, 2)
+    assert LengthEmbedder().embed(("a", "b")).shape == (2, 2)
+    with pytest.raises(MastraError, match=r"texts\[0\] is NoneType"):
+        LengthEmbedder().embed([None])  # type: ignore[list-item]

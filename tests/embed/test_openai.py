@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+import logging
+import socket
+
+import numpy as np
+import pytest
+
+from mastra_lab.embed import OpenAIEmbedder
+from mastra_lab.errors import (
+    AuthenticationError,
+    ConfigError,
+    ContextLengthError,
+    MastraError,
+    ProviderError,
+    ProviderUnavailableError,
+    RateLimitError,
+)
+
+from .conftest import VALID_KEY, EmbeddingsServer
+
+
+def _embedder(server: EmbeddingsServer, **kwargs: object) -> OpenAIEmbedder:
+    options: dict[str, object] = {"api_key": VALID_KEY, "base_url": server.base_url, "dimensions": 4}
+    options.update(kwargs)
+    return OpenAIEmbedder(**options)  # type: ignore[arg-type]
+
+
+def test_embed_sends_the_wire_format_and_reorders_by_index(openai_server: EmbeddingsServer) -> None:
+    vectors = _embedder(openai_server).embed(["a", "bb", "ccc"])
+
+    assert vectors.dtype == np.float32 and vectors.shape == (3, 4)
+    assert vectors[:, 0].tolist() == [1.0, 2.0, 3.0]  # rows in input order although the server reversed them
+    (request,) = openai_server.requests
+    assert request["payload"] == {
+        "model": "text-embedding-3-small",
+        "input": ["a", "bb", "ccc"],
+        "encoding_format": "float",
+        "dimensions": 4,
+    }
+    assert request["authorization"] == f"Bearer {VALID_KEY}"
+
+
+def test_embed_batches_requests_by_batch_size(openai_server: EmbeddingsServer) -> None:
+    texts = [f"t{i}" * (i + 1) for i in range(5)]
+    vectors = _embedder(openai_server, batch_size=2).embed(texts)
+
+    assert [len(r["payload"]["input"]) for r in openai_server.requests] == [2, 2, 1]
+    assert vectors[:, 0].tolist() == [float(len(t)) for t in texts]
+
+
+def test_dimensions_is_omitted_from_the_request_when_not_set(openai_server: EmbeddingsServer) -> None:
+    vectors = _embedder(openai_server, dimensions=None).embed(["x"])
+    assert "dimensions" not in openai_server.requests[0]["payload"]
+    assert vectors.shape == (1, 1536)
+
+
+def test_api_key_is_read_from_the_environment(
+    openai_server: EmbeddingsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", VALID_KEY)
+    vectors = OpenAIEmbedder(base_url=openai_server.base_url, dimensions=4).embed(["hi"])
+    assert vectors.shape == (1, 4)
+
+
+def test_missing_key_names_both_fixes_and_sends_nothing(openai_server: EmbeddingsServer) -> None:
+    embedder = OpenAIEmbedder(base_url=openai_server.base_url)
+    with pytest.raises(AuthenticationError, match=r"OPENAI_API_KEY.*api_key="):
+        embedder.embed(["hi"])
+    assert openai_server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("model", "error", "status"),
+    [
+        ("fault-429", RateLimitError, 429),
+        ("fault-500", ProviderUnavailableError, 500),
+        ("fault-503", ProviderUnavailableError, 503),
+        ("fault-404", ProviderError, 404),
+        ("fault-403", AuthenticationError, 403),
+        ("fault-context", ContextLengthError, 400),
+    ],
+)
+def test_http_errors_map_to_provider_errors_without_the_key(
+    openai_server: EmbeddingsServer,
+    caplog: pytest.LogCaptureFixture,
+    model: str,
+    error: type[ProviderError],
+    status: int,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(error) as info:
+        _embedder(openai_server, model=model).embed(["hello"])
+
+    assert type(info.value) is error
+    assert f"HTTP {status}" in str(info.value)
+    assert info.value.details["status"] == status
+    assert "embeddings request" in caplog.text  # the request was logged, and the log is checked too
+    for text in (str(info.value), repr(info.value), repr(info.value.details), caplog.text):
+        assert VALID_KEY not in text
+
+
+def test_rejected_key_is_an_authentication_error_that_never_shows_the_key(
+    openai_server: EmbeddingsServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    wrong = "sk-wrong-key-0000000000000000"
+    with pytest.raises(AuthenticationError, match="HTTP 401") as info:
+        OpenAIEmbedder(api_key=wrong, base_url=openai_server.base_url).embed(["hello"])
+    assert "invalid_api_key" in str(info.value)  # the body excerpt is kept…
+    for text in (str(info.value), repr(info.value.details), caplog.text):
+        assert wrong not in text  # …but the key the server echoed is masked
+    assert "…0000" in str(info.value)
+
+
+def test_body_that_is_not_json_is_a_provider_error(openai_server: EmbeddingsServer) -> None:
+    with pytest.raises(ProviderError, match="not JSON"):
+        _embedder(openai_server, model="fault-badjson").embed(["hello"])
+
+
+def test_unreachable_server_is_provider_unavailable() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    embedder = OpenAIEmbedder(api_key=VALID_KEY, base_url=f"http://127.0.0.1:{port}/v1", dimensions=4)
+    with pytest.raises(ProviderUnavailableError, match="could not reach") as info:
+        embedder.embed(["hello"])
+    assert VALID_KEY not in str(info.value)
+
+
+def test_empty_input_returns_an_empty_matrix_without_a_request(openai_server: EmbeddingsServer) -> None:
+    vectors = _embedder(openai_server).embed([])
+    assert vectors.shape == (0, 4) and vectors.dtype == np.float32
+    assert openai_server.requests == []
+
+
+def test_bad_items_are_rejected_before_any_request(openai_server: EmbeddingsServer) -> None:
+    with pytest.raises(MastraError, match=r"texts\[1\] is int"):
+        _embedder(openai_server).embed(["ok", 3])  # type: ignore[list-item]
+    with pytest.raises(MastraError, match=r"texts\[0\] is an empty string"):
+        _embedder(openai_server).embed([""])
+    assert openai_server.requests == []
+
+
+async def test_aembed_awaits_the_same_request(openai_server: EmbeddingsServer) -> None:
+    vectors = await _embedder(openai_server).aembed(["abcd"])
+    assert vectors[0, :2].tolist() == [4.0, float(ord("a"))]
+
+
+def test_dimension_comes_from_dimensions_or_the_model_table() -> None:
+    assert OpenAIEmbedder().dimension == 1536
+    assert OpenAIEmbedder("text-embedding-3-large").dimension == 3072
+    assert OpenAIEmbedder(dimensions=256).dimension == 256
+    with pytest.raises(ConfigError, match="pass dimensions=N"):
+        _ = OpenAIEmbedder("my-compat-model").dimension
+
+
+def test_repr_shows_model_and_never_the_key() -> None:
+    assert repr(OpenAIEmbedder(api_key=VALID_KEY)) == "OpenAIEmbedder(model='text-embedding-3-small')"
+    assert (
+        repr(OpenAIEmbedder(dimensions=8)) == "OpenAIEmbedder(model='text-embedding-3-small', dimensions=8)"
+    )
+
+
+def test_invalid_batch_size_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="batch_size"):
+        OpenAIEmbedder(batch_size=0)
+
+
+async def test_sync_embed_works_inside_a_running_event_loop(openai_server: EmbeddingsServer) -> None:
+    # Jupyter runs cells inside a loop; embed() must not call asyncio.run there.
+    vectors = _embedder(openai_server).embed(["abc"])
+    assert vectors[0, 0] == 3.0
+
+
+def test_vectors_of_an_unexpected_width_are_refused(openai_server: EmbeddingsServer) -> None:
+    # The test server answers 1536-wide vectors when no `dimensions` is sent; text-embedding-3-large
+    # should be 3072 wide, so the mismatch must be reported instead of reaching a vector index.
+    embedder = _embedder(openai_server, model="text-embedding-3-large", dimensions=None)
+    with pytest.raises(ProviderError, match=r"widths \[1536\], expected 3072"):
+        embedder.embed(["ok"])
+
+
+def test_ragged_vectors_are_a_provider_error(openai_server: EmbeddingsServer) -> None:
+    with pytest.raises(ProviderError, match=r"widths \[1, 2\], expected 4"):
+        _embedder(openai_server, model="fault-ragged").embed(["a", "b"])

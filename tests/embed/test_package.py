@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import mastra_lab.embed
+
+
+def test_public_names_are_exactly_all() -> None:
+    assert sorted(mastra_lab.embed.__all__) == [
+        "Embedder",
+        "HashingEmbedder",
+        "OpenAIEmbedder",
+        "SentenceTransformerEmbedder",
+    ]
+    assert all(getattr(mastra_lab.embed, name) for name in mastra_lab.embed.__all__)
+
+
+def test_importing_embed_stays_light() -> None:
+    code = (
+        "import sys, mastra_lab.embed;"
+        "print(sorted(m for m in ('numpy', 'httpx', 'pandas', 'tqdm', 'tiktoken') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
