@@ -1,35 +1,30 @@
-"""OpenAI embeddings over plain httpx: translate texts to the ``/embeddings`` wire format and back.
+"""OpenAI embeddings: translate texts to the ``/embeddings`` wire format and back.
 
+This module only translates; HTTP, retries and the mapping of statuses to errors live in
+:mod:`mastra_lab.llm.http`, and a context-length 400 is refined by the same ``_map_errors()`` as chat models
+(:mod:`mastra_lab.llm.openai`). Both are imported at first request, so importing the embedder stays light.
 The key comes from the argument, then ``OPENAI_API_KEY``, and is held as a :class:`~mastra_lab._secret.Secret`
 revealed only where the ``Authorization`` header is built. Any OpenAI-compatible server works through
-``base_url``. The single HTTP call lives in :func:`_post_embeddings` so the shared retrying client of
-``mastra_lab.llm.http`` can replace it without touching the translation code.
+``base_url``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import numpy as np
 import numpy.typing as npt
 
 from mastra_lab import _runtime
-from mastra_lab._secret import Secret, mask
+from mastra_lab._secret import Secret
 from mastra_lab.embed.base import Embedder
-from mastra_lab.errors import (
-    AuthenticationError,
-    ConfigError,
-    ContextLengthError,
-    MastraError,
-    ProviderError,
-    ProviderUnavailableError,
-    RateLimitError,
-)
+from mastra_lab.errors import AuthenticationError, ConfigError, MastraError, ProviderError
 from mastra_lab.telemetry import get_logger
+
+if TYPE_CHECKING:
+    from mastra_lab.llm.http import HTTPClient
 
 __all__ = ["OpenAIEmbedder"]
 
@@ -40,11 +35,16 @@ _KNOWN_DIMENSIONS = {
     "text-embedding-ada-002": 1536,
 }
 _EXCERPT = 300
+_CONTEXT_HINT = "shorten the texts (chunk them smaller)"
 _log = get_logger("embed.openai")
 
 
 class OpenAIEmbedder(Embedder):
     """Embeddings from OpenAI (or any server speaking its ``/embeddings`` API).
+
+    Requests go through :class:`~mastra_lab.llm.http.HTTPClient`: failed requests are retried like the
+    official SDK does (429, 5xx, timeouts; honouring ``retry-after``), and every request is refused while
+    ``mastra_lab.llm.base.ALLOW_MODEL_REQUESTS`` is ``False``.
 
     Args:
         model: The embedding model name.
@@ -54,6 +54,10 @@ class OpenAIEmbedder(Embedder):
             :attr:`dimension`, which must be given for models not in the built-in table.
         batch_size: Texts per request (OpenAI accepts up to 2048).
         timeout: Seconds per request.
+        max_retries: Retries after the first attempt (default: the global setting, 2; see
+            :func:`~mastra_lab.llm.http.configure_http`).
+        http_options: Extra :class:`~mastra_lab.llm.http.HTTPClient` arguments (``client``, ``sleep``,
+            ``clock``, ``random``), mainly for tests and benchmarks.
     """
 
     def __init__(
@@ -65,6 +69,8 @@ class OpenAIEmbedder(Embedder):
         dimensions: int | None = None,
         batch_size: int = 256,
         timeout: float = 60.0,
+        max_retries: int | None = None,
+        http_options: Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(batch_size, int) or not 1 <= batch_size <= 2048:
             raise ConfigError(
@@ -76,12 +82,20 @@ class OpenAIEmbedder(Embedder):
                 f"OpenAIEmbedder dimensions must be a positive int or None, got {dimensions!r}",
                 code="EMBED_DIMENSION",
             )
+        if max_retries is not None and (not isinstance(max_retries, int) or max_retries < 0):
+            raise ConfigError(
+                f"OpenAIEmbedder max_retries must be an int >= 0 or None, got {max_retries!r}; try 2",
+                code="EMBED_MAX_RETRIES",
+            )
         self.model = model
         self.dimensions = dimensions
         self.batch_size = batch_size
         self.timeout = timeout
+        self.max_retries = max_retries
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         self._api_key = api_key if isinstance(api_key, Secret) or api_key is None else Secret(api_key)
+        self._http_options = dict(http_options or {})
+        self._http: HTTPClient | None = None
 
     def __repr__(self) -> str:
         extra = f", dimensions={self.dimensions}" if self.dimensions is not None else ""
@@ -113,6 +127,24 @@ class OpenAIEmbedder(Embedder):
             )
         return key
 
+    def _client(self) -> HTTPClient:
+        """The shared retrying client, built at first use (that is when a missing key is reported)."""
+        if self._http is None:
+            from mastra_lab.llm.http import HTTPClient
+
+            key = self._key()
+            headers = {"authorization": f"Bearer {key.reveal()}"}
+            self._http = HTTPClient(
+                "openai",
+                self.base_url,
+                lambda: headers,
+                api_key=key,
+                max_retries=self.max_retries,
+                timeout=self.timeout,
+                **self._http_options,
+            )
+        return self._http
+
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Embed ``texts`` (blocking; works in scripts and inside Jupyter's running loop).
 
@@ -138,20 +170,19 @@ class OpenAIEmbedder(Embedder):
                 )
         if not items:
             return self._empty()
-        key = self._key()
-        headers = {"Authorization": f"Bearer {key.reveal()}"}
+        from mastra_lab.llm.openai import _map_errors
+
+        client = self._client()
         rows: list[list[float]] = []
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
-            for lo in range(0, len(items), self.batch_size):
-                batch = items[lo : lo + self.batch_size]
-                payload: dict[str, Any] = {"model": self.model, "input": batch, "encoding_format": "float"}
-                if self.dimensions is not None:
-                    payload["dimensions"] = self.dimensions
-                _log.debug(
-                    "embeddings request", extra={"mastra": {"model": self.model, "inputs": len(batch)}}
-                )
-                body = await _post_embeddings(client, f"{self.base_url}/embeddings", headers, payload, key)
-                rows.extend(_process_response(body, len(batch)))
+        for lo in range(0, len(items), self.batch_size):
+            batch = items[lo : lo + self.batch_size]
+            payload: dict[str, Any] = {"model": self.model, "input": batch, "encoding_format": "float"}
+            if self.dimensions is not None:
+                payload["dimensions"] = self.dimensions
+            _log.debug("embeddings request", extra={"mastra": {"model": self.model, "inputs": len(batch)}})
+            with _map_errors(_CONTEXT_HINT):
+                body, _ = await client.post_json("/embeddings", payload)
+            rows.extend(_process_response(body, len(batch)))
         return self._to_matrix(rows)
 
     def _to_matrix(self, rows: list[list[float]]) -> npt.NDArray[np.float32]:
@@ -187,61 +218,3 @@ def _process_response(body: Any, expected: int) -> list[list[float]]:
             details={"provider": "openai"},
         )
     return vectors
-
-
-async def _post_embeddings(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str], payload: dict[str, Any], key: Secret
-) -> Any:
-    """POST one batch and return the decoded JSON body, mapping every failure to a ProviderError."""
-    with _map_httpx_errors(url):
-        response = await client.post(url, headers=headers, json=payload)
-    if response.status_code >= 400:
-        raise _status_error(response, key)
-    try:
-        return response.json()
-    except ValueError as exc:
-        raise ProviderError(
-            f"OpenAI embeddings at {url} answered HTTP {response.status_code} with a body that is not JSON",
-            details={"provider": "openai", "status": response.status_code},
-        ) from exc
-
-
-@contextmanager
-def _map_httpx_errors(url: str) -> Iterator[None]:
-    """Connection failures and timeouts become ProviderUnavailableError."""
-    try:
-        yield
-    except httpx.TimeoutException as exc:
-        raise ProviderUnavailableError(
-            f"OpenAI embeddings request to {url} timed out; raise timeout= or retry later",
-            details={"provider": "openai"},
-        ) from exc
-    except httpx.HTTPError as exc:
-        raise ProviderUnavailableError(
-            f"could not reach OpenAI embeddings at {url} ({type(exc).__name__}); check base_url and network",
-            details={"provider": "openai"},
-        ) from exc
-
-
-def _status_error(response: httpx.Response, key: Secret) -> ProviderError:
-    """The error for an HTTP error status: message with status and a short, key-free body excerpt."""
-    status = response.status_code
-    excerpt = response.text[:_EXCERPT].replace(key.reveal(), mask(key.reveal()))
-    details = {
-        "provider": "openai",
-        "status": status,
-        "request_id": response.headers.get("x-request-id"),
-        "body": excerpt,
-    }
-    where = f"OpenAI embeddings answered HTTP {status}: {excerpt}"
-    if status in (401, 403):
-        return AuthenticationError(
-            f"{where} — check the key in OPENAI_API_KEY or api_key=", category="user", details=details
-        )
-    if status == 429:
-        return RateLimitError(f"{where} — slow down, lower batch_size or raise your quota", details=details)
-    if status >= 500:
-        return ProviderUnavailableError(f"{where} — the service failed; retry later", details=details)
-    if status == 400 and ("context_length" in excerpt or "maximum context length" in excerpt):
-        return ContextLengthError(f"{where} — shorten the texts (chunk them smaller)", details=details)
-    return ProviderError(f"{where} — check the model name and the inputs", details=details)

@@ -289,8 +289,14 @@ def _usage_of(data: dict[str, Any]) -> Usage | None:
 
 
 @contextmanager
-def _map_errors() -> Iterator[None]:
-    """A 400 with code ``context_length_exceeded`` becomes :class:`ContextLengthError`."""
+def _map_errors(hint: str = "shorten the messages or use a larger model") -> Iterator[None]:
+    """A 400 with code ``context_length_exceeded`` becomes :class:`ContextLengthError`.
+
+    Shared with :class:`~mastra_lab.embed.OpenAIEmbedder`, which speaks the same error format.
+
+    Args:
+        hint: The fix the refined error suggests.
+    """
     try:
         yield
     except ProviderError as exc:
@@ -299,12 +305,7 @@ def _map_errors() -> Iterator[None]:
         if details.get("status") == 400 and (
             details.get("error_code") == "context_length_exceeded" or "maximum context length" in message
         ):
-            raise refine_error(
-                exc,
-                ContextLengthError,
-                "PROVIDER_CONTEXT_LENGTH",
-                "shorten the messages or use a larger model",
-            ) from exc
+            raise refine_error(exc, ContextLengthError, "PROVIDER_CONTEXT_LENGTH", hint) from exc
         raise
 
 

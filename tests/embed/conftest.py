@@ -1,14 +1,16 @@
 """A real OpenAI-speaking embeddings server on 127.0.0.1 (Starlette + uvicorn in a thread).
 
 The socket is bound and listening before the server thread starts, so tests never wait for it. The model
-name selects injected faults (``fault-429`` …); every request is recorded for assertions.
+name selects injected faults (``fault-429`` …), and ``EmbeddingsServer.fail_next`` queues one-off failures
+(a 500 then a success, to test retries); every request is recorded for assertions. Real model requests are
+refused unless a test opts in with ``allow_model_requests``; retry delays are recorded by ``sleeps``.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +21,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
+import mastra_lab.llm.base
+from mastra_lab.llm import http
+
 VALID_KEY = "sk-test-0123456789abcdefSECRET"
 
 
@@ -26,6 +31,8 @@ VALID_KEY = "sk-test-0123456789abcdefSECRET"
 class EmbeddingsServer:
     base_url: str
     requests: list[dict[str, Any]] = field(default_factory=list)
+    fail_next: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    """Queued ``(status, headers)`` answers, one per request; a 2xx entry means "serve this one normally"."""
 
 
 def _fault(model: str, auth: str) -> JSONResponse | PlainTextResponse | None:
@@ -52,6 +59,9 @@ def _make_app(state: EmbeddingsServer) -> Starlette:
         if auth != f"Bearer {VALID_KEY}":
             message = f"Incorrect API key provided: {auth.removeprefix('Bearer ')}"
             return JSONResponse({"error": {"message": message, "code": "invalid_api_key"}}, status_code=401)
+        status, headers = state.fail_next.pop(0) if state.fail_next else (200, {})
+        if status >= 400:
+            return JSONResponse({"error": {"message": "queued failure"}}, status_code=status, headers=headers)
         fault = _fault(payload["model"], auth)
         if fault is not None:
             return fault
@@ -85,9 +95,39 @@ def _server() -> Iterator[EmbeddingsServer]:
 
 @pytest.fixture
 def openai_server(_server: EmbeddingsServer) -> EmbeddingsServer:
-    """The session's embeddings server with an empty request log."""
+    """The session's embeddings server with an empty request log and no queued failures."""
     _server.requests.clear()
+    _server.fail_next.clear()
     return _server
+
+
+class SleepRecorder:
+    """An injectable ``sleep`` that records retry delays and returns at once."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    """Record retry delays instead of waiting (pass as ``http_options={"sleep": sleeps}``)."""
+    return SleepRecorder()
+
+
+@pytest.fixture
+def allow_model_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let embedders send requests (to the loopback server) in this test."""
+    monkeypatch.setattr(mastra_lab.llm.base, "ALLOW_MODEL_REQUESTS", True)
+
+
+@pytest.fixture(autouse=True)
+async def _close_pooled_client() -> AsyncIterator[None]:
+    """Close this test loop's pooled httpx client, so no socket outlives the loop."""
+    yield
+    await http.aclose_async_client()
 
 
 @pytest.fixture(autouse=True)

@@ -16,8 +16,11 @@ from mastra_lab.errors import (
     ProviderUnavailableError,
     RateLimitError,
 )
+from mastra_lab.llm import base as llm_base
 
-from .conftest import VALID_KEY, EmbeddingsServer
+from .conftest import VALID_KEY, EmbeddingsServer, SleepRecorder
+
+pytestmark = pytest.mark.usefixtures("allow_model_requests")
 
 
 def _embedder(server: EmbeddingsServer, **kwargs: object) -> OpenAIEmbedder:
@@ -90,11 +93,12 @@ def test_http_errors_map_to_provider_errors_without_the_key(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     with pytest.raises(error) as info:
-        _embedder(openai_server, model=model).embed(["hello"])
+        _embedder(openai_server, model=model, max_retries=0).embed(["hello"])
 
     assert type(info.value) is error
     assert f"HTTP {status}" in str(info.value)
     assert info.value.details["status"] == status
+    assert len(openai_server.requests) == 1
     assert "embeddings request" in caplog.text  # the request was logged, and the log is checked too
     for text in (str(info.value), repr(info.value), repr(info.value.details), caplog.text):
         assert VALID_KEY not in text
@@ -107,14 +111,15 @@ def test_rejected_key_is_an_authentication_error_that_never_shows_the_key(
     wrong = "sk-wrong-key-0000000000000000"
     with pytest.raises(AuthenticationError, match="HTTP 401") as info:
         OpenAIEmbedder(api_key=wrong, base_url=openai_server.base_url).embed(["hello"])
-    assert "invalid_api_key" in str(info.value)  # the body excerpt is kept…
+    assert info.value.details["error_code"] == "invalid_api_key"  # the server's error is kept…
     for text in (str(info.value), repr(info.value.details), caplog.text):
         assert wrong not in text  # …but the key the server echoed is masked
     assert "…0000" in str(info.value)
+    assert len(openai_server.requests) == 1  # a rejected key is never retried
 
 
 def test_body_that_is_not_json_is_a_provider_error(openai_server: EmbeddingsServer) -> None:
-    with pytest.raises(ProviderError, match="not JSON"):
+    with pytest.raises(ProviderError, match="could not be decoded"):
         _embedder(openai_server, model="fault-badjson").embed(["hello"])
 
 
@@ -122,10 +127,76 @@ def test_unreachable_server_is_provider_unavailable() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    embedder = OpenAIEmbedder(api_key=VALID_KEY, base_url=f"http://127.0.0.1:{port}/v1", dimensions=4)
-    with pytest.raises(ProviderUnavailableError, match="could not reach") as info:
+    embedder = OpenAIEmbedder(
+        api_key=VALID_KEY, base_url=f"http://127.0.0.1:{port}/v1", dimensions=4, max_retries=0
+    )
+    with pytest.raises(ProviderUnavailableError, match="connection to openai failed") as info:
         embedder.embed(["hello"])
     assert VALID_KEY not in str(info.value)
+
+
+def test_a_500_is_retried_after_the_backoff_delay(
+    openai_server: EmbeddingsServer, sleeps: SleepRecorder
+) -> None:
+    openai_server.fail_next.append((500, {}))
+    embedder = _embedder(openai_server, http_options={"sleep": sleeps, "random": lambda: 0.0})
+
+    vectors = embedder.embed(["abc"])
+
+    assert vectors[0, 0] == 3.0
+    assert len(openai_server.requests) == 2
+    assert sleeps.delays == [0.5]  # the SDK's first backoff, without jitter
+
+
+def test_a_429_waits_as_long_as_retry_after_ms_asks(
+    openai_server: EmbeddingsServer, sleeps: SleepRecorder
+) -> None:
+    openai_server.fail_next.append((429, {"retry-after-ms": "1500"}))
+
+    vectors = _embedder(openai_server, http_options={"sleep": sleeps}).embed(["abc"])
+
+    assert vectors.shape == (1, 4)
+    assert len(openai_server.requests) == 2
+    assert sleeps.delays == [1.5]
+
+
+def test_retries_stop_after_max_retries_and_report_the_attempts(
+    openai_server: EmbeddingsServer, sleeps: SleepRecorder
+) -> None:
+    openai_server.fail_next.extend([(503, {})] * 3)
+    embedder = _embedder(openai_server, max_retries=2, http_options={"sleep": sleeps, "random": lambda: 0.0})
+
+    with pytest.raises(ProviderUnavailableError, match="HTTP 503 after 3 attempts") as info:
+        embedder.embed(["abc"])
+
+    assert info.value.details["attempts"] == 3
+    assert len(openai_server.requests) == 3
+    assert sleeps.delays == [0.5, 1.0]
+
+
+def test_a_later_batch_is_retried_without_resending_earlier_ones(
+    openai_server: EmbeddingsServer, sleeps: SleepRecorder
+) -> None:
+    openai_server.fail_next.extend([(200, {}), (502, {"retry-after": "2"})])  # 200: no fault for batch 1
+    embedder = _embedder(openai_server, batch_size=1, http_options={"sleep": sleeps})
+
+    vectors = embedder.embed(["a", "bb"])
+
+    assert [r["payload"]["input"] for r in openai_server.requests] == [["a"], ["bb"], ["bb"]]
+    assert vectors[:, 0].tolist() == [1.0, 2.0]
+    assert sleeps.delays == [2.0]
+
+
+def test_disallowed_model_requests_fail_before_sending(
+    openai_server: EmbeddingsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(llm_base, "ALLOW_MODEL_REQUESTS", False)
+
+    with pytest.raises(ProviderError, match="ALLOW_MODEL_REQUESTS is False") as info:
+        _embedder(openai_server).embed(["hello"])
+
+    assert info.value.code == "MODEL_REQUESTS_DISABLED"
+    assert openai_server.requests == []
 
 
 def test_empty_input_returns_an_empty_matrix_without_a_request(openai_server: EmbeddingsServer) -> None:
@@ -165,6 +236,11 @@ def test_repr_shows_model_and_never_the_key() -> None:
 def test_invalid_batch_size_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="batch_size"):
         OpenAIEmbedder(batch_size=0)
+
+
+def test_negative_max_retries_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"max_retries must be an int >= 0 or None, got -1"):
+        OpenAIEmbedder(max_retries=-1)
 
 
 async def test_sync_embed_works_inside_a_running_event_loop(openai_server: EmbeddingsServer) -> None:

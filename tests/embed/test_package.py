@@ -23,3 +23,13 @@ def test_importing_embed_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_creating_an_openai_embedder_does_not_import_httpx() -> None:
+    # The HTTP client (and with it httpx and the llm package) is imported at the first request.
+    code = (
+        "import sys; from mastra_lab.embed import OpenAIEmbedder; OpenAIEmbedder(api_key='sk-x');"
+        "print(sorted(m for m in ('httpx', 'mastra_lab.llm') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
