@@ -6,8 +6,9 @@ pandas, DuckDB, matplotlib or the notebook stack until something actually uses t
 
 from __future__ import annotations
 
-import importlib
 import typing
+
+from mastra_lab import _lazy
 
 if typing.TYPE_CHECKING:
     from mastra_lab.errors import MastraError
@@ -17,20 +18,10 @@ __version__ = "0.1.0"
 
 __all__ = ["Mastra", "MastraError"]
 
-_LAZY = {
-    "Mastra": "mastra_lab.mastra",
-    "MastraError": "mastra_lab.errors",
-}
-
-
-def __getattr__(name: str) -> typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mastra_lab' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = _lazy.attach(
+    __name__,
+    {
+        "Mastra": "mastra_lab.mastra",
+        "MastraError": "mastra_lab.errors",
+    },
+)

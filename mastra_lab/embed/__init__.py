@@ -10,10 +10,11 @@ httpx until an embedder is used.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+import typing
 
-if TYPE_CHECKING:
+from mastra_lab import _lazy
+
+if typing.TYPE_CHECKING:
     from mastra_lab.embed.base import Embedder
     from mastra_lab.embed.hashing import HashingEmbedder
     from mastra_lab.embed.local import SentenceTransformerEmbedder
@@ -21,22 +22,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Embedder", "HashingEmbedder", "OpenAIEmbedder", "SentenceTransformerEmbedder"]
 
-_WHERE = {
-    "Embedder": "mastra_lab.embed.base",
-    "HashingEmbedder": "mastra_lab.embed.hashing",
-    "OpenAIEmbedder": "mastra_lab.embed.openai",
-    "SentenceTransformerEmbedder": "mastra_lab.embed.local",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mastra_lab.embed' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = _lazy.attach(
+    __name__,
+    {
+        "Embedder": "mastra_lab.embed.base",
+        "HashingEmbedder": "mastra_lab.embed.hashing",
+        "OpenAIEmbedder": "mastra_lab.embed.openai",
+        "SentenceTransformerEmbedder": "mastra_lab.embed.local",
+    },
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typing as _typing
 
+from mastra_lab import _lazy
 from mastra_lab.llm.base import (
     FinishEvent,
     Message,
@@ -48,18 +49,6 @@ __all__ = [
     "register_provider",
 ]
 
-_LAZY = {"TestModel": "mastra_lab.llm.testing", "FunctionModel": "mastra_lab.llm.testing"}
-
-
-def __getattr__(name: str) -> _typing.Any:
-    if name in _LAZY:
-        from importlib import import_module
-
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'mastra_lab.llm' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = _lazy.attach(
+    __name__, {"TestModel": "mastra_lab.llm.testing", "FunctionModel": "mastra_lab.llm.testing"}
+)

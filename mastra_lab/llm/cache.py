@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from os import PathLike
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
+from mastra_lab import _runtime
 from mastra_lab.errors import ConfigError, StorageError
 from mastra_lab.llm.base import (
     ErrorEvent,
@@ -301,6 +302,21 @@ class CachedModel(Model):
 
     def __repr__(self) -> str:
         return f"CachedModel({self.model!r}, cache={self.cache!r})"
+
+    def generate_sync(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[ToolDefinition] | None = None,
+        tool_choice: ToolChoice = "auto",
+        output_schema: dict[str, Any] | type[Any] | None = None,
+        *,
+        cache: CacheMode = True,
+        **settings: Any,
+    ) -> ModelResponse:
+        """:meth:`generate` for code without an event loop (scripts, notebook cells)."""
+        return _runtime.run_sync(
+            self.generate(messages, tools, tool_choice, output_schema, cache=cache, **settings)
+        )
 
     async def generate(
         self,

@@ -10,9 +10,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mastra_lab.vector.duckdb import DuckDBVector
-
     from mastra_lab.vector.base import IndexStats, QueryResult, QueryResults, VectorStore
+    from mastra_lab.vector.duckdb import DuckDBVector
     from mastra_lab.vector.memory import InMemoryVector
 
 __all__ = ["DuckDBVector", "InMemoryVector", "IndexStats", "QueryResult", "QueryResults", "VectorStore"]
