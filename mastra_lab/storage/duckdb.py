@@ -1,0 +1,182 @@
+"""``DuckDBStore``: the default storage backend — one embedded DuckDB file (or ``:memory:``).
+
+DuckDB is columnar and vectorised, so message batches go in as one DataFrame scan (``INSERT … SELECT``)
+rather than row by row, and notebook users can run analytical SQL over the same file. Only this module
+imports :mod:`duckdb`; ``mastra_lab.storage`` loads it lazily. The store exposes its connection and lock so
+that a ``DuckDBVector`` can share the file.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+try:
+    import duckdb
+except ImportError as exc:  # pragma: no cover - duckdb is a core dependency
+    raise ImportError('DuckDBStore needs duckdb: pip install "mastra-lab"') from exc
+
+from mastra_lab.errors import StorageError
+from mastra_lab.storage._sql import SQLStore
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["DuckDBStore", "check_read_only", "map_duckdb_errors"]
+
+_READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
+
+
+def check_read_only(query: str) -> None:
+    """Raise :class:`StorageError` unless ``query`` is one SELECT/EXPLAIN statement (as DuckDB parses it)."""
+    with map_duckdb_errors():
+        statements = duckdb.extract_statements(query)
+    if len(statements) != 1:
+        raise StorageError(
+            f"sql() runs exactly one statement, got {len(statements)} in {query!r:.80}; split them into "
+            "separate calls",
+            code="STORAGE_BAD_SQL",
+        )
+    kind = statements[0].type
+    if kind not in _READ_ONLY_STATEMENTS:
+        raise StorageError(
+            f"sql() is read-only: {kind.name} statements are refused ({query!r:.80}); use create()/update()/"
+            "delete() and the other Storage methods to change data",
+            code="STORAGE_SQL_READ_ONLY",
+            details={"statement": kind.name},
+        )
+
+
+@contextmanager
+def map_duckdb_errors(path: str = ":memory:") -> Iterator[None]:
+    """Turn :mod:`duckdb` exceptions into :class:`StorageError` (the one place that does so)."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        text = str(exc)
+        if isinstance(exc, duckdb.IOException) and "lock" in text.lower():
+            raise StorageError(
+                f"DuckDB file {path!r} is locked by another process ({text.splitlines()[0][:200]}); "
+                "close that process, or open the file with DuckDBStore(path, read_only=True) in every "
+                "process that only needs to read",
+                code="STORAGE_LOCKED",
+                category="system",
+                details={"path": path},
+            ) from exc
+        if "read-only" in text.lower() or "read only" in text.lower():
+            raise StorageError(
+                f"DuckDB file {path!r} is open read-only, so it cannot be changed; open it with "
+                "read_only=False to write",
+                code="STORAGE_READ_ONLY",
+                details={"path": path},
+            ) from exc
+        raise StorageError(
+            f"DuckDB error: {text.splitlines()[0][:300] if text else type(exc).__name__}",
+            code="STORAGE_BACKEND",
+            category="system",
+            details={"backend": "duckdb", "type": type(exc).__name__},
+        ) from exc
+
+
+def _ts_out(value: datetime) -> datetime:
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+
+class DuckDBStore(SQLStore):
+    """Storage in a DuckDB database file (or ``":memory:"``); the default backend.
+
+    Args:
+        path: Database file (created on first use) or ``":memory:"``.
+        read_only: Open an existing file without writing; several processes may then read it at once.
+
+    Example:
+        ```python
+        from mastra_lab.storage import DuckDBStore
+
+        with DuckDBStore() as store:
+            store.create("notes", {"title": "hello"})
+            print(store.sql("SELECT data->>'title' AS title FROM notes"))
+        ```
+    """
+
+    backend_name: ClassVar[str] = "duckdb"
+    dialect: ClassVar[str] = "duckdb"
+    column_types: ClassVar[dict[str, str]] = {
+        "text": "VARCHAR",
+        "json": "JSON",
+        "ts": "TIMESTAMPTZ",
+        "int": "BIGINT",
+    }
+    begin_sql: ClassVar[str] = "BEGIN TRANSACTION"
+
+    def __init__(self, path: str | Path = ":memory:", read_only: bool = False) -> None:
+        super().__init__()
+        self.path = str(path)
+        self.read_only = bool(read_only)
+        if self.read_only and (self.path == ":memory:" or not Path(self.path).exists()):
+            raise StorageError(
+                f"cannot open {self.path!r} read-only: there is no such database yet; create it once with "
+                "read_only=False",
+                code="STORAGE_NOT_FOUND",
+                details={"path": self.path},
+            )
+        with map_duckdb_errors(self.path):
+            self._conn = duckdb.connect(self.path, read_only=self.read_only)
+            self._conn.execute("SET TimeZone = 'UTC'")
+        self._setup(read_only=self.read_only)
+
+    def __repr__(self) -> str:
+        mode = " read_only" if self.read_only else ""
+        return f"DuckDBStore(path={self.path!r}){mode}" + (" closed" if self.closed else "")
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection; use it only while holding :attr:`lock`."""
+        return self._conn  # type: ignore[no-any-return]
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The re-entrant lock every store operation holds; share it when using :attr:`connection`."""
+        return self._lock
+
+    def _map_errors(self) -> Any:
+        return map_duckdb_errors(self.path)
+
+    def _close(self) -> None:
+        self._conn.close()
+
+    def _ts_in(self, value: datetime) -> Any:
+        return value
+
+    def _ts_out(self, value: Any) -> datetime:
+        return _ts_out(value)
+
+    def _json_eq(self, column: str) -> str:
+        return f"CAST(json_extract({column}, ?) AS VARCHAR) = ?"
+
+    def _insert_many(
+        self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], tail: str
+    ) -> None:
+        import pandas as pd
+
+        frame = pd.DataFrame.from_records(rows, columns=list(columns))
+        cols = ", ".join(columns)
+        self._conn.register("_mastra_batch", frame)
+        try:
+            self._conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _mastra_batch {tail}")
+        finally:
+            self._conn.unregister("_mastra_batch")
+
+    def _sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None) -> pd.DataFrame:
+        check_read_only(query)
+        cursor = self._conn.cursor()  # its own transaction: rolled back, so even side effects vanish
+        try:
+            cursor.execute("BEGIN TRANSACTION")
+            return cursor.execute(query, params).df()
+        finally:
+            cursor.execute("ROLLBACK")
+            cursor.close()
