@@ -144,7 +144,15 @@ def json_object(value: object, what: str) -> str:
             code="STORAGE_NOT_JSON",
             details={"what": what, "type": type(value).__name__},
         )
-    return dumps(dict(value), what)
+    text = dumps(dict(value), what)
+    if value and (found := _find_unserialisable(value, what)):  # e.g. int keys json.dumps would stringify
+        raise StorageError(
+            f"{found[0]} is not JSON-serialisable: {found[1]!r:.80} ({type(found[1]).__name__}); "
+            "use string keys",
+            code="STORAGE_NOT_JSON",
+            details={"path": found[0], "type": type(found[1]).__name__},
+        )
+    return text
 
 
 def to_utc(value: object, what: str) -> datetime:
