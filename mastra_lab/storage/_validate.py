@@ -218,11 +218,12 @@ def check_paging(limit: object, offset: object) -> None:
 def normalise_message(message: object) -> StoredMessage:
     """A :class:`StoredMessage` (or a dict with its fields) checked for types; content stays Python."""
     if isinstance(message, Mapping):
+        fields = dict(message)
         try:
-            message = StoredMessage(**message)
+            message = StoredMessage(**fields)
         except TypeError as exc:
             raise StorageError(
-                f"message dict {dict(message)!r:.80} does not match StoredMessage: {exc}; "
+                f"message dict {fields!r:.80} does not match StoredMessage: {exc}; "
                 "give id, thread_id, role, content (and optionally created_at, resource_id, type, metadata)",
                 code="STORAGE_BAD_MESSAGE",
             ) from None

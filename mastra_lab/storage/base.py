@@ -9,10 +9,10 @@ abstract hooks, and must pass ``tests/storage/test_conformance.py`` unchanged.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import threading
 import uuid
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar
 
 from mastra_lab.errors import StorageError
 from mastra_lab.storage import _validate as v
+from mastra_lab.storage._frames import DataFrameForms
+from mastra_lab.storage._hooks import StorageHooks
 from mastra_lab.storage.records import JSONValue, Record, Resource, StoredMessage, Thread, WorkflowRun, utcnow
 
 if TYPE_CHECKING:
@@ -55,7 +57,7 @@ def _operation(fn: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
-class Storage(ABC):
+class Storage(DataFrameForms, StorageHooks):
     """Where mastra_lab keeps records, conversations, workflow snapshots and spans.
 
     To write a backend: subclass, set ``backend_name``, implement every abstract ``_hook`` (each receives
@@ -197,7 +199,9 @@ class Storage(ABC):
         return self._delete_record(table, v.check_id(id))
 
     @_operation
-    def list(self, table: str, where: Where | None = None, limit: int = 100, offset: int = 0) -> list[Record]:
+    def list(
+        self, table: str, where: Where | None = None, limit: int = 100, offset: int = 0
+    ) -> builtins.list[Record]:
         """Records ordered by ``created_at`` then insertion, filtered by equality on data fields.
 
         Args:
@@ -270,7 +274,7 @@ class Storage(ABC):
         return self._get_thread(v.check_id(id, "thread id"))
 
     @_operation
-    def list_threads(self, resource_id: str | None = None) -> list[Thread]:
+    def list_threads(self, resource_id: str | None = None) -> builtins.list[Thread]:
         """Threads ordered by ``created_at``, optionally only those of one resource.
 
         Args:
@@ -318,7 +322,9 @@ class Storage(ABC):
         return self._delete_thread(v.check_id(id, "thread id"))
 
     @_operation
-    def save_messages(self, messages: Iterable[StoredMessage | Mapping[str, Any]]) -> list[StoredMessage]:
+    def save_messages(
+        self, messages: Iterable[StoredMessage | Mapping[str, Any]]
+    ) -> builtins.list[StoredMessage]:
         """Insert or replace (by id) a batch of messages in one write; returns them as stored.
 
         Every message's thread must exist; a missing ``resource_id`` is taken from the thread.
@@ -358,7 +364,7 @@ class Storage(ABC):
         return out
 
     @_operation
-    def get_messages(self, thread_id: str, last: int | None = None) -> list[StoredMessage]:
+    def get_messages(self, thread_id: str, last: int | None = None) -> builtins.list[StoredMessage]:
         """A thread's messages in chronological order; ``last=N`` gives the newest N (still chronological).
 
         Args:
@@ -445,7 +451,7 @@ class Storage(ABC):
         return None if run is None else run.snapshot
 
     @_operation
-    def list_runs(self, workflow: str | None = None, status: str | None = None) -> list[WorkflowRun]:
+    def list_runs(self, workflow: str | None = None, status: str | None = None) -> builtins.list[WorkflowRun]:
         """Stored runs ordered by first save, optionally filtered.
 
         Args:
@@ -474,7 +480,7 @@ class Storage(ABC):
         return len(rows)
 
     @_operation
-    def get_trace(self, trace_id: str) -> list[dict[str, Any]]:
+    def get_trace(self, trace_id: str) -> builtins.list[dict[str, Any]]:
         """The spans of a trace ordered by start, as dicts with the keys they were saved with.
 
         Args:
@@ -483,7 +489,7 @@ class Storage(ABC):
         return self._get_trace(v.check_id(trace_id, "trace_id"))
 
     @_operation
-    def list_traces(self, limit: int = 50) -> list[dict[str, Any]]:
+    def list_traces(self, limit: int = 50) -> builtins.list[dict[str, Any]]:
         """Traces newest first: trace_id, name (root span), start, end, duration_ms, span_count, error.
 
         Args:
@@ -504,7 +510,7 @@ class Storage(ABC):
     # -- SQL -------------------------------------------------------------------------------------------
 
     @_operation
-    def tables(self) -> list[str]:
+    def tables(self) -> builtins.list[str]:
         """The table names :meth:`sql` can read: the built-in ``mastra_*`` tables and one per user table."""
         return sorted(self._tables())
 
@@ -520,155 +526,6 @@ class Storage(ABC):
         if not isinstance(query, str) or not query.strip():
             raise StorageError(f"sql() needs a query string, got {query!r:.60}", code="STORAGE_BAD_SQL")
         return self._sql(query, params)
-
-    # -- DataFrame forms -------------------------------------------------------------------------------
-
-    def list_df(
-        self, table: str, where: Where | None = None, limit: int = 100, offset: int = 0
-    ) -> pd.DataFrame:
-        """:meth:`list` as a DataFrame: id, created_at, updated_at, one column per data field, metadata.
-
-        Args:
-            table: An existing user table.
-            where: Filters as in :meth:`list`.
-            limit: At most this many rows.
-            offset: Skip this many first.
-        """
-        import pandas as pd
-
-        records = self.list(table, where=where, limit=limit, offset=offset)
-        head = pd.DataFrame(
-            {
-                "id": [r.id for r in records],
-                "created_at": [r.created_at for r in records],
-                "updated_at": [r.updated_at for r in records],
-            }
-        )
-        body = pd.json_normalize([r.data for r in records]) if records else pd.DataFrame()
-        body = body.drop(columns=[c for c in body.columns if c in head.columns])
-        frame = pd.concat([head, body], axis=1)
-        frame["metadata"] = [r.metadata for r in records]
-        return frame
-
-    def list_threads_df(self, resource_id: str | None = None) -> pd.DataFrame:
-        """:meth:`list_threads` as a DataFrame (one row per thread).
-
-        Args:
-            resource_id: Keep only this resource's threads.
-        """
-        return _frame(self.list_threads(resource_id), Thread)
-
-    def get_messages_df(self, thread_id: str, last: int | None = None) -> pd.DataFrame:
-        """:meth:`get_messages` as a DataFrame (one row per message).
-
-        Args:
-            thread_id: The thread id.
-            last: Only the newest ``last`` messages.
-        """
-        return _frame(self.get_messages(thread_id, last=last), StoredMessage)
-
-    def list_runs_df(self, workflow: str | None = None, status: str | None = None) -> pd.DataFrame:
-        """:meth:`list_runs` as a DataFrame (one row per run).
-
-        Args:
-            workflow: Only runs of this workflow.
-            status: Only runs with this status.
-        """
-        return _frame(self.list_runs(workflow, status), WorkflowRun)
-
-    def list_traces_df(self, limit: int = 50) -> pd.DataFrame:
-        """:meth:`list_traces` as a DataFrame (one row per trace).
-
-        Args:
-            limit: At most this many traces.
-        """
-        import pandas as pd
-
-        cols = ["trace_id", "name", "start", "end", "duration_ms", "span_count", "error"]
-        return pd.DataFrame(self.list_traces(limit), columns=cols)
-
-    def get_trace_df(self, trace_id: str) -> pd.DataFrame:
-        """:meth:`get_trace` as a DataFrame (one row per span).
-
-        Args:
-            trace_id: The trace id.
-        """
-        import pandas as pd
-
-        cols = [
-            "trace_id",
-            "span_id",
-            "parent_span_id",
-            "name",
-            "type",
-            "status",
-            "start",
-            "end",
-            "attributes",
-            "input",
-            "output",
-            "error",
-        ]
-        return pd.DataFrame(self.get_trace(trace_id), columns=cols)
-
-    # -- hooks a backend implements (called under self._lock with validated input) --------------------
-
-    @abstractmethod
-    def _close(self) -> None: ...
-    @abstractmethod
-    def _record_tables(self) -> set[str]: ...
-    @abstractmethod
-    def _insert_record(self, record: Record, data_json: str, meta_json: str) -> None: ...
-    @abstractmethod
-    def _get_record(self, table: str, id: str) -> Record | None: ...
-    @abstractmethod
-    def _replace_record(self, record: Record, data_json: str, meta_json: str) -> None: ...
-    @abstractmethod
-    def _delete_record(self, table: str, id: str) -> bool: ...
-    @abstractmethod
-    def _list_records(self, table: str, where: v.WhereItems, limit: int, offset: int) -> list[Record]: ...
-    @abstractmethod
-    def _count_records(self, table: str, where: v.WhereItems) -> int: ...
-    @abstractmethod
-    def _upsert_thread(self, thread: Thread, meta_json: str) -> None: ...
-    @abstractmethod
-    def _get_thread(self, id: str) -> Thread | None: ...
-    @abstractmethod
-    def _list_threads(self, resource_id: str | None) -> list[Thread]: ...
-    @abstractmethod
-    def _delete_thread(self, id: str) -> bool: ...
-    @abstractmethod
-    def _thread_resources(self, thread_ids: set[str]) -> dict[str, str]: ...
-    @abstractmethod
-    def _upsert_messages(self, rows: list[tuple[Any, ...]]) -> None: ...
-    @abstractmethod
-    def _get_messages(self, thread_id: str, last: int | None) -> list[StoredMessage]: ...
-    @abstractmethod
-    def _delete_messages(self, ids: list[str]) -> int: ...
-    @abstractmethod
-    def _get_resource(self, id: str) -> Resource | None: ...
-    @abstractmethod
-    def _upsert_resource(self, resource: Resource, meta_json: str) -> None: ...
-    @abstractmethod
-    def _upsert_snapshot(
-        self, workflow: str, run_id: str, status: str | None, snap: str, now: datetime
-    ) -> None: ...
-    @abstractmethod
-    def _get_run(self, workflow: str, run_id: str) -> WorkflowRun | None: ...
-    @abstractmethod
-    def _list_runs(self, workflow: str | None, status: str | None) -> list[WorkflowRun]: ...
-    @abstractmethod
-    def _upsert_spans(self, rows: list[tuple[Any, ...]]) -> None: ...
-    @abstractmethod
-    def _get_trace(self, trace_id: str) -> list[dict[str, Any]]: ...
-    @abstractmethod
-    def _list_traces(self, limit: int) -> list[dict[str, Any]]: ...
-    @abstractmethod
-    def _prune_spans(self, cutoff: datetime) -> int: ...
-    @abstractmethod
-    def _tables(self) -> Iterable[str]: ...
-    @abstractmethod
-    def _sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None) -> pd.DataFrame: ...
 
 
 @contextmanager
@@ -688,12 +545,3 @@ def _later(previous: datetime) -> datetime:
     """Now, but strictly after ``previous`` (so ``updated_at`` always moves on an update)."""
     now = utcnow()
     return now if now > previous else previous + timedelta(microseconds=1)
-
-
-def _frame(items: Sequence[Any], kind: type) -> pd.DataFrame:
-    import dataclasses
-
-    import pandas as pd
-
-    columns = [f.name for f in dataclasses.fields(kind)]
-    return pd.DataFrame([[getattr(i, c) for c in columns] for i in items], columns=columns)

@@ -71,7 +71,7 @@ def test_create_then_get_returns_the_record_with_utc_timestamps(store: Storage) 
 
 def test_create_uses_the_given_id_and_rejects_a_duplicate(store: Storage) -> None:
     assert store.create("notes", {"n": 1}, id="n-1") == "n-1"
-    with pytest.raises(StorageError, match="'n-1' already exists.*update"):
+    with pytest.raises(StorageError, match=r"'n-1' already exists.*update"):
         store.create("notes", {"n": 2}, id="n-1")
     assert store.get("notes", "n-1").data == {"n": 1}  # type: ignore[union-attr]
 
@@ -318,7 +318,7 @@ def test_save_messages_upserts_by_id(store: Storage) -> None:
 
 def test_save_messages_to_an_unknown_thread_writes_nothing(store: Storage) -> None:
     store.save_thread(Thread("t1", "alice"))
-    with pytest.raises(StorageError, match="unknown thread 'ghost'.*save_thread"):
+    with pytest.raises(StorageError, match=r"unknown thread 'ghost'.*save_thread"):
         store.save_messages([_msg(0), _msg(1, thread="ghost")])
     assert store.get_messages("t1") == []
 
