@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DuckDBStore", "check_read_only", "map_duckdb_errors"]
 
+_SMALL_BATCH = 32
 _READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
 
 
@@ -161,6 +162,13 @@ class DuckDBStore(SQLStore):
     def _insert_many(
         self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], tail: str
     ) -> None:
+        if len(rows) <= _SMALL_BATCH:  # one multi-row VALUES statement beats a DataFrame scan for a few rows
+            marks = "(" + ", ".join("?" * len(columns)) + ")"
+            self._conn.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([marks] * len(rows))} {tail}",
+                [value for row in rows for value in row],
+            )
+            return
         import pandas as pd
 
         frame = pd.DataFrame.from_records(rows, columns=list(columns))

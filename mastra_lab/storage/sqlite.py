@@ -26,7 +26,13 @@ __all__ = ["SQLiteStore", "map_sqlite_errors"]
 _ALLOWED_ACTIONS = frozenset(
     {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
 )
-_DENIED = "not authorized"
+# Pragmas that only report; allowed in sql() when called without a value (``PRAGMA table_info('x')``).
+_READ_PRAGMAS_TEXT = """
+table_info table_xinfo table_list index_list index_info index_xinfo foreign_key_list journal_mode user_version
+page_count page_size database_list compile_options collation_list function_list pragma_list schema_version freelist_count encoding integrity_check quick_check
+"""
+_READ_PRAGMAS = frozenset(_READ_PRAGMAS_TEXT.split())
+_DENIED = ("not authorized", "authorization denied")
 
 
 @contextmanager
@@ -36,7 +42,7 @@ def map_sqlite_errors(path: str = ":memory:") -> Iterator[None]:
         yield
     except sqlite3.Error as exc:
         text = str(exc)
-        if _DENIED in text:
+        if any(d in text for d in _DENIED):
             raise StorageError(
                 f"sql() is read-only: the statement tried to write or change the database ({text}); use "
                 "create()/update()/delete() and the other Storage methods to change data",
@@ -58,8 +64,12 @@ def map_sqlite_errors(path: str = ":memory:") -> Iterator[None]:
         ) from exc
 
 
-def _authorize(action: int, *_args: object) -> int:
-    return sqlite3.SQLITE_OK if action in _ALLOWED_ACTIONS else sqlite3.SQLITE_DENY
+def _authorize(action: int, arg1: str | None, arg2: str | None, *_rest: object) -> int:
+    if action in _ALLOWED_ACTIONS:
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_PRAGMA and arg2 is None and (arg1 or "").lower() in _READ_PRAGMAS:
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
 
 
 class SQLiteStore(SQLStore):

@@ -1,0 +1,51 @@
+"""SQLite specifics: the authorizer that keeps ``sql()`` read-only, WAL mode, in-memory databases."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from mastra_lab.errors import StorageError
+from mastra_lab.storage import SQLiteStore
+
+
+def test_file_store_uses_wal_and_can_be_read_by_plain_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with SQLiteStore(path) as store:
+        store.create("notes", {"title": "hi"}, id="n1")
+        assert store.sql("PRAGMA journal_mode")["journal_mode"].tolist() == ["wal"]
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("SELECT id, data ->> '$.title' FROM notes").fetchall() == [("n1", "hi")]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "PRAGMA journal_mode = DELETE",
+        "SELECT 1; SELECT 2",
+        "VACUUM",
+        "REINDEX",
+        "ANALYZE",
+        "CREATE TEMP TABLE t AS SELECT 1",
+        "SAVEPOINT s",
+    ],
+)
+def test_authorizer_refuses_more_than_plain_writes(query: str) -> None:
+    with SQLiteStore(":memory:") as store:
+        with pytest.raises(StorageError, match=r"read-only|one statement"):
+            store.sql(query)
+        store.create("notes", {"a": 1})  # the connection is left writable for the store itself
+        assert store.count("notes") == 1
+
+
+def test_in_memory_sqlite_store_works_and_reprs_its_path() -> None:
+    with SQLiteStore(":memory:") as store:
+        assert store.backend_name == "sqlite"
+        assert repr(store) == "SQLiteStore(path=':memory:')"
+        store.create("notes", {})
+        assert store.sql("SELECT count(*) AS n FROM notes")["n"].tolist() == [1]
