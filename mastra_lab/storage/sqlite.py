@@ -29,7 +29,8 @@ _ALLOWED_ACTIONS = frozenset(
 # Pragmas that only report; allowed in sql() when called without a value (``PRAGMA table_info('x')``).
 _READ_PRAGMAS_TEXT = """
 table_info table_xinfo table_list index_list index_info index_xinfo foreign_key_list journal_mode user_version
-page_count page_size database_list compile_options collation_list function_list pragma_list schema_version freelist_count encoding integrity_check quick_check
+page_count page_size database_list compile_options collation_list function_list pragma_list schema_version
+freelist_count encoding integrity_check quick_check
 """
 _READ_PRAGMAS = frozenset(_READ_PRAGMAS_TEXT.split())
 _DENIED = ("not authorized", "authorization denied")
