@@ -26,11 +26,14 @@ __all__ = ["SQLiteStore", "map_sqlite_errors"]
 _ALLOWED_ACTIONS = frozenset(
     {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
 )
-# Pragmas that only report; allowed in sql() when called without a value (``PRAGMA table_info('x')``).
+# Pragmas that only report. The first set may take an argument (a table/index name); the second only reads
+# when called without one (``PRAGMA user_version`` reads, ``PRAGMA user_version = 5`` writes).
+_QUERY_PRAGMAS = frozenset(
+    ("table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "foreign_key_list", "table_list")
+)
 _READ_PRAGMAS_TEXT = """
-table_info table_xinfo table_list index_list index_info index_xinfo foreign_key_list journal_mode user_version
-page_count page_size database_list compile_options collation_list function_list pragma_list schema_version
-freelist_count encoding integrity_check quick_check
+journal_mode user_version page_count page_size database_list compile_options collation_list function_list
+pragma_list schema_version freelist_count encoding integrity_check quick_check
 """
 _READ_PRAGMAS = frozenset(_READ_PRAGMAS_TEXT.split())
 _DENIED = ("not authorized", "authorization denied")
@@ -68,8 +71,13 @@ def map_sqlite_errors(path: str = ":memory:") -> Iterator[None]:
 def _authorize(action: int, arg1: str | None, arg2: str | None, *_rest: object) -> int:
     if action in _ALLOWED_ACTIONS:
         return sqlite3.SQLITE_OK
-    if action == sqlite3.SQLITE_PRAGMA and arg2 is None and (arg1 or "").lower() in _READ_PRAGMAS:
+    if action == sqlite3.SQLITE_UPDATE and arg1 in ("sqlite_master", "sqlite_temp_master"):
+        # reported while table-valued pragmas read the schema; SQLite itself refuses real writes to it
         return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_PRAGMA:
+        name = (arg1 or "").lower()
+        if name in _QUERY_PRAGMAS or (arg2 is None and name in _READ_PRAGMAS):
+            return sqlite3.SQLITE_OK
     return sqlite3.SQLITE_DENY
 
 

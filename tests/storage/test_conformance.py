@@ -536,6 +536,8 @@ def test_tables_lists_builtins_and_user_tables_readable_by_sql(store: Storage) -
         "PRAGMA user_version = 5",
         "SELECT 1; DROP TABLE mastra_threads",
         "BEGIN",
+        "UPDATE sqlite_master SET sql = 'x'",
+        "PRAGMA writable_schema = 1",
     ],
 )
 def test_sql_refuses_statements_that_write(

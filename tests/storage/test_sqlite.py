@@ -16,6 +16,8 @@ def test_file_store_uses_wal_and_can_be_read_by_plain_sqlite(tmp_path: Path) -> 
     with SQLiteStore(path) as store:
         store.create("notes", {"title": "hi"}, id="n1")
         assert store.sql("PRAGMA journal_mode")["journal_mode"].tolist() == ["wal"]
+        assert "data" in store.sql("PRAGMA table_info('mastra_records')")["name"].tolist()
+        assert "seq" in store.sql("SELECT name FROM pragma_table_info('mastra_records')")["name"].tolist()
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("SELECT id, data ->> '$.title' FROM notes").fetchall() == [("n1", "hi")]
