@@ -83,10 +83,13 @@ class SQLStore(Storage):
         """SQL comparing the JSON at path ``?`` in ``column`` with the compact JSON text ``?``."""
 
     @abstractmethod
-    def _insert_many(
-        self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], tail: str
-    ) -> None:
-        """Insert ``rows`` in one bulk statement/transaction, followed by ``tail`` (an ON CONFLICT clause)."""
+    def _insert_many(self, table: str, columns: dict[str, list[Any]], n: int, tail: str) -> None:
+        """Insert ``n`` rows given column-wise in one bulk write; ``tail`` is the ON CONFLICT clause."""
+
+    def _ts_column(self, values: list[Any]) -> list[Any]:
+        """A column of UTC datetimes (or ``None``) in the engine's form."""
+        ts_in = self._ts_in
+        return [None if x is None else ts_in(x) for x in values]
 
     # -- plumbing ---------------------------------------------------------------------------------------
 
@@ -240,10 +243,18 @@ class SQLStore(Storage):
         return found
 
     def _upsert_messages(self, rows: list[tuple[Any, ...]]) -> None:
-        seq = self._seq("mastra_messages", len(rows))
-        ts_in = self._ts_in
-        batch = [(*r[:7], ts_in(r[7]), seq + i) for i, r in enumerate(rows)]
-        self._insert_many("mastra_messages", (*v.MESSAGE_COLUMNS, "seq"), batch, _MSG_CONFLICT)
+        self._insert_columns("mastra_messages", v.MESSAGE_COLUMNS, rows, ("created_at",), _MSG_CONFLICT)
+
+    def _insert_columns(
+        self, table: str, names: Sequence[str], rows: list[tuple[Any, ...]], times: Sequence[str], tail: str
+    ) -> None:
+        n = len(rows)
+        columns = dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
+        for name in times:
+            columns[name] = self._ts_column(columns[name])
+        start = self._seq(table, n)
+        columns["seq"] = list(range(start, start + n))
+        self._insert_many(table, columns, n, tail)
 
     def _get_messages(self, thread_id: str, last: int | None) -> list[StoredMessage]:
         if last is None:
@@ -315,12 +326,7 @@ class SQLStore(Storage):
     # -- spans --------------------------------------------------------------------------------------------
 
     def _upsert_spans(self, rows: list[tuple[Any, ...]]) -> None:
-        seq, ts_in = self._seq("mastra_spans", len(rows)), self._ts_in
-        batch = [
-            (*r[:10], ts_in(r[10]), None if r[11] is None else ts_in(r[11]), seq + i)
-            for i, r in enumerate(rows)
-        ]
-        self._insert_many("mastra_spans", (*v.SPAN_COLUMNS, "seq"), batch, _SPAN_CONFLICT)
+        self._insert_columns("mastra_spans", v.SPAN_COLUMNS, rows, ("start_time", "end_time"), _SPAN_CONFLICT)
 
     def _get_trace(self, trace_id: str) -> list[dict[str, Any]]:
         rows = self._q(

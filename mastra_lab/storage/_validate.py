@@ -28,6 +28,7 @@ __all__ = [
     "dumps",
     "json_object",
     "json_path",
+    "message_rows",
     "normalise_message",
     "normalise_span",
     "to_utc",
@@ -121,10 +122,13 @@ def _find_unserialisable(value: Any, path: str) -> tuple[str, Any] | None:
     return (path, value)
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
 def dumps(value: JSONValue, what: str) -> str:
     """Serialise ``value`` to compact JSON or raise a :class:`StorageError` pointing at the bad part."""
     try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return _ENCODE(value)
     except (TypeError, ValueError):
         found = _find_unserialisable(value, what) or (what, value)
         raise StorageError(
@@ -137,6 +141,8 @@ def dumps(value: JSONValue, what: str) -> str:
 
 def json_object(value: object, what: str) -> str:
     """Serialise a mapping (``data``/``metadata``); anything else is an error."""
+    if value == {} and isinstance(value, dict):
+        return "{}"
     if not isinstance(value, Mapping):
         raise StorageError(
             f"{what} must be a dict, got {type(value).__name__} {value!r:.60}; "
@@ -243,6 +249,31 @@ def normalise_message(message: object) -> StoredMessage:
         created = to_utc(created, "created_at")
         message = StoredMessage(**{**message.__dict__, "created_at": created})
     return message
+
+
+def message_rows(
+    messages: Iterable[StoredMessage], owners: Mapping[str, str]
+) -> tuple[list[tuple[Any, ...]], list[StoredMessage]]:
+    """Checked messages as ``MESSAGE_COLUMNS`` rows (JSON serialised) plus the messages as stored.
+
+    This is the hot path of ``save_messages``: one tight loop, no per-row allocations beyond the row.
+    """
+    rows: list[tuple[Any, ...]] = []
+    out: list[StoredMessage] = []
+    add_row, add_out = rows.append, out.append
+    for m in messages:
+        resource = m.resource_id or owners[m.thread_id]
+        content = m.content
+        content_json = (
+            _ENCODE(content) if type(content) is str else dumps(content, f"message {m.id!r} content")
+        )
+        meta = m.metadata
+        meta_json = "{}" if meta == {} else json_object(meta, f"message {m.id!r} metadata")
+        add_row((m.id, m.thread_id, resource, m.role, m.type, content_json, meta_json, m.created_at))
+        if resource != m.resource_id:
+            m = StoredMessage(m.id, m.thread_id, m.role, content, m.created_at, resource, m.type, meta)
+        add_out(m)
+    return rows, out
 
 
 def _span_mapping(span: object) -> Mapping[str, Any]:

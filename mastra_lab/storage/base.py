@@ -336,30 +336,15 @@ class Storage(DataFrameForms, StorageHooks):
         if not by_id:
             return []
         owners = self._thread_resources({m.thread_id for m in by_id.values()})
-        rows, out = [], []
-        for m in by_id.values():
-            if m.thread_id not in owners:
-                raise StorageError(
-                    f"message {m.id!r} refers to unknown thread {m.thread_id!r}; save_thread() it first",
-                    code="STORAGE_UNKNOWN_THREAD",
-                    details={"thread_id": m.thread_id},
-                )
-            resource = m.resource_id or owners[m.thread_id]
-            rows.append(
-                (
-                    m.id,
-                    m.thread_id,
-                    resource,
-                    m.role,
-                    m.type,
-                    v.dumps(m.content, "content"),
-                    v.json_object(m.metadata, "metadata"),
-                    m.created_at,
-                )
+        orphan = next((m for m in by_id.values() if m.thread_id not in owners), None)
+        if orphan is not None:
+            raise StorageError(
+                f"message {orphan.id!r} refers to unknown thread {orphan.thread_id!r}; "
+                "save_thread() it first",
+                code="STORAGE_UNKNOWN_THREAD",
+                details={"thread_id": orphan.thread_id},
             )
-            out.append(
-                m if resource == m.resource_id else StoredMessage(**{**m.__dict__, "resource_id": resource})
-            )
+        rows, out = v.message_rows(by_id.values(), owners)
         self._upsert_messages(rows)
         return out
 

@@ -159,23 +159,26 @@ class DuckDBStore(SQLStore):
     def _json_eq(self, column: str) -> str:
         return f"CAST(json_extract({column}, ?) AS VARCHAR) = ?"
 
-    def _insert_many(
-        self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], tail: str
-    ) -> None:
-        if len(rows) <= _SMALL_BATCH:  # one multi-row VALUES statement beats a DataFrame scan for a few rows
+    def _ts_column(self, values: list[Any]) -> list[Any]:
+        return values  # DuckDB takes aware datetimes as they are
+
+    def _insert_many(self, table: str, columns: dict[str, list[Any]], n: int, tail: str) -> None:
+        names = ", ".join(columns)
+        if n <= _SMALL_BATCH:  # one multi-row VALUES statement beats a DataFrame scan for a few rows
             marks = "(" + ", ".join("?" * len(columns)) + ")"
+            values = [x for row in zip(*columns.values(), strict=True) for x in row]
             self._conn.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([marks] * len(rows))} {tail}",
-                [value for row in rows for value in row],
+                f"INSERT INTO {table} ({names}) VALUES {', '.join([marks] * n)} {tail}", values
             )
             return
         import pandas as pd
 
-        frame = pd.DataFrame.from_records(rows, columns=list(columns))
-        cols = ", ".join(columns)
-        self._conn.register("_mastra_batch", frame)
+        self._conn.register("_mastra_batch", pd.DataFrame(columns))
         try:
-            self._conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _mastra_batch {tail}")
+            try:  # plain INSERT is the fast path; new ids are the common case
+                self._conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _mastra_batch")
+            except duckdb.ConstraintException:  # some ids exist: the statement rolled back; upsert instead
+                self._conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _mastra_batch {tail}")
         finally:
             self._conn.unregister("_mastra_batch")
 

@@ -131,12 +131,11 @@ class SQLiteStore(SQLStore):
     def _json_eq(self, column: str) -> str:
         return f"({column} -> ?) = ?"
 
-    def _insert_many(
-        self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], tail: str
-    ) -> None:
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) {tail}"
+    def _insert_many(self, table: str, columns: dict[str, list[Any]], n: int, tail: str) -> None:
+        names = list(columns)
+        sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) {tail}"
         with self._tx():
-            self._conn.executemany(sql, rows)
+            self._conn.executemany(sql, zip(*columns.values(), strict=True))
 
     def _sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None) -> pd.DataFrame:
         import pandas as pd
