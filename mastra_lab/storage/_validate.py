@@ -223,6 +223,21 @@ def check_paging(limit: object, offset: object) -> None:
 
 def normalise_message(message: object) -> StoredMessage:
     """A :class:`StoredMessage` (or a dict with its fields) checked for types; content stays Python."""
+    if type(message) is StoredMessage:  # hot path: the common, already well-formed message
+        d = message.__dict__
+        if (
+            type(d["id"]) is str
+            and type(d["thread_id"]) is str
+            and type(d["role"]) is str
+            and type(d["type"]) is str
+            and d["id"]
+            and d["thread_id"]
+            and d["role"]
+            and (d["resource_id"] is None or type(d["resource_id"]) is str)
+            and type(d["created_at"]) is datetime
+            and d["created_at"].tzinfo is UTC
+        ):
+            return message
     if isinstance(message, Mapping):
         fields = dict(message)
         try:
@@ -242,13 +257,22 @@ def normalise_message(message: object) -> StoredMessage:
     check_id(message.id, "message id")
     check_id(message.thread_id, "thread_id")
     check_id(message.role, "role")
+    check_id(message.type, "type")
     if message.resource_id is not None:
         check_id(message.resource_id, "resource_id")
     created = message.created_at
     if not (isinstance(created, datetime) and created.tzinfo is UTC):
         created = to_utc(created, "created_at")
-        message = StoredMessage(**{**message.__dict__, "created_at": created})
+        message = _with(message, "created_at", created)
     return message
+
+
+def _with(message: StoredMessage, field: str, value: object) -> StoredMessage:
+    """A copy of a (frozen) message with one field changed, without re-running ``__init__``."""
+    new: StoredMessage = object.__new__(StoredMessage)
+    new.__dict__.update(message.__dict__)
+    new.__dict__[field] = value
+    return new
 
 
 def message_rows(
@@ -271,7 +295,7 @@ def message_rows(
         meta_json = "{}" if meta == {} else json_object(meta, f"message {m.id!r} metadata")
         add_row((m.id, m.thread_id, resource, m.role, m.type, content_json, meta_json, m.created_at))
         if resource != m.resource_id:
-            m = StoredMessage(m.id, m.thread_id, m.role, content, m.created_at, resource, m.type, meta)
+            m = _with(m, "resource_id", resource)
         add_out(m)
     return rows, out
 
