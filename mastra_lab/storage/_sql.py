@@ -242,14 +242,14 @@ class SQLStore(Storage):
             )
         return found
 
-    def _upsert_messages(self, rows: list[tuple[Any, ...]]) -> None:
-        self._insert_columns("mastra_messages", v.MESSAGE_COLUMNS, rows, ("created_at",), _MSG_CONFLICT)
+    def _upsert_messages(self, columns: dict[str, list[Any]]) -> None:
+        self._insert_columns("mastra_messages", dict(columns), ("created_at",), _MSG_CONFLICT)
 
     def _insert_columns(
-        self, table: str, names: Sequence[str], rows: list[tuple[Any, ...]], times: Sequence[str], tail: str
+        self, table: str, columns: dict[str, list[Any]], times: Sequence[str], tail: str
     ) -> None:
-        n = len(rows)
-        columns = dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
+        """Add engine timestamps and fresh ``seq`` numbers to ``columns`` and bulk-insert them."""
+        n = len(next(iter(columns.values())))
         for name in times:
             columns[name] = self._ts_column(columns[name])
         start = self._seq(table, n)
@@ -326,7 +326,8 @@ class SQLStore(Storage):
     # -- spans --------------------------------------------------------------------------------------------
 
     def _upsert_spans(self, rows: list[tuple[Any, ...]]) -> None:
-        self._insert_columns("mastra_spans", v.SPAN_COLUMNS, rows, ("start_time", "end_time"), _SPAN_CONFLICT)
+        columns = dict(zip(v.SPAN_COLUMNS, map(list, zip(*rows, strict=True)), strict=True))
+        self._insert_columns("mastra_spans", columns, ("start_time", "end_time"), _SPAN_CONFLICT)
 
     def _get_trace(self, trace_id: str) -> list[dict[str, Any]]:
         rows = self._q(

@@ -344,8 +344,8 @@ class Storage(DataFrameForms, StorageHooks):
                 code="STORAGE_UNKNOWN_THREAD",
                 details={"thread_id": orphan.thread_id},
             )
-        rows, out = v.message_rows(by_id.values(), owners)
-        self._upsert_messages(rows)
+        columns, out = v.message_columns(by_id.values(), owners)
+        self._upsert_messages(columns)
         return out
 
     @_operation

@@ -138,8 +138,8 @@ class InMemoryStore(Storage):
     def _thread_resources(self, thread_ids: set[str]) -> dict[str, str]:
         return {t: self._threads[t][1] for t in thread_ids if t in self._threads}
 
-    def _upsert_messages(self, rows: list[tuple[Any, ...]]) -> None:
-        for row in rows:
+    def _upsert_messages(self, columns: dict[str, list[Any]]) -> None:
+        for row in zip(*columns.values(), strict=True):
             old = self._messages.get(row[0])
             if old is not None and old[1] != row[1]:
                 self._by_thread[old[1]].discard(row[0])
