@@ -327,7 +327,8 @@ class Storage(DataFrameForms, StorageHooks):
     ) -> builtins.list[StoredMessage]:
         """Insert or replace (by id) a batch of messages in one write; returns them as stored.
 
-        Every message's thread must exist; a missing ``resource_id`` is taken from the thread.
+        Every message's thread must exist; a missing ``resource_id`` is taken from the thread. Re-saving an
+        id replaces the message's fields but not its thread (a message never moves between threads).
 
         Args:
             messages: :class:`StoredMessage` objects or dicts with the same fields.

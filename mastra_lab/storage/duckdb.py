@@ -83,6 +83,17 @@ def map_duckdb_errors(path: str = ":memory:") -> Iterator[None]:
         ) from exc
 
 
+def _batch(columns: dict[str, list[Any]]) -> Any:
+    """Columns as something DuckDB scans without copying: an Arrow table if pyarrow is there, else pandas."""
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - pyarrow ships with the dev extra and with pandas>=3 in practice
+        import pandas as pd
+
+        return pd.DataFrame(columns)
+    return pa.table(columns)
+
+
 def _ts_out(value: datetime) -> datetime:
     return value if value.tzinfo is UTC else value.astimezone(UTC)
 
@@ -171,9 +182,7 @@ class DuckDBStore(SQLStore):
                 f"INSERT INTO {table} ({names}) VALUES {', '.join([marks] * n)} {tail}", values
             )
             return
-        import pandas as pd
-
-        self._conn.register("_mastra_batch", pd.DataFrame(columns))
+        self._conn.register("_mastra_batch", _batch(columns))
         try:
             try:  # plain INSERT is the fast path; new ids are the common case
                 self._conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _mastra_batch")

@@ -141,10 +141,11 @@ class InMemoryStore(Storage):
     def _upsert_messages(self, columns: dict[str, list[Any]]) -> None:
         for row in zip(*columns.values(), strict=True):
             old = self._messages.get(row[0])
-            if old is not None and old[1] != row[1]:
-                self._by_thread[old[1]].discard(row[0])
-            self._messages[row[0]] = (*row, old[-1] if old else next(self._seq))
-            self._by_thread.setdefault(row[1], set()).add(row[0])
+            if old is None:
+                self._messages[row[0]] = (*row, next(self._seq))
+                self._by_thread.setdefault(row[1], set()).add(row[0])
+            else:  # like the SQL backends: a message stays in the thread it was first saved to
+                self._messages[row[0]] = (row[0], old[1], *row[2:], old[-1])
 
     def _get_messages(self, thread_id: str, last: int | None) -> list[StoredMessage]:
         rows = sorted(
@@ -201,7 +202,9 @@ class InMemoryStore(Storage):
     def _upsert_spans(self, rows: list[tuple[Any, ...]]) -> None:
         for row in rows:
             old = self._spans.get(row[0])
-            self._spans[row[0]] = (*row, old[-1] if old else next(self._seq))
+            self._spans[row[0]] = (
+                (*row, next(self._seq)) if old is None else (row[0], old[1], *row[2:], old[-1])
+            )
 
     def _get_trace(self, trace_id: str) -> list[dict[str, Any]]:
         rows = sorted((r for r in self._spans.values() if r[1] == trace_id), key=lambda r: (r[10], r[12]))

@@ -316,6 +316,19 @@ def test_save_messages_upserts_by_id(store: Storage) -> None:
     assert [m.content for m in store.get_messages("t1")] == ["edited", "hello 1"]
 
 
+def test_bulk_upsert_of_many_messages_replaces_and_adds(store: Storage) -> None:
+    store.save_thread(Thread("t1", "alice"))
+    store.save_thread(Thread("t2", "alice"))
+    store.save_messages([_msg(i) for i in range(100)])
+    again = [StoredMessage(f"m{i}", "t2", "assistant", f"v2 {i}", created_at=_at(i)) for i in range(50, 150)]
+    store.save_messages(again)
+    messages = store.get_messages("t1")  # existing messages were replaced but kept their thread
+    assert len(messages) == 100
+    assert [m.content for m in messages[49:51]] == ["hello 49", "v2 50"]
+    assert {(m.role, m.thread_id) for m in messages[50:]} == {("assistant", "t1")}
+    assert [m.id for m in store.get_messages("t2")] == [f"m{i}" for i in range(100, 150)]
+
+
 def test_save_messages_to_an_unknown_thread_writes_nothing(store: Storage) -> None:
     store.save_thread(Thread("t1", "alice"))
     with pytest.raises(StorageError, match=r"unknown thread 'ghost'.*save_thread"):
@@ -413,6 +426,14 @@ def test_a_span_saved_at_start_and_again_at_end_is_one_span(store: Storage) -> N
             "end": _at(2),
         }
     ]
+
+
+def test_many_spans_upsert_in_bulk(store: Storage) -> None:
+    store.save_spans([_span(f"s{i}", start=_at(i)) for i in range(60)])
+    store.save_spans([_span(f"s{i}", start=_at(i), end=_at(i + 1)) for i in range(30, 90)])
+    trace = store.get_trace("tr1")
+    assert len(trace) == 90
+    assert [s["status"] for s in trace[29:31]] == ["running", "ok"]
 
 
 def test_get_trace_orders_by_start_and_accepts_iso_strings_and_to_dict(store: Storage) -> None:
