@@ -7,12 +7,12 @@ duckdb or pandas.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
 from mastra_lab.storage.base import Storage
 from mastra_lab.storage.records import Record, Resource, StoredMessage, Thread, WorkflowRun
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from mastra_lab.storage.duckdb import DuckDBStore
     from mastra_lab.storage.memory import InMemoryStore
     from mastra_lab.storage.sqlite import SQLiteStore
@@ -36,13 +36,13 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'mastra_lab.storage' has no attribute {name!r}")
-    import importlib
+    from importlib import import_module
 
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(import_module(module), name)
     globals()[name] = value
     return value
 
