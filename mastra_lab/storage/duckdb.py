@@ -168,7 +168,8 @@ class DuckDBStore(SQLStore):
         return _ts_out(value)
 
     def _json_eq(self, column: str) -> str:
-        return f"CAST(json_extract({column}, ?) AS VARCHAR) = ?"
+        # both sides re-serialised by DuckDB's JSON writer, so number formatting cannot differ
+        return f"CAST(json_extract({column}, ?) AS VARCHAR) = CAST(json(?) AS VARCHAR)"
 
     def _ts_column(self, values: list[Any]) -> list[Any]:
         return values  # DuckDB takes aware datetimes as they are

@@ -129,7 +129,7 @@ class SQLiteStore(SQLStore):
         return datetime.fromisoformat(value)
 
     def _json_eq(self, column: str) -> str:
-        return f"({column} -> ?) = ?"
+        return f"({column} -> ?) = json(?)"
 
     def _insert_many(self, table: str, columns: dict[str, list[Any]], n: int, tail: str) -> None:
         names = list(columns)
