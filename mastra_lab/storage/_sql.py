@@ -22,15 +22,8 @@ from mastra_lab.storage.base import Storage
 from mastra_lab.storage.records import Record, Resource, StoredMessage, Thread, WorkflowRun, utcnow
 from mastra_lab.telemetry.logger import get_logger
 
-__all__ = ["BUILTIN_TABLES", "SQLStore"]
+__all__ = ["SQLStore"]
 
-BUILTIN_TABLES = (
-    "mastra_threads",
-    "mastra_messages",
-    "mastra_resources",
-    "mastra_workflow_snapshots",
-    "mastra_spans",
-)
 _MSG = ", ".join(v.MESSAGE_COLUMNS)
 _SPAN = ", ".join(v.SPAN_COLUMNS)
 _REC = ", ".join(_rows.RECORD_COLUMNS)
@@ -42,6 +35,7 @@ _MSG_CONFLICT = "ON CONFLICT (id) DO UPDATE SET " + ", ".join(
 _SPAN_CONFLICT = "ON CONFLICT (span_id) DO UPDATE SET " + ", ".join(
     f"{c} = excluded.{c}" for c in v.SPAN_COLUMNS if c not in ("span_id", "trace_id")
 )
+_INTERNAL_TABLES = frozenset({"_mastra_migrations", "mastra_records", "mastra_record_tables"})
 _CHUNK = 500
 _log = get_logger("mastra_lab.storage")
 
@@ -367,5 +361,10 @@ class SQLStore(Storage):
 
     # -- SQL ----------------------------------------------------------------------------------------------
 
+    @abstractmethod
+    def _catalog(self) -> list[str]:
+        """Names of every table and view in the database's main schema."""
+
     def _tables(self) -> Iterable[str]:
-        return [*BUILTIN_TABLES, *self._record_tables()]
+        # everything readable in the file (a DuckDBVector sharing it adds its tables) minus our internals
+        return [t for t in self._catalog() if t not in _INTERNAL_TABLES]

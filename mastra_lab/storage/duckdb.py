@@ -171,6 +171,10 @@ class DuckDBStore(SQLStore):
         # both sides re-serialised by DuckDB's JSON writer, so number formatting cannot differ
         return f"CAST(json_extract({column}, ?) AS VARCHAR) = CAST(json(?) AS VARCHAR)"
 
+    def _catalog(self) -> list[str]:
+        rows = self._q("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")
+        return [r[0] for r in rows]
+
     def _ts_column(self, values: list[Any]) -> list[Any]:
         return values  # DuckDB takes aware datetimes as they are
 

@@ -131,6 +131,12 @@ class SQLiteStore(SQLStore):
     def _json_eq(self, column: str) -> str:
         return f"({column} -> ?) = json(?)"
 
+    def _catalog(self) -> list[str]:
+        rows = self._q(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'"
+        )
+        return [r[0] for r in rows]
+
     def _insert_many(self, table: str, columns: dict[str, list[Any]], n: int, tail: str) -> None:
         names = list(columns)
         sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) {tail}"

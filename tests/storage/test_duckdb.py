@@ -70,6 +70,8 @@ def test_connection_and_lock_are_shared_for_other_components() -> None:
         with store.lock:
             store.connection.execute("CREATE TABLE vectors_demo (id VARCHAR)")
             assert store.connection.execute("SELECT count(*) FROM mastra_threads").fetchone() == (0,)
+        assert "vectors_demo" in store.tables()  # tables() shows what sql() can read, shared ones included
+        assert store.sql("SELECT count(*) AS n FROM vectors_demo")["n"].tolist() == [0]
         assert store.backend_name == "duckdb"
         assert repr(store) == "DuckDBStore(path=':memory:')"
 
