@@ -11,7 +11,7 @@ All methods run under the store's lock (see :class:`~mastra_lab.storage.base.Sto
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, ClassVar
@@ -57,8 +57,8 @@ class SQLStore(Storage):
 
     _conn: Any
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, id_factory: Callable[[], str] | None = None) -> None:
+        super().__init__(id_factory=id_factory)
         self._next_seq: dict[str, int] = {}
         self._views: set[str] = set()
 

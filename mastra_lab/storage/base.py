@@ -33,16 +33,16 @@ __all__ = ["Storage", "Where"]
 Where = Mapping[str, JSONValue]
 """Equality filters on ``data`` fields: ``{"status": "open", "author.name": "Ada"}``."""
 
-P = ParamSpec("P")
-T = TypeVar("T")
-S = TypeVar("S", bound="Storage")
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+_S = TypeVar("_S", bound="Storage")
 
 
-def _operation(fn: Callable[P, T]) -> Callable[P, T]:
+def _operation(fn: Callable[_P, _T]) -> Callable[_P, _T]:
     """Run a public method under the store's lock, refuse it after close, map backend exceptions."""
 
     @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
         self = args[0]
         assert isinstance(self, Storage)
         with self._lock:
@@ -69,9 +69,10 @@ class Storage(DataFrameForms, StorageHooks):
 
     backend_name: ClassVar[str] = "abstract"
 
-    def __init__(self) -> None:
+    def __init__(self, *, id_factory: Callable[[], str] | None = None) -> None:
         self._lock = threading.RLock()
         self._closed = False
+        self._new_id: Callable[[], str] = id_factory or _uuid_hex
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -87,7 +88,7 @@ class Storage(DataFrameForms, StorageHooks):
         """Whether :meth:`close` was called."""
         return self._closed
 
-    def __enter__(self: S) -> S:
+    def __enter__(self: _S) -> _S:
         return self
 
     def __exit__(
@@ -122,7 +123,7 @@ class Storage(DataFrameForms, StorageHooks):
             id: Your id (a string); a uuid4 hex is generated when omitted. An existing id is an error.
         """
         v.check_table(table)
-        record_id = uuid.uuid4().hex if id is None else v.check_id(id)
+        record_id = v.check_id(self._new_id() if id is None else id)
         data_json = v.json_object(data, "data")
         meta_json = v.json_object(metadata or {}, "metadata")
         now = utcnow()
@@ -512,6 +513,10 @@ class Storage(DataFrameForms, StorageHooks):
         if not isinstance(query, str) or not query.strip():
             raise StorageError(f"sql() needs a query string, got {query!r:.60}", code="STORAGE_BAD_SQL")
         return self._sql(query, params)
+
+
+def _uuid_hex() -> str:
+    return uuid.uuid4().hex
 
 
 @contextmanager

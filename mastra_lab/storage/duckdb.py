@@ -9,7 +9,7 @@ that a ``DuckDBVector`` can share the file.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,6 +104,7 @@ class DuckDBStore(SQLStore):
     Args:
         path: Database file (created on first use) or ``":memory:"``.
         read_only: Open an existing file without writing; several processes may then read it at once.
+        id_factory: Makes record ids when ``create`` gets none (default: uuid4 hex).
 
     Example:
         ```python
@@ -125,8 +126,14 @@ class DuckDBStore(SQLStore):
     }
     begin_sql: ClassVar[str] = "BEGIN TRANSACTION"
 
-    def __init__(self, path: str | Path = ":memory:", read_only: bool = False) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        path: str | Path = ":memory:",
+        read_only: bool = False,
+        *,
+        id_factory: Callable[[], str] | None = None,
+    ) -> None:
+        super().__init__(id_factory=id_factory)
         self.path = str(path)
         self.read_only = bool(read_only)
         if self.read_only and (self.path == ":memory:" or not Path(self.path).exists()):

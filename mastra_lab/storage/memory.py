@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -46,6 +46,9 @@ def _matches(data_json: str, where: v.WhereItems) -> bool:
 class InMemoryStore(Storage):
     """Storage in Python dicts; fast, thread-safe, gone when the process ends.
 
+    Args:
+        id_factory: Makes record ids when ``create`` gets none (default: uuid4 hex).
+
     Example:
         ```python
         from mastra_lab.storage import InMemoryStore
@@ -58,8 +61,8 @@ class InMemoryStore(Storage):
 
     backend_name: ClassVar[str] = "memory"
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, id_factory: Callable[[], str] | None = None) -> None:
+        super().__init__(id_factory=id_factory)
         self._seq = itertools.count()
         # table -> id -> [data_json, meta_json, created_at, updated_at, seq]
         self._records: dict[str, dict[str, list[Any]]] = {}

@@ -8,7 +8,7 @@ Timestamps are stored as fixed-width ISO-8601 UTC text, so they sort correctly a
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -86,6 +86,7 @@ class SQLiteStore(SQLStore):
 
     Args:
         path: Database file (created on first use) or ``":memory:"``.
+        id_factory: Makes record ids when ``create`` gets none (default: uuid4 hex).
 
     Example:
         ```python
@@ -102,8 +103,8 @@ class SQLiteStore(SQLStore):
     column_types: ClassVar[dict[str, str]] = {"text": "TEXT", "json": "TEXT", "ts": "TEXT", "int": "INTEGER"}
     begin_sql: ClassVar[str] = "BEGIN IMMEDIATE"
 
-    def __init__(self, path: str | Path) -> None:
-        super().__init__()
+    def __init__(self, path: str | Path, *, id_factory: Callable[[], str] | None = None) -> None:
+        super().__init__(id_factory=id_factory)
         self.path = str(path)
         with map_sqlite_errors(self.path):
             # isolation_level=None: we issue BEGIN/COMMIT ourselves; one connection, guarded by self._lock.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,17 @@ from dirty_equals import IsDatetime, IsStr
 from inline_snapshot import snapshot
 
 from mastra_lab.errors import StorageError
-from mastra_lab.storage import Record, Resource, Storage, StoredMessage, Thread, WorkflowRun
+from mastra_lab.storage import (
+    DuckDBStore,
+    InMemoryStore,
+    Record,
+    Resource,
+    SQLiteStore,
+    Storage,
+    StoredMessage,
+    Thread,
+    WorkflowRun,
+)
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -74,6 +85,14 @@ def test_create_uses_the_given_id_and_rejects_a_duplicate(store: Storage) -> Non
     with pytest.raises(StorageError, match=r"'n-1' already exists.*update"):
         store.create("notes", {"n": 2}, id="n-1")
     assert store.get("notes", "n-1").data == {"n": 1}  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("backend", [InMemoryStore, DuckDBStore, SQLiteStore])
+def test_generated_ids_come_from_the_injectable_factory(backend: type[Storage], tmp_path: Path) -> None:
+    counter = iter(range(100))
+    args = () if backend is InMemoryStore else (tmp_path / "ids.db",)
+    with backend(*args, id_factory=lambda: f"id-{next(counter)}") as store:  # type: ignore[call-arg]
+        assert [store.create("notes", {}) for _ in range(2)] == ["id-0", "id-1"]
 
 
 def test_get_of_a_missing_id_is_none(store: Storage) -> None:
