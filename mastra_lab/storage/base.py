@@ -97,8 +97,7 @@ class Storage(DataFrameForms, StorageHooks):
         self.close()
 
     def __repr__(self) -> str:
-        state = " closed" if self._closed else ""
-        return f"<{type(self).__name__} backend={self.backend_name!r}{state}>"
+        return f"{type(self).__name__}()" + (" closed" if self._closed else "")
 
     def _map_errors(self) -> AbstractContextManager[None]:
         """Translate the driver's exceptions; the default translates nothing."""

@@ -26,4 +26,5 @@ def test_sql_runs_over_the_stores_contents() -> None:
         frame = store.sql("SELECT thread_id, count(*) AS n FROM mastra_messages GROUP BY thread_id")
         assert frame.to_dict("records") == [{"thread_id": "t1", "n": 2}]
         assert store.sql("SELECT data->>'title' AS t FROM notes")["t"].tolist() == ["x"]
-        assert repr(store) == "<InMemoryStore backend='memory'>"
+        assert repr(store) == "InMemoryStore()"
+    assert repr(store) == "InMemoryStore() closed"
