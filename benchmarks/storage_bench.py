@@ -3,9 +3,11 @@
 Two measurements, each against the fastest honest raw-DuckDB equivalent on an identical table (same
 columns, primary key and thread index, also in a file):
 
-* **save** — ``save_messages`` of a batch of messages (10,000 by default) vs. building a DataFrame from the
-  same Python values and ``INSERT … SELECT`` from it. Reported as throughput (messages/s); the ratio is
-  ours / raw (target ≥ 0.5).
+* **save** — ``save_messages`` of a batch of ``StoredMessage`` objects (10,000 by default; they carry their
+  ``resource_id``, as the Memory layer's do) vs. building a DataFrame from the same Python values and
+  ``INSERT … SELECT`` from it. Ours also validates every message, serialises content to JSON, checks the
+  thread exists and upserts. Reported as throughput (messages/s); the ratio is ours / raw (target ≥ 0.5).
+  Rounds alternate ours/raw so that machine noise hits both alike; medians are reported.
 * **last-20** — ``get_messages(thread, last=20)`` among 1,000,000 stored messages over 1,000 threads vs.
   ``SELECT … WHERE thread_id = ? ORDER BY created_at DESC LIMIT 20`` with ``fetchall()``. Reported as median
   latency; the ratio is ours / raw (target ≤ 2).
