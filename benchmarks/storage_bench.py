@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (seconds, for a smoke run)")
     args = parser.parse_args(argv)
     batch, total, threads, repeats, queries = (
-        (1_000, 50_000, 100, 5, 50) if args.quick else (10_000, 1_000_000, 1_000, 9, 300)
+        (1_000, 50_000, 100, 5, 50) if args.quick else (10_000, 1_000_000, 1_000, 15, 300)
     )
     with tempfile.TemporaryDirectory() as tmp:
         save_ours, save_raw = bench_save(batch, repeats, Path(tmp))

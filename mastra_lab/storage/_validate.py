@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from json.encoder import encode_basestring
+from operator import attrgetter
 from typing import Any
 
 from mastra_lab.errors import StorageError
@@ -30,6 +32,7 @@ __all__ = [
     "json_path",
     "message_columns",
     "normalise_message",
+    "normalise_messages",
     "normalise_span",
     "to_utc",
     "where_items",
@@ -123,6 +126,7 @@ def _find_unserialisable(value: Any, path: str) -> tuple[str, Any] | None:
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_encode_str: Callable[[str], str] = encode_basestring  # what _ENCODE does for a str, minus the dispatch
 
 
 def dumps(value: JSONValue, what: str) -> str:
@@ -221,23 +225,34 @@ def check_paging(limit: object, offset: object) -> None:
             )
 
 
+def normalise_messages(messages: Iterable[object]) -> list[StoredMessage]:
+    """Every message checked (see :func:`normalise_message`), duplicates by id resolved (the last wins).
+
+    A batch of well-formed :class:`StoredMessage` objects — the usual case — is checked column by column
+    instead of message by message.
+    """
+    msgs: list[Any] = list(messages)
+    if not _well_formed(msgs):
+        msgs = [normalise_message(m) for m in msgs]
+    ids = [m.id for m in msgs]
+    if len(set(ids)) != len(ids):
+        msgs = list({m.id: m for m in msgs}.values())
+    return msgs
+
+
+def _well_formed(msgs: list[Any]) -> bool:
+    if not all(type(m) is StoredMessage for m in msgs):
+        return False
+    for name in ("id", "thread_id", "role", "type"):
+        if not all(type(x) is str and x for x in map(attrgetter(name), msgs)):
+            return False
+    return all(r is None or type(r) is str for r in map(attrgetter("resource_id"), msgs)) and all(
+        type(t) is datetime and t.tzinfo is UTC for t in map(attrgetter("created_at"), msgs)
+    )
+
+
 def normalise_message(message: object) -> StoredMessage:
     """A :class:`StoredMessage` (or a dict with its fields) checked for types; content stays Python."""
-    if type(message) is StoredMessage:  # hot path: the common, already well-formed message
-        d = message.__dict__
-        if (
-            type(d["id"]) is str
-            and type(d["thread_id"]) is str
-            and type(d["role"]) is str
-            and type(d["type"]) is str
-            and d["id"]
-            and d["thread_id"]
-            and d["role"]
-            and (d["resource_id"] is None or type(d["resource_id"]) is str)
-            and type(d["created_at"]) is datetime
-            and d["created_at"].tzinfo is UTC
-        ):
-            return message
     if isinstance(message, Mapping):
         fields = dict(message)
         try:
@@ -280,28 +295,33 @@ def message_columns(
 ) -> tuple[dict[str, list[Any]], list[StoredMessage]]:
     """Checked messages column-wise (``MESSAGE_COLUMNS``, JSON serialised) plus the messages as stored.
 
-    This is the hot path of ``save_messages``: one tight loop that appends straight into the columns a bulk
+    This is the hot path of ``save_messages``: one comprehension per column, straight into the lists a bulk
     insert wants, no per-row tuples.
     """
-    columns: dict[str, list[Any]] = {name: [] for name in MESSAGE_COLUMNS}
-    ids, threads, resources, roles, types, contents, metas, times = columns.values()
-    out: list[StoredMessage] = []
-    for m in messages:
-        resource = m.resource_id or owners[m.thread_id]
-        content = m.content
-        meta = m.metadata
-        ids.append(m.id)
-        threads.append(m.thread_id)
-        resources.append(resource)
-        roles.append(m.role)
-        types.append(m.type)
-        contents.append(
-            _ENCODE(content) if type(content) is str else dumps(content, f"message {m.id!r} content")
-        )
-        metas.append("{}" if meta == {} else json_object(meta, f"message {m.id!r} metadata"))
-        times.append(m.created_at)
-        out.append(m if resource == m.resource_id else _with(m, "resource_id", resource))
+    msgs = list(messages)
+    resources = [m.resource_id or owners[m.thread_id] for m in msgs]
+    columns: dict[str, list[Any]] = {
+        "id": [m.id for m in msgs],
+        "thread_id": [m.thread_id for m in msgs],
+        "resource_id": resources,
+        "role": [m.role for m in msgs],
+        "type": [m.type for m in msgs],
+        "content": [_encode_str(m.content) if type(m.content) is str else _content_json(m) for m in msgs],
+        "metadata": ["{}" if m.metadata == {} else _metadata_json(m) for m in msgs],
+        "created_at": [m.created_at for m in msgs],
+    }
+    out = [
+        m if r == m.resource_id else _with(m, "resource_id", r) for m, r in zip(msgs, resources, strict=True)
+    ]
     return columns, out
+
+
+def _content_json(m: StoredMessage) -> str:
+    return dumps(m.content, f"message {m.id!r} content")
+
+
+def _metadata_json(m: StoredMessage) -> str:
+    return json_object(m.metadata, f"message {m.id!r} metadata")
 
 
 def _span_mapping(span: object) -> Mapping[str, Any]:

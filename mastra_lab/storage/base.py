@@ -333,11 +333,11 @@ class Storage(DataFrameForms, StorageHooks):
         Args:
             messages: :class:`StoredMessage` objects or dicts with the same fields.
         """
-        by_id = {m.id: m for m in map(v.normalise_message, messages)}  # last one wins within a batch
-        if not by_id:
+        msgs = v.normalise_messages(messages)  # a repeated id: the last one wins
+        if not msgs:
             return []
-        owners = self._thread_resources({m.thread_id for m in by_id.values()})
-        orphan = next((m for m in by_id.values() if m.thread_id not in owners), None)
+        owners = self._thread_resources({m.thread_id for m in msgs})
+        orphan = next((m for m in msgs if m.thread_id not in owners), None)
         if orphan is not None:
             raise StorageError(
                 f"message {orphan.id!r} refers to unknown thread {orphan.thread_id!r}; "
@@ -345,7 +345,7 @@ class Storage(DataFrameForms, StorageHooks):
                 code="STORAGE_UNKNOWN_THREAD",
                 details={"thread_id": orphan.thread_id},
             )
-        columns, out = v.message_columns(by_id.values(), owners)
+        columns, out = v.message_columns(msgs, owners)
         self._upsert_messages(columns)
         return out
 
