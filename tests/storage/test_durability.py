@@ -31,6 +31,8 @@ CHILD = textwrap.dedent(
         print("record", rid, flush=True)
         store.save_messages([StoredMessage(f"m{i}", "t", "user", f"message {i}")])
         print("message", f"m{i}", flush=True)
+        store.save_messages([StoredMessage(f"b{i}-{k}", "t", "user", "bulk") for k in range(50)])
+        print("batch", f"b{i}", flush=True)  # 50 messages: the bulk (DataFrame/Arrow) path
         i += 1
     """
 )
@@ -65,3 +67,4 @@ def test_everything_reported_survives_kill_9(file_backend: type[Storage], tmp_pa
         messages = {m.id for m in store.get_messages("t")}
     assert {i for kind, i in reported if kind == "record"} <= records
     assert {i for kind, i in reported if kind == "message"} <= messages
+    assert {f"{i}-{k}" for kind, i in reported if kind == "batch" for k in range(50)} <= messages
