@@ -7,10 +7,12 @@ import sys
 import threading
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from mastra_lab.errors import StorageError
 from mastra_lab.storage import DuckDBStore
+from mastra_lab.storage.duckdb import map_duckdb_errors
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLDER = (
@@ -82,3 +84,20 @@ def test_sql_errors_are_storage_errors_with_the_reason() -> None:
             store.sql("SELECT * FROM no_such_table")
         with pytest.raises(StorageError, match="syntax error"):
             store.sql("SELEC 1")
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        (duckdb.IOException('Could not set lock on file "x": Conflicting lock is held'), "STORAGE_LOCKED"),
+        (duckdb.InvalidInputException("Cannot execute statement in read-only mode"), "STORAGE_READ_ONLY"),
+        (duckdb.ConstraintException("Duplicate key"), "STORAGE_BACKEND"),
+        (duckdb.CatalogException("Table x does not exist"), "STORAGE_BACKEND"),
+        (duckdb.IOException("disk full"), "STORAGE_BACKEND"),
+    ],
+)
+def test_every_duckdb_error_becomes_a_storage_error(exc: Exception, code: str) -> None:
+    with pytest.raises(StorageError) as info, map_duckdb_errors("x.duckdb"):
+        raise exc
+    assert info.value.code == code
+    assert info.value.__cause__ is exc

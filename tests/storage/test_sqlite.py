@@ -9,6 +9,7 @@ import pytest
 
 from mastra_lab.errors import StorageError
 from mastra_lab.storage import SQLiteStore
+from mastra_lab.storage.sqlite import map_sqlite_errors
 
 
 def test_file_store_uses_wal_and_can_be_read_by_plain_sqlite(tmp_path: Path) -> None:
@@ -51,3 +52,19 @@ def test_in_memory_sqlite_store_works_and_reprs_its_path() -> None:
         assert repr(store) == "SQLiteStore(path=':memory:')"
         store.create("notes", {})
         assert store.sql("SELECT count(*) AS n FROM notes")["n"].tolist() == [1]
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        (sqlite3.OperationalError("database is locked"), "STORAGE_LOCKED"),
+        (sqlite3.DatabaseError("not authorized"), "STORAGE_SQL_READ_ONLY"),
+        (sqlite3.IntegrityError("UNIQUE constraint failed"), "STORAGE_BACKEND"),
+        (sqlite3.OperationalError("no such table: x"), "STORAGE_BACKEND"),
+    ],
+)
+def test_every_sqlite_error_becomes_a_storage_error(exc: Exception, code: str) -> None:
+    with pytest.raises(StorageError) as info, map_sqlite_errors("x.sqlite"):
+        raise exc
+    assert info.value.code == code
+    assert info.value.__cause__ is exc
