@@ -8,6 +8,7 @@ that a ``DuckDBVector`` can share the file.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -29,11 +30,20 @@ if TYPE_CHECKING:
 __all__ = ["DuckDBStore", "check_read_only", "map_duckdb_errors"]
 
 _SMALL_BATCH = 32
-_READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
+# Only SELECT: EXPLAIN ANALYZE would run the statement it explains.
+_READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT})
+_SELECT_NODES = frozenset({"SELECT_NODE", "SET_OPERATION_NODE", "RECURSIVE_CTE_NODE", "CTE_NODE"})
+_parser: duckdb.DuckDBPyConnection | None = None  # parses only; never holds data
+_parser_lock = threading.Lock()
 
 
 def check_read_only(query: str) -> None:
-    """Raise :class:`StorageError` unless ``query`` is one SELECT/EXPLAIN statement (as DuckDB parses it)."""
+    """Raise :class:`StorageError` unless ``query`` is one SELECT that contains no data-changing part.
+
+    The statement type comes from DuckDB's own parser (``duckdb.extract_statements``); a SELECT is then
+    serialised to its syntax tree (``json_serialize_sql``) so that a DELETE/INSERT/UPDATE hidden in a CTE is
+    refused too.
+    """
     with map_duckdb_errors():
         statements = duckdb.extract_statements(query)
     if len(statements) != 1:
@@ -42,14 +52,40 @@ def check_read_only(query: str) -> None:
             "separate calls",
             code="STORAGE_BAD_SQL",
         )
-    kind = statements[0].type
-    if kind not in _READ_ONLY_STATEMENTS:
-        raise StorageError(
-            f"sql() is read-only: {kind.name} statements are refused ({query!r:.80}); use create()/update()/"
-            "delete() and the other Storage methods to change data",
-            code="STORAGE_SQL_READ_ONLY",
-            details={"statement": kind.name},
-        )
+    kind = statements[0].type.name
+    if statements[0].type in _READ_ONLY_STATEMENTS:
+        kind = _first_write_node(query) or kind
+        if kind == "SELECT":
+            return
+    raise StorageError(
+        f"sql() is read-only: {kind} statements are refused ({query!r:.80}); use create()/update()/"
+        "delete() and the other Storage methods to change data",
+        code="STORAGE_SQL_READ_ONLY",
+        details={"statement": kind},
+    )
+
+
+def _first_write_node(query: str) -> str | None:
+    """The first query node in ``query``'s syntax tree that is not part of a plain SELECT, if any."""
+    global _parser
+    with _parser_lock:
+        if _parser is None:
+            _parser = duckdb.connect()
+        with map_duckdb_errors():
+            tree = json.loads(_parser.execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0])  # type: ignore[index]
+    if tree.get("error"):
+        return "UNVERIFIABLE"
+    stack: list[Any] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            kind = node.get("type")
+            if isinstance(kind, str) and kind.endswith("_NODE") and kind not in _SELECT_NODES:
+                return kind.removesuffix("_NODE").removesuffix("_QUERY")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
 
 
 @contextmanager

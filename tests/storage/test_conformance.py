@@ -578,6 +578,9 @@ def test_tables_lists_builtins_and_user_tables_readable_by_sql(store: Storage) -
         "BEGIN",
         "UPDATE sqlite_master SET sql = 'x'",
         "PRAGMA writable_schema = 1",
+        "EXPLAIN ANALYZE DELETE FROM mastra_threads",
+        "SELECT * FROM query('DELETE FROM mastra_threads')",
+        "WITH gone AS (DELETE FROM mastra_threads RETURNING id) SELECT * FROM gone",
     ],
 )
 def test_sql_refuses_statements_that_write(

@@ -101,3 +101,19 @@ def test_every_duckdb_error_becomes_a_storage_error(exc: Exception, code: str) -
         raise exc
     assert info.value.code == code
     assert info.value.__cause__ is exc
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SUMMARIZE mastra_threads",
+        "DESCRIBE mastra_messages",
+        "FROM mastra_threads",
+        "SELECT 1 AS n UNION ALL SELECT 2",
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT * FROM r",
+        "WITH x AS (SELECT 1 AS n) SELECT * FROM x",
+    ],
+)
+def test_sql_allows_every_kind_of_read(query: str) -> None:
+    with DuckDBStore() as store:
+        assert store.sql(query) is not None
