@@ -7,8 +7,8 @@ files. Bad-input tests check both the error and that nothing was written.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,11 +17,8 @@ from inline_snapshot import snapshot
 
 from mastra_lab.errors import StorageError
 from mastra_lab.storage import (
-    DuckDBStore,
-    InMemoryStore,
     Record,
     Resource,
-    SQLiteStore,
     Storage,
     StoredMessage,
     Thread,
@@ -87,12 +84,10 @@ def test_create_uses_the_given_id_and_rejects_a_duplicate(store: Storage) -> Non
     assert store.get("notes", "n-1").data == {"n": 1}  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("backend", [InMemoryStore, DuckDBStore, SQLiteStore])
-def test_generated_ids_come_from_the_injectable_factory(backend: type[Storage], tmp_path: Path) -> None:
+def test_generated_ids_come_from_the_injectable_factory(make_store: Callable[..., Storage]) -> None:
     counter = iter(range(100))
-    args = () if backend is InMemoryStore else (tmp_path / "ids.db",)
-    with backend(*args, id_factory=lambda: f"id-{next(counter)}") as store:  # type: ignore[call-arg]
-        assert [store.create("notes", {}) for _ in range(2)] == ["id-0", "id-1"]
+    store = make_store(id_factory=lambda: f"id-{next(counter)}")
+    assert [store.create("notes", {}) for _ in range(2)] == ["id-0", "id-1"]
 
 
 def test_get_of_a_missing_id_is_none(store: Storage) -> None:
