@@ -1,0 +1,250 @@
+"""``DuckDBStore``: the default storage backend — one embedded DuckDB file (or ``:memory:``).
+
+DuckDB is columnar and vectorised, so message batches go in as one DataFrame scan (``INSERT … SELECT``)
+rather than row by row, and notebook users can run analytical SQL over the same file. Only this module
+imports :mod:`duckdb`; ``mastra_lab.storage`` loads it lazily. The store exposes its connection and lock so
+that a ``DuckDBVector`` can share the file.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+try:
+    import duckdb
+except ImportError as exc:  # pragma: no cover - duckdb is a core dependency
+    raise ImportError('DuckDBStore needs duckdb: pip install "mastra-lab"') from exc
+
+from mastra_lab.errors import StorageError
+from mastra_lab.storage._sql import SQLStore
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["DuckDBStore", "check_read_only", "map_duckdb_errors"]
+
+_SMALL_BATCH = 32
+# Only SELECT: EXPLAIN ANALYZE would run the statement it explains.
+_READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT})
+_SELECT_NODES = frozenset({"SELECT_NODE", "SET_OPERATION_NODE", "RECURSIVE_CTE_NODE", "CTE_NODE"})
+_parser: duckdb.DuckDBPyConnection | None = None  # parses only; never holds data
+_parser_lock = threading.Lock()
+
+
+def check_read_only(query: str) -> None:
+    """Raise :class:`StorageError` unless ``query`` is one SELECT that contains no data-changing part.
+
+    The statement type comes from DuckDB's own parser (``duckdb.extract_statements``); a SELECT is then
+    serialised to its syntax tree (``json_serialize_sql``) so that a DELETE/INSERT/UPDATE hidden in a CTE is
+    refused too.
+    """
+    with map_duckdb_errors():
+        statements = duckdb.extract_statements(query)
+    if len(statements) != 1:
+        raise StorageError(
+            f"sql() runs exactly one statement, got {len(statements)} in {query!r:.80}; split them into "
+            "separate calls",
+            code="STORAGE_BAD_SQL",
+        )
+    kind = statements[0].type.name
+    if statements[0].type in _READ_ONLY_STATEMENTS:
+        kind = _first_write_node(query) or kind
+        if kind == "SELECT":
+            return
+    raise StorageError(
+        f"sql() is read-only: {kind} statements are refused ({query!r:.80}); use create()/update()/"
+        "delete() and the other Storage methods to change data",
+        code="STORAGE_SQL_READ_ONLY",
+        details={"statement": kind},
+    )
+
+
+def _first_write_node(query: str) -> str | None:
+    """The first query node in ``query``'s syntax tree that is not part of a plain SELECT, if any."""
+    global _parser
+    with _parser_lock:
+        if _parser is None:
+            _parser = duckdb.connect()
+        with map_duckdb_errors():
+            tree = json.loads(_parser.execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0])  # type: ignore[index]
+    if tree.get("error"):
+        return "UNVERIFIABLE"
+    stack: list[Any] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            kind = node.get("type")
+            if isinstance(kind, str) and kind.endswith("_NODE") and kind not in _SELECT_NODES:
+                return kind.removesuffix("_NODE").removesuffix("_QUERY")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
+
+
+@contextmanager
+def map_duckdb_errors(path: str = ":memory:") -> Iterator[None]:
+    """Turn :mod:`duckdb` exceptions into :class:`StorageError` (the one place that does so)."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        text = str(exc)
+        if isinstance(exc, duckdb.IOException) and "lock" in text.lower():
+            raise StorageError(
+                f"DuckDB file {path!r} is locked by another process ({text.splitlines()[0][:200]}); "
+                "close that process, or open the file with DuckDBStore(path, read_only=True) in every "
+                "process that only needs to read",
+                code="STORAGE_LOCKED",
+                category="system",
+                details={"path": path},
+            ) from exc
+        if "read-only" in text.lower() or "read only" in text.lower():
+            raise StorageError(
+                f"DuckDB file {path!r} is open read-only, so it cannot be changed; open it with "
+                "read_only=False to write",
+                code="STORAGE_READ_ONLY",
+                details={"path": path},
+            ) from exc
+        raise StorageError(
+            f"DuckDB error: {text.splitlines()[0][:300] if text else type(exc).__name__}",
+            code="STORAGE_BACKEND",
+            category="system",
+            details={"backend": "duckdb", "type": type(exc).__name__},
+        ) from exc
+
+
+def _batch(columns: dict[str, list[Any]]) -> Any:
+    """Columns as something DuckDB scans without copying: an Arrow table if pyarrow is there, else pandas."""
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - pyarrow ships with the dev extra and with pandas>=3 in practice
+        import pandas as pd
+
+        return pd.DataFrame(columns)
+    return pa.table(columns)
+
+
+def _ts_out(value: datetime) -> datetime:
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+
+class DuckDBStore(SQLStore):
+    """Storage in a DuckDB database file (or ``":memory:"``); the default backend.
+
+    Args:
+        path: Database file (created on first use) or ``":memory:"``.
+        read_only: Open an existing file without writing; several processes may then read it at once.
+        id_factory: Makes record ids when ``create`` gets none (default: uuid4 hex).
+
+    Example:
+        ```python
+        from mastra_lab.storage import DuckDBStore
+
+        with DuckDBStore() as store:
+            store.create("notes", {"title": "hello"})
+            print(store.sql("SELECT data->>'title' AS title FROM notes"))
+        ```
+    """
+
+    backend_name: ClassVar[str] = "duckdb"
+    dialect: ClassVar[str] = "duckdb"
+    column_types: ClassVar[dict[str, str]] = {
+        "text": "VARCHAR",
+        "json": "JSON",
+        "ts": "TIMESTAMPTZ",
+        "int": "BIGINT",
+    }
+    begin_sql: ClassVar[str] = "BEGIN TRANSACTION"
+
+    def __init__(
+        self,
+        path: str | Path = ":memory:",
+        read_only: bool = False,
+        *,
+        id_factory: Callable[[], str] | None = None,
+    ) -> None:
+        super().__init__(id_factory=id_factory)
+        self.path = str(path)
+        self.read_only = bool(read_only)
+        if self.read_only and (self.path == ":memory:" or not Path(self.path).exists()):
+            raise StorageError(
+                f"cannot open {self.path!r} read-only: there is no such database yet; create it once with "
+                "read_only=False",
+                code="STORAGE_NOT_FOUND",
+                details={"path": self.path},
+            )
+        with map_duckdb_errors(self.path):
+            self._conn = duckdb.connect(self.path, read_only=self.read_only)
+            self._conn.execute("SET TimeZone = 'UTC'")
+        self._setup(read_only=self.read_only)
+
+    def __repr__(self) -> str:
+        mode = " read_only" if self.read_only else ""
+        return f"DuckDBStore(path={self.path!r}){mode}" + (" closed" if self.closed else "")
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection; use it only while holding :attr:`lock`."""
+        return self._conn  # type: ignore[no-any-return]
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The re-entrant lock every store operation holds; share it when using :attr:`connection`."""
+        return self._lock
+
+    def _map_errors(self) -> Any:
+        return map_duckdb_errors(self.path)
+
+    def _close(self) -> None:
+        self._conn.close()
+
+    def _ts_in(self, value: datetime) -> Any:
+        return value
+
+    def _ts_out(self, value: Any) -> datetime:
+        return _ts_out(value)
+
+    def _json_eq(self, column: str) -> str:
+        # both sides re-serialised by DuckDB's JSON writer, so number formatting cannot differ
+        return f"CAST(json_extract({column}, ?) AS VARCHAR) = CAST(json(?) AS VARCHAR)"
+
+    def _catalog(self) -> list[str]:
+        rows = self._q("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")
+        return [r[0] for r in rows]
+
+    def _ts_column(self, values: list[Any]) -> list[Any]:
+        return values  # DuckDB takes aware datetimes as they are
+
+    def _insert_many(self, table: str, columns: dict[str, list[Any]], n: int, tail: str) -> None:
+        names = ", ".join(columns)
+        if n <= _SMALL_BATCH:  # one multi-row VALUES statement beats a DataFrame scan for a few rows
+            marks = "(" + ", ".join("?" * len(columns)) + ")"
+            values = [x for row in zip(*columns.values(), strict=True) for x in row]
+            self._conn.execute(
+                f"INSERT INTO {table} ({names}) VALUES {', '.join([marks] * n)} {tail}", values
+            )
+            return
+        self._conn.register("_mastra_batch", _batch(columns))
+        try:
+            try:  # plain INSERT is the fast path; new ids are the common case
+                self._conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _mastra_batch")
+            except duckdb.ConstraintException:  # some ids exist: the statement rolled back; upsert instead
+                self._conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _mastra_batch {tail}")
+        finally:
+            self._conn.unregister("_mastra_batch")
+
+    def _sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None) -> pd.DataFrame:
+        check_read_only(query)
+        cursor = self._conn.cursor()  # its own transaction: rolled back, so even side effects vanish
+        try:
+            cursor.execute("BEGIN TRANSACTION")
+            return cursor.execute(query, params).df()
+        finally:
+            cursor.execute("ROLLBACK")
+            cursor.close()

@@ -1,0 +1,169 @@
+"""``SQLiteStore``: storage in a SQLite file, for when DuckDB's single-writer file lock is in the way.
+
+SQLite lets several processes share a file, ships with Python, and is what many tools already read. The
+file runs in WAL mode with ``synchronous=NORMAL``: a committed write survives the process being killed.
+Timestamps are stored as fixed-width ISO-8601 UTC text, so they sort correctly as strings.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from mastra_lab.errors import StorageError
+from mastra_lab.storage._sql import SQLStore
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["SQLiteStore", "map_sqlite_errors"]
+
+# sql() may only read: every other action code the authorizer sees is denied.
+_ALLOWED_ACTIONS = frozenset(
+    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+)
+# Pragmas that only report. The first set may take an argument (a table/index name); the second only reads
+# when called without one (``PRAGMA user_version`` reads, ``PRAGMA user_version = 5`` writes).
+_QUERY_PRAGMAS = frozenset(
+    ("table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "foreign_key_list", "table_list")
+)
+_READ_PRAGMAS_TEXT = """
+journal_mode user_version page_count page_size database_list compile_options collation_list function_list
+pragma_list schema_version freelist_count encoding integrity_check quick_check
+"""
+_READ_PRAGMAS = frozenset(_READ_PRAGMAS_TEXT.split())
+_DENIED = ("not authorized", "authorization denied")
+
+
+@contextmanager
+def map_sqlite_errors(path: str = ":memory:") -> Iterator[None]:
+    """Turn :mod:`sqlite3` exceptions into :class:`StorageError` (the one place that does so)."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        text = str(exc)
+        if any(d in text for d in _DENIED):
+            raise StorageError(
+                f"sql() is read-only: the statement tried to write or change the database ({text}); use "
+                "create()/update()/delete() and the other Storage methods to change data",
+                code="STORAGE_SQL_READ_ONLY",
+            ) from exc
+        if "locked" in text or "busy" in text:
+            raise StorageError(
+                f"SQLite file {path!r} stayed locked by another connection ({text}); "
+                "retry, or make the other process commit sooner",
+                code="STORAGE_LOCKED",
+                category="system",
+                details={"path": path},
+            ) from exc
+        raise StorageError(
+            f"SQLite error: {text}",
+            code="STORAGE_BACKEND",
+            category="system",
+            details={"backend": "sqlite", "type": type(exc).__name__},
+        ) from exc
+
+
+def _authorize(action: int, arg1: str | None, arg2: str | None, *_rest: object) -> int:
+    if action in _ALLOWED_ACTIONS:
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_UPDATE and arg1 in ("sqlite_master", "sqlite_temp_master"):
+        # reported while table-valued pragmas read the schema; SQLite itself refuses real writes to it
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_PRAGMA:
+        name = (arg1 or "").lower()
+        if name in _QUERY_PRAGMAS or (arg2 is None and name in _READ_PRAGMAS):
+            return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
+
+
+class SQLiteStore(SQLStore):
+    """Storage in a SQLite database file (or ``":memory:"``).
+
+    Args:
+        path: Database file (created on first use) or ``":memory:"``.
+        id_factory: Makes record ids when ``create`` gets none (default: uuid4 hex).
+
+    Example:
+        ```python
+        from mastra_lab.storage import SQLiteStore
+
+        with SQLiteStore(":memory:") as store:
+            store.create("notes", {"title": "hello"})
+            assert store.count("notes") == 1
+        ```
+    """
+
+    backend_name: ClassVar[str] = "sqlite"
+    dialect: ClassVar[str] = "sqlite"
+    column_types: ClassVar[dict[str, str]] = {"text": "TEXT", "json": "TEXT", "ts": "TEXT", "int": "INTEGER"}
+    begin_sql: ClassVar[str] = "BEGIN IMMEDIATE"
+
+    def __init__(self, path: str | Path, *, id_factory: Callable[[], str] | None = None) -> None:
+        super().__init__(id_factory=id_factory)
+        self.path = str(path)
+        with map_sqlite_errors(self.path):
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves; one connection, guarded by self._lock.
+            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            if self.path != ":memory:":
+                self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._setup()
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore(path={self.path!r})" + (" closed" if self.closed else "")
+
+    def _map_errors(self) -> Any:
+        return map_sqlite_errors(self.path)
+
+    def _close(self) -> None:
+        self._conn.close()
+
+    def _ts_in(self, value: datetime) -> Any:
+        return value.isoformat(timespec="microseconds")
+
+    def _ts_out(self, value: Any) -> datetime:
+        return datetime.fromisoformat(value)
+
+    def _json_eq(self, column: str) -> str:
+        return f"({column} -> ?) = json(?)"
+
+    def _catalog(self) -> list[str]:
+        rows = self._q(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'"
+        )
+        return [r[0] for r in rows]
+
+    def _insert_many(self, table: str, columns: dict[str, list[Any]], n: int, tail: str) -> None:
+        names = list(columns)
+        sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) {tail}"
+        with self._tx():
+            self._conn.executemany(sql, zip(*columns.values(), strict=True))
+
+    def _sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None) -> pd.DataFrame:
+        import pandas as pd
+
+        self._conn.set_authorizer(_authorize)
+        try:
+            cursor = self._conn.execute(query, params or ())
+            columns = [d[0] for d in cursor.description or ()]
+            rows = cursor.fetchall()
+        except sqlite3.ProgrammingError as exc:
+            if "one statement" in str(exc):
+                raise StorageError(
+                    f"sql() runs exactly one statement ({query!r:.80}); split them into separate calls",
+                    code="STORAGE_BAD_SQL",
+                ) from exc
+            raise
+        finally:
+            self._conn.set_authorizer(None)
+        if not columns:
+            raise StorageError(
+                f"sql() is read-only and returns rows; {query!r:.80} returned none",
+                code="STORAGE_SQL_READ_ONLY",
+            )
+        return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,119 @@
+"""DuckDB specifics: file locks held by other processes, read-only opening, sharing the connection."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from mastra_lab.errors import StorageError
+from mastra_lab.storage import DuckDBStore
+from mastra_lab.storage.duckdb import map_duckdb_errors
+
+ROOT = Path(__file__).resolve().parents[2]
+HOLDER = (
+    "import sys\n"
+    "from mastra_lab.storage import DuckDBStore\n"
+    "store = DuckDBStore(sys.argv[1])\n"
+    "print('ready', flush=True)\n"
+    "sys.stdin.read()\n"
+    "store.close()\n"
+)
+
+
+def test_a_file_locked_by_another_process_says_so_and_suggests_read_only(tmp_path: Path) -> None:
+    path = tmp_path / "locked.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(StorageError, match=r"locked by another process.*read_only=True") as info:
+            DuckDBStore(path)
+        assert info.value.code == "STORAGE_LOCKED"
+        assert str(path) in info.value.message
+    finally:
+        _out, err = holder.communicate("")
+    assert holder.returncode == 0, err
+    with DuckDBStore(path) as store:  # the lock is gone with the process
+        assert store.tables()
+
+
+def test_read_only_store_reads_and_refuses_writes(tmp_path: Path) -> None:
+    path = tmp_path / "ro.duckdb"
+    with DuckDBStore(path) as store:
+        store.create("notes", {"a": 1}, id="n1")
+    with DuckDBStore(path, read_only=True) as ro:
+        assert ro.get("notes", "n1").data == {"a": 1}  # type: ignore[union-attr]
+        with pytest.raises(StorageError, match=r"read-only.*read_only=False") as info:
+            ro.create("notes", {"a": 2})
+        assert info.value.code == "STORAGE_READ_ONLY"
+        assert ro.count("notes") == 1
+
+
+def test_read_only_on_a_missing_file_explains_how_to_create_it(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match=r"no such database yet.*read_only=False"):
+        DuckDBStore(tmp_path / "missing.duckdb", read_only=True)
+
+
+def test_connection_and_lock_are_shared_for_other_components() -> None:
+    with DuckDBStore() as store:
+        assert isinstance(store.lock, type(threading.RLock()))
+        with store.lock:
+            store.connection.execute("CREATE TABLE vectors_demo (id VARCHAR)")
+            assert store.connection.execute("SELECT count(*) FROM mastra_threads").fetchone() == (0,)
+        assert "vectors_demo" in store.tables()  # tables() shows what sql() can read, shared ones included
+        assert store.sql("SELECT count(*) AS n FROM vectors_demo")["n"].tolist() == [0]
+        assert store.backend_name == "duckdb"
+        assert repr(store) == "DuckDBStore(path=':memory:')"
+
+
+def test_sql_errors_are_storage_errors_with_the_reason() -> None:
+    with DuckDBStore() as store:
+        with pytest.raises(StorageError, match=r"DuckDB error: .*no_such_table"):
+            store.sql("SELECT * FROM no_such_table")
+        with pytest.raises(StorageError, match="syntax error"):
+            store.sql("SELEC 1")
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        (duckdb.IOException('Could not set lock on file "x": Conflicting lock is held'), "STORAGE_LOCKED"),
+        (duckdb.InvalidInputException("Cannot execute statement in read-only mode"), "STORAGE_READ_ONLY"),
+        (duckdb.ConstraintException("Duplicate key"), "STORAGE_BACKEND"),
+        (duckdb.CatalogException("Table x does not exist"), "STORAGE_BACKEND"),
+        (duckdb.IOException("disk full"), "STORAGE_BACKEND"),
+    ],
+)
+def test_every_duckdb_error_becomes_a_storage_error(exc: Exception, code: str) -> None:
+    with pytest.raises(StorageError) as info, map_duckdb_errors("x.duckdb"):
+        raise exc
+    assert info.value.code == code
+    assert info.value.__cause__ is exc
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SUMMARIZE mastra_threads",
+        "DESCRIBE mastra_messages",
+        "FROM mastra_threads",
+        "SELECT 1 AS n UNION ALL SELECT 2",
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT * FROM r",
+        "WITH x AS (SELECT 1 AS n) SELECT * FROM x",
+    ],
+)
+def test_sql_allows_every_kind_of_read(query: str) -> None:
+    with DuckDBStore() as store:
+        assert store.sql(query) is not None

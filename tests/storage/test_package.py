@@ -1,0 +1,41 @@
+"""``mastra_lab.storage`` stays light: the backends (and duckdb, pandas) load only when used."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import mastra_lab.storage as storage
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_importing_storage_does_not_import_duckdb_or_pandas() -> None:
+    code = (
+        "import sys, mastra_lab.storage as s\n"
+        "assert 'duckdb' not in sys.modules and 'pandas' not in sys.modules, sorted(sys.modules)\n"
+        "s.InMemoryStore().create('notes', {})\n"
+        "assert 'duckdb' not in sys.modules and 'pandas' not in sys.modules\n"
+        "print('light')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "light"
+
+
+def test_all_lists_exactly_the_public_names() -> None:
+    assert sorted(storage.__all__) == sorted(
+        [
+            "DuckDBStore",
+            "InMemoryStore",
+            "SQLiteStore",
+            "Storage",
+            "Record",
+            "Thread",
+            "StoredMessage",
+            "Resource",
+            "WorkflowRun",
+        ]
+    )
+    for name in storage.__all__:
+        assert getattr(storage, name).__name__ == name

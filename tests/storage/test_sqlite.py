@@ -1,0 +1,70 @@
+"""SQLite specifics: the authorizer that keeps ``sql()`` read-only, WAL mode, in-memory databases."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from mastra_lab.errors import StorageError
+from mastra_lab.storage import SQLiteStore
+from mastra_lab.storage.sqlite import map_sqlite_errors
+
+
+def test_file_store_uses_wal_and_can_be_read_by_plain_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with SQLiteStore(path) as store:
+        store.create("notes", {"title": "hi"}, id="n1")
+        assert store.sql("PRAGMA journal_mode")["journal_mode"].tolist() == ["wal"]
+        assert "data" in store.sql("PRAGMA table_info('mastra_records')")["name"].tolist()
+        assert "seq" in store.sql("SELECT name FROM pragma_table_info('mastra_records')")["name"].tolist()
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("SELECT id, data ->> '$.title' FROM notes").fetchall() == [("n1", "hi")]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "PRAGMA journal_mode = DELETE",
+        "SELECT 1; SELECT 2",
+        "VACUUM",
+        "REINDEX",
+        "ANALYZE",
+        "CREATE TEMP TABLE t AS SELECT 1",
+        "SAVEPOINT s",
+    ],
+)
+def test_authorizer_refuses_more_than_plain_writes(query: str) -> None:
+    with SQLiteStore(":memory:") as store:
+        with pytest.raises(StorageError, match=r"read-only|one statement"):
+            store.sql(query)
+        store.create("notes", {"a": 1})  # the connection is left writable for the store itself
+        assert store.count("notes") == 1
+
+
+def test_in_memory_sqlite_store_works_and_reprs_its_path() -> None:
+    with SQLiteStore(":memory:") as store:
+        assert store.backend_name == "sqlite"
+        assert repr(store) == "SQLiteStore(path=':memory:')"
+        store.create("notes", {})
+        assert store.sql("SELECT count(*) AS n FROM notes")["n"].tolist() == [1]
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        (sqlite3.OperationalError("database is locked"), "STORAGE_LOCKED"),
+        (sqlite3.DatabaseError("not authorized"), "STORAGE_SQL_READ_ONLY"),
+        (sqlite3.IntegrityError("UNIQUE constraint failed"), "STORAGE_BACKEND"),
+        (sqlite3.OperationalError("no such table: x"), "STORAGE_BACKEND"),
+    ],
+)
+def test_every_sqlite_error_becomes_a_storage_error(exc: Exception, code: str) -> None:
+    with pytest.raises(StorageError) as info, map_sqlite_errors("x.sqlite"):
+        raise exc
+    assert info.value.code == code
+    assert info.value.__cause__ is exc
