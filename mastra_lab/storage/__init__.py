@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import typing as _typing
 
+from mastra_lab import _lazy
+
 from mastra_lab.storage.base import Storage
 from mastra_lab.storage.records import Record, Resource, StoredMessage, Thread, WorkflowRun
 
@@ -29,23 +31,11 @@ __all__ = [
     "WorkflowRun",
 ]
 
-_LAZY = {
-    "DuckDBStore": "mastra_lab.storage.duckdb",
-    "InMemoryStore": "mastra_lab.storage.memory",
-    "SQLiteStore": "mastra_lab.storage.sqlite",
-}
-
-
-def __getattr__(name: str) -> _typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mastra_lab.storage' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = _lazy.attach(
+    __name__,
+    {
+        "DuckDBStore": "mastra_lab.storage.duckdb",
+        "InMemoryStore": "mastra_lab.storage.memory",
+        "SQLiteStore": "mastra_lab.storage.sqlite",
+    },
+)
