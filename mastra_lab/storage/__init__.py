@@ -10,7 +10,6 @@ from __future__ import annotations
 import typing as _typing
 
 from mastra_lab import _lazy
-
 from mastra_lab.storage.base import Storage
 from mastra_lab.storage.records import Record, Resource, StoredMessage, Thread, WorkflowRun
 
