@@ -79,6 +79,14 @@ def _step_vector_search(d: _Demo) -> str:
     return f"vector search found {len(results)} result(s); best: {results[0].document!r}"
 
 
+def _step_model(d: _Demo) -> str:
+    from mastra_lab.llm import Message, get_model
+
+    model = get_model("test", text="Hello from the offline test model")
+    reply = model.generate_sync([Message.user("Say hello")])
+    return f"model {model.id} answered {reply.text!r} ({reply.usage.total_tokens} tokens, offline)"
+
+
 def _step_memory(d: _Demo) -> str:
     return "pending: memory manager (conversation/semantic/working memory) arrives with the Memory issue"
 
@@ -107,6 +115,7 @@ _STEPS: list[Callable[[_Demo], str]] = [
     _step_read,
     _step_vector_store,
     _step_vector_search,
+    _step_model,
     _step_memory,
     _step_telemetry,
     _step_span,

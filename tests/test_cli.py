@@ -18,6 +18,7 @@ def test_demo_prints_one_line_per_step_and_exits_zero(tmp_path: Path) -> None:
     assert any("storage record created: demo_notes/" in line for line in lines)
     assert any("vector search found" in line for line in lines)
     assert any("span recorded: trace" in line for line in lines)
+    assert any("model test:test answered" in line for line in lines)
     assert lines[-1] == "all demo steps passed"
 
 
