@@ -51,7 +51,7 @@ class MastraError(Exception):
 
     Args:
         message: What went wrong, with the offending value, and how to fix it.
-        code: A stable identifier such as ``"STORAGE_UNKNOWN_TABLE"``; defaults to the class's ``default_code``.
+        code: A stable identifier such as ``"STORAGE_UNKNOWN_TABLE"``; defaults to ``default_code``.
         domain: The area of the framework that raised it; defaults to the class's ``default_domain``.
         category: ``"user"``, ``"system"`` or ``"third_party"``; defaults to the class's ``default_category``.
         details: Extra JSON-able facts for programs (never secrets).

@@ -1,0 +1,194 @@
+"""Settings from a JSON/TOML file and ``MASTRA_*`` environment variables, validated in one place.
+
+Precedence, lowest first: defaults → file → environment. Environment variables are named after the setting's
+path (``storage.backend`` ← ``MASTRA_STORAGE_BACKEND``); provider keys use the variables every SDK reads
+(``OPENAI_API_KEY`` …). Validation is pydantic's, but its errors are turned into one :class:`ConfigError`
+that names the setting, where it came from, the bad value and what is allowed — the three things needed to
+fix it. Unknown keys in a file are errors (a typo would otherwise be ignored silently); unknown ``MASTRA_*``
+variables are not, since other tools share the prefix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, ValidationError
+
+from mastra_lab._secret import Secret
+from mastra_lab.errors import ConfigError
+
+__all__ = ["Settings", "StorageSettings", "TelemetrySettings", "load_settings"]
+
+
+def _to_secret(value: Any) -> Any:
+    if value is None or isinstance(value, Secret):
+        return value
+    if isinstance(value, str):
+        return Secret(value)
+    raise ValueError("must be a string")
+
+
+SecretValue = Annotated[Secret | None, BeforeValidator(_to_secret), PlainSerializer(str)]
+
+
+def _upper_level(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip().upper()
+        return "WARN" if value == "WARNING" else value
+    return value
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
+
+
+class StorageSettings(_Section):
+    """Which storage backend a :class:`~mastra_lab.Mastra` opens."""
+
+    backend: Literal["duckdb", "sqlite", "memory"] = "duckdb"
+    path: str = ":memory:"
+    read_only: bool = False
+
+
+class TelemetrySettings(_Section):
+    """Whether spans are recorded, and where they go (``storage`` keeps them local)."""
+
+    enabled: bool = True
+    exporter: Literal["storage", "console", "none"] = "storage"
+
+
+class Settings(_Section):
+    """Every setting, validated. Build it with :func:`load_settings` or ``Mastra.from_config``."""
+
+    storage: StorageSettings = StorageSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
+    log_level: Annotated[Literal["DEBUG", "INFO", "WARN", "ERROR", "NONE"], BeforeValidator(_upper_level)] = (
+        "WARN"
+    )
+    log_format: Literal["pretty", "json"] = "pretty"
+    default_model: str = "test"
+    openai_api_key: SecretValue = None
+    anthropic_api_key: SecretValue = None
+    groq_api_key: SecretValue = None
+
+
+_SECRET_ENV = {
+    "openai_api_key": "OPENAI_API_KEY",
+    "anthropic_api_key": "ANTHROPIC_API_KEY",
+    "groq_api_key": "GROQ_API_KEY",
+}
+
+
+def _env_names(model: type[BaseModel] = Settings, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], str]:
+    """Map each setting's path to its environment variable."""
+    names: dict[tuple[str, ...], str] = {}
+    for name, info in model.model_fields.items():
+        path = (*prefix, name)
+        sub = info.annotation
+        if isinstance(sub, type) and issubclass(sub, BaseModel):
+            names.update(_env_names(sub, path))
+        else:
+            names[path] = _SECRET_ENV.get(name) or "MASTRA_" + "_".join(path).upper()
+    return names
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(
+            f"config file {str(path)!r} does not exist; pass the path of a .json or .toml file",
+            code="CONFIG_FILE_MISSING",
+            details={"path": str(path)},
+        )
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix == ".toml":
+            data: Any = tomllib.loads(text)
+        elif path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            raise ConfigError(
+                f"config file {str(path)!r} has suffix {path.suffix!r}; use .json or .toml",
+                code="CONFIG_FILE_FORMAT",
+                details={"path": str(path)},
+            )
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(
+            f"config file {str(path)!r} is not valid {path.suffix[1:].upper()}: {exc}",
+            code="CONFIG_FILE_SYNTAX",
+            details={"path": str(path)},
+        ) from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {str(path)!r} must hold an object at the top level")
+    return data
+
+
+def _set_path(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for key in path[:-1]:
+        existing = target.get(key)
+        target[key] = dict(existing) if isinstance(existing, Mapping) else {}
+        target = target[key]
+    target[path[-1]] = value
+
+
+def _error(exc: ValidationError, sources: dict[tuple[str, ...], str], origin: str) -> ConfigError:
+    first = exc.errors()[0]
+    path = tuple(str(p) for p in first["loc"])
+    key = ".".join(path)
+    source = sources.get(path, origin)
+    if first["type"] == "extra_forbidden":
+        parent: type[BaseModel] = Settings
+        for part in path[:-1]:
+            annotation = parent.model_fields[part].annotation
+            assert isinstance(annotation, type)
+            parent = annotation
+        allowed = ", ".join(parent.model_fields)
+        message = f"unknown setting {key!r} in {source}; known settings here: {allowed}"
+    else:
+        value = first.get("input")
+        shown = "<secret>" if path[-1] in _SECRET_ENV else repr(value)
+        message = f"invalid setting {key} = {shown} (from {source}): {first['msg']}"
+    return ConfigError(
+        message, code="CONFIG_INVALID", details={"key": key, "source": source, "reason": first["msg"]}
+    )
+
+
+def load_settings(
+    source: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read settings from ``source`` (a file path or a dict) and the environment, and validate them.
+
+    Args:
+        source: A ``.json``/``.toml`` path, a dict of settings, or ``None`` to use the file named by
+            ``MASTRA_CONFIG`` (if set) or defaults only.
+        environ: The environment to read; ``os.environ`` by default (tests pass their own).
+
+    Raises:
+        ConfigError: A setting is invalid or unknown, or the file is missing or malformed.
+    """
+    env = os.environ if environ is None else environ
+    sources: dict[tuple[str, ...], str] = {}
+    if source is None and env.get("MASTRA_CONFIG"):
+        source = env["MASTRA_CONFIG"]
+    if source is None:
+        data: dict[str, Any] = {}
+        origin = "defaults"
+    elif isinstance(source, Mapping):
+        data = dict(source)  # _set_path copies nested sections before writing, so the caller's dict is safe
+        origin = "config dict"
+    else:
+        data = _read_file(Path(source))
+        origin = f"file {str(source)!r}"
+    for path, var in _env_names().items():
+        if var in env:
+            _set_path(data, path, env[var])
+            sources[path] = f"environment variable {var}"
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise _error(exc, sources, origin) from None

@@ -1,0 +1,276 @@
+"""The :class:`Mastra` registry: one object that owns storage, vectors, telemetry and names every agent.
+
+Everything an application has is registered here once, under a name, and reached by name afterwards
+(``mastra.get_agent("support")``), which is what the CLI and the ``%mastra`` magics do. The registry also
+hands its storage, tracer and logger to what it registers, so an agent writes its memory and traces to the
+same database the notebook inspects, without being told twice.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from mastra_lab import _runtime
+from mastra_lab.errors import MastraError
+from mastra_lab.telemetry.exporters import ConsoleExporter, SpanExporter, StorageExporter
+from mastra_lab.telemetry.logger import MastraLogger, configure_logging, get_logger
+from mastra_lab.telemetry.tracer import Tracer
+
+if TYPE_CHECKING:
+    from mastra_lab.config import Settings
+    from mastra_lab.storage import Storage
+
+__all__ = ["Mastra"]
+
+
+def _named(kind: str, items: Mapping[str, Any] | Iterable[Any] | None) -> dict[str, Any]:
+    """Accept ``{"name": obj}`` or a list of objects that carry ``.name`` (or ``.id``)."""
+    if items is None:
+        return {}
+    if isinstance(items, Mapping):
+        pairs = list(items.items())
+    else:
+        pairs = []
+        for obj in items:
+            name = getattr(obj, "name", None) or getattr(obj, "id", None)
+            if not isinstance(name, str):
+                raise MastraError(
+                    f"cannot register {obj!r} as a {kind}: it has no string .name or .id; "
+                    f"pass a dict {{name: {kind}}} instead",
+                    code="MASTRA_UNNAMED",
+                )
+            pairs.append((name, obj))
+    named: dict[str, Any] = {}
+    for name, obj in pairs:
+        if name in named:
+            raise MastraError(
+                f"two {kind}s are named {name!r}; give each {kind} a unique name",
+                code="MASTRA_DUPLICATE_NAME",
+                details={"kind": kind, "name": name},
+            )
+        named[name] = obj
+    return named
+
+
+def _make_tracer(telemetry: Tracer | bool | str | None, storage: Storage) -> Tracer:
+    if isinstance(telemetry, Tracer):
+        return telemetry
+    if telemetry is False or telemetry == "none":
+        return Tracer(enabled=False)
+    exporters: list[SpanExporter]
+    if telemetry == "console":
+        exporters = [ConsoleExporter()]
+    elif telemetry in (None, True, "storage"):
+        exporters = [StorageExporter(storage)]
+    else:
+        raise MastraError(
+            f"telemetry={telemetry!r} is not understood; pass a Tracer, True/'storage' (the default), "
+            "'console', or False/'none'",
+            code="MASTRA_TELEMETRY",
+        )
+    return Tracer(exporters)
+
+
+class Mastra:
+    """The registry of an application's agents, workflows, storage, vector stores and telemetry.
+
+    Args:
+        agents: ``{name: agent}`` or a list of agents (named by their ``.name``).
+        workflows: ``{id: workflow}`` or a list of workflows (named by their ``.id``).
+        storage: Any :class:`~mastra_lab.storage.Storage`; defaults to an in-memory DuckDB.
+        vectors: ``{name: vector_store}``.
+        telemetry: A :class:`~mastra_lab.telemetry.Tracer`, ``True``/``"storage"`` (spans saved to
+            ``storage``, the default), ``"console"``, or ``False``/``"none"``.
+        logger: The logger to use and hand to registered components.
+
+    Example:
+        ```python
+        from mastra_lab import Mastra
+
+        with Mastra() as mastra:
+            print(mastra.status()["storage"])  # duckdb
+        ```
+    """
+
+    def __init__(
+        self,
+        agents: Mapping[str, Any] | Iterable[Any] | None = None,
+        workflows: Mapping[str, Any] | Iterable[Any] | None = None,
+        storage: Storage | None = None,
+        vectors: Mapping[str, Any] | None = None,
+        telemetry: Tracer | bool | str | None = None,
+        logger: MastraLogger | None = None,
+    ) -> None:
+        agents_by_name = _named("agent", agents)
+        workflows_by_id = _named("workflow", workflows)
+        vectors_by_name = _named("vector store", vectors)
+        if storage is None:
+            from mastra_lab.storage import DuckDBStore
+
+            storage = DuckDBStore(":memory:")
+        self.storage: Storage = storage
+        self.tracer = _make_tracer(telemetry, storage)
+        self.logger = logger or get_logger("mastra")
+        self._agents: dict[str, Any] = {}
+        self._workflows: dict[str, Any] = {}
+        self._vectors: dict[str, Any] = dict(vectors_by_name)
+        self._closed = False
+        self.settings: Settings | None = None
+        """The validated settings, when built with :meth:`from_config`."""
+        for name, agent in agents_by_name.items():
+            self.add_agent(agent, name)
+        for name, workflow in workflows_by_id.items():
+            self.add_workflow(workflow, name)
+
+    @classmethod
+    def from_config(
+        cls, path_or_dict: str | os.PathLike[str] | Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> Mastra:
+        """Build a registry from a JSON/TOML file or a dict, with ``MASTRA_*`` environment variables on top.
+
+        Args:
+            path_or_dict: A config file path, a dict of settings, or ``None`` for ``MASTRA_CONFIG``/defaults.
+            **kwargs: Passed to :class:`Mastra` (``agents=…``, ``workflows=…``).
+        """
+        from mastra_lab.config import load_settings
+
+        settings = load_settings(path_or_dict)
+        configure_logging(settings.log_level, settings.log_format)
+        telemetry: bool | str = settings.telemetry.exporter if settings.telemetry.enabled else False
+        mastra = cls(storage=_open_storage(settings), telemetry=telemetry, **kwargs)
+        mastra.settings = settings
+        return mastra
+
+    # -- registration -------------------------------------------------------------------------------
+
+    def _bind(self, component: Any) -> None:
+        bind = getattr(component, "_bind_mastra", None)
+        if callable(bind):
+            bind(self)
+
+    def add_agent(self, agent: Any, name: str | None = None) -> None:
+        """Register ``agent`` under ``name`` (default: its ``.name``) and give it this registry's services."""
+        key = name or getattr(agent, "name", None)
+        self._add("agent", self._agents, key, agent)
+
+    def add_workflow(self, workflow: Any, name: str | None = None) -> None:
+        """Register ``workflow`` under ``name`` (default: its ``.id``)."""
+        key = name or getattr(workflow, "id", None)
+        self._add("workflow", self._workflows, key, workflow)
+
+    def add_vector(self, name: str, vector: Any) -> None:
+        """Register a vector store under ``name``."""
+        self._add("vector store", self._vectors, name, vector)
+
+    def _add(self, kind: str, registry: dict[str, Any], name: Any, obj: Any) -> None:
+        self._check_open()
+        if not isinstance(name, str) or not name:
+            raise MastraError(f"a {kind} needs a non-empty string name, got {name!r}", code="MASTRA_UNNAMED")
+        if name in registry:
+            raise MastraError(
+                f"a {kind} named {name!r} is already registered; choose another name",
+                code="MASTRA_DUPLICATE_NAME",
+                details={"kind": kind, "name": name},
+            )
+        registry[name] = obj
+        self._bind(obj)
+
+    # -- lookup -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _get(kind: str, registry: dict[str, Any], name: str) -> Any:
+        try:
+            return registry[name]
+        except KeyError:
+            known = ", ".join(sorted(registry)) or "none registered"
+            raise MastraError(
+                f"no {kind} named {name!r}; known {kind}s: {known}",
+                code="MASTRA_NOT_FOUND",
+                details={"kind": kind, "name": name, "known": sorted(registry)},
+            ) from None
+
+    def get_agent(self, name: str) -> Any:
+        """The agent registered as ``name``; a :class:`MastraError` lists the known names otherwise."""
+        return self._get("agent", self._agents, name)
+
+    def get_workflow(self, name: str) -> Any:
+        """The workflow registered as ``name``."""
+        return self._get("workflow", self._workflows, name)
+
+    def get_vector(self, name: str) -> Any:
+        """The vector store registered as ``name``."""
+        return self._get("vector store", self._vectors, name)
+
+    @property
+    def agents(self) -> dict[str, Any]:
+        """A copy of the agents by name."""
+        return dict(self._agents)
+
+    @property
+    def workflows(self) -> dict[str, Any]:
+        """A copy of the workflows by id."""
+        return dict(self._workflows)
+
+    @property
+    def vectors(self) -> dict[str, Any]:
+        """A copy of the vector stores by name."""
+        return dict(self._vectors)
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """A summary for people and dashboards: event loop, counts, storage backend, telemetry."""
+        return {
+            "event_loop": _runtime.status(),
+            "agents": len(self._agents),
+            "workflows": len(self._workflows),
+            "vectors": len(self._vectors),
+            "storage": getattr(self.storage, "backend_name", type(self.storage).__name__),
+            "telemetry": "enabled" if self.tracer.enabled else "disabled",
+            "closed": self._closed,
+        }
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise MastraError("this Mastra is closed; create a new one", code="MASTRA_CLOSED")
+
+    def close(self) -> None:
+        """Flush telemetry and close storage and vector stores. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self.tracer.shutdown()
+        for vector in self._vectors.values():
+            close = getattr(vector, "close", None)
+            if callable(close):
+                close()
+        self.storage.close()
+
+    def __enter__(self) -> Mastra:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        s = self.status()
+        return (
+            f"Mastra(storage={s['storage']!r}, agents={s['agents']}, workflows={s['workflows']}, "
+            f"vectors={s['vectors']})"
+        )
+
+
+def _open_storage(settings: Settings) -> Storage:
+    from mastra_lab.storage import DuckDBStore, InMemoryStore, SQLiteStore
+
+    cfg = settings.storage
+    if cfg.backend == "memory":
+        return InMemoryStore()
+    if cfg.backend == "sqlite":
+        return SQLiteStore(cfg.path)
+    return DuckDBStore(cfg.path, read_only=cfg.read_only)

@@ -1,0 +1,210 @@
+"""Spans: what ran, inside what, for how long, with which input, output and error.
+
+The active span lives in a :class:`contextvars.ContextVar`, so nesting follows the code without passing
+anything around: a span opened inside another becomes its child, across ``await`` and in every task of an
+``asyncio.gather`` (each task starts from a copy of its creator's context). When a span ends it is handed
+to the tracer's exporters — by default the storage exporter, which keeps traces local in the configured
+:class:`~mastra_lab.storage.Storage`, where the notebook layer reads and plots them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from mastra_lab._secret import Secret
+from mastra_lab.telemetry.logger import get_logger
+
+if TYPE_CHECKING:
+    from mastra_lab.telemetry.exporters import SpanExporter
+
+__all__ = ["Span", "SpanType", "Tracer", "current_span"]
+
+SpanType = Literal["agent", "llm", "tool", "workflow", "step", "memory", "vector", "storage", "custom"]
+
+_logger = get_logger("telemetry")
+_current: ContextVar[Span | None] = ContextVar("mastra_current_span", default=None)
+
+
+def current_span() -> Span | None:
+    """The span opened most recently in this context, or ``None`` outside any span."""
+    return _current.get()
+
+
+def _jsonable(value: Any) -> Any:
+    """Make span payloads storable: secrets masked, dataclasses and pydantic models turned into dicts."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, Secret):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return _jsonable(dump(mode="json"))
+    return repr(value)
+
+
+@dataclass(eq=False)
+class Span:
+    """One timed operation. Open spans through :meth:`Tracer.span`; this class only records."""
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    type: str = "custom"
+    attributes: dict[str, Any] = field(default_factory=dict)
+    input: Any = None
+    output: Any = None
+    error: dict[str, Any] | None = None
+    start: datetime = field(default_factory=lambda: datetime.now(UTC))
+    end: datetime | None = None
+
+    @property
+    def duration_ms(self) -> float | None:
+        """Milliseconds between start and end, ``None`` while the span is open."""
+        if self.end is None:
+            return None
+        return (self.end - self.start).total_seconds() * 1000
+
+    @property
+    def status(self) -> Literal["running", "ok", "error"]:
+        """``running`` until ended, then ``error`` if an error was recorded, else ``ok``."""
+        if self.end is None:
+            return "running"
+        return "error" if self.error else "ok"
+
+    def set_attribute(self, key: str, value: Any) -> None:
+        """Attach one attribute (token counts, model id, row counts …)."""
+        self.attributes[key] = value
+
+    def set_output(self, output: Any) -> None:
+        """Record what the operation produced."""
+        self.output = output
+
+    def record_error(self, exc: BaseException) -> None:
+        """Record a failure; a :class:`~mastra_lab.errors.MastraError` keeps its code and category."""
+        to_dict = getattr(exc, "to_dict", None)
+        self.error = to_dict() if callable(to_dict) else {"type": type(exc).__name__, "message": str(exc)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The span as JSON-able data, the shape ``Storage.save_spans`` stores."""
+        return {
+            "trace_id": self.trace_id,
+            "span_id": self.span_id,
+            "parent_span_id": self.parent_span_id,
+            "name": self.name,
+            "type": self.type,
+            "attributes": _jsonable(self.attributes),
+            "input": _jsonable(self.input),
+            "output": _jsonable(self.output),
+            "error": _jsonable(self.error),
+            "start": self.start,
+            "end": self.end,
+            "status": self.status,
+        }
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Tracer:
+    """Opens spans and sends finished ones to exporters.
+
+    Args:
+        exporters: Where finished spans go (see :mod:`mastra_lab.telemetry.exporters`); none means spans are
+            still created and nested (so code can read ``current_span()``) but not kept.
+        id_factory: Makes trace and span ids; injectable so tests get stable ids.
+        clock: Returns the current time (tz-aware UTC); injectable for the same reason.
+        enabled: ``False`` turns :meth:`span` into a cheap no-op that yields ``None``.
+    """
+
+    def __init__(
+        self,
+        exporters: Sequence[SpanExporter] = (),
+        *,
+        id_factory: Callable[[], str] = _new_id,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        enabled: bool = True,
+    ) -> None:
+        self.exporters = list(exporters)
+        self.enabled = enabled
+        self._new_id = id_factory
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        names = ", ".join(type(e).__name__ for e in self.exporters)
+        return f"Tracer(exporters=[{names}], enabled={self.enabled})"
+
+    @contextlib.contextmanager
+    def span(
+        self,
+        name: str,
+        type: SpanType | str = "custom",
+        *,
+        input: Any = None,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> Iterator[Span | None]:
+        """Open a span for the ``with`` block; it becomes the parent of spans opened inside.
+
+        An exception leaving the block is recorded on the span and re-raised. Works the same in async code:
+        ``with tracer.span("llm"):`` around an ``await`` keeps the nesting.
+
+        Args:
+            name: What runs (``"agent.generate"``, ``"tool:search"`` …).
+            type: Category used by plots and filters (``agent``, ``llm``, ``tool``, ``workflow`` …).
+            input: What the operation received.
+            attributes: Extra facts, also settable later with :meth:`Span.set_attribute`.
+        """
+        if not self.enabled:
+            yield None
+            return
+        parent = _current.get()
+        span = Span(
+            trace_id=parent.trace_id if parent else self._new_id(),
+            span_id=self._new_id(),
+            parent_span_id=parent.span_id if parent else None,
+            name=name,
+            type=type,
+            attributes=dict(attributes or {}),
+            input=input,
+            start=self._clock(),
+        )
+        token = _current.set(span)
+        try:
+            yield span
+        except BaseException as exc:
+            span.record_error(exc)
+            raise
+        finally:
+            _current.reset(token)
+            span.end = self._clock()
+            self._export([span])
+
+    def _export(self, spans: list[Span]) -> None:
+        # A broken exporter (a closed store, a full disk) must not turn the user's operation into a
+        # failure: the operation already happened. Say so in the log and carry on.
+        for exporter in self.exporters:
+            try:
+                exporter.export(spans)
+            except Exception as exc:
+                _logger.warning("span exporter %s failed: %s", type(exporter).__name__, exc)
+
+    def shutdown(self) -> None:
+        """Flush and close every exporter."""
+        for exporter in self.exporters:
+            exporter.shutdown()

@@ -1,0 +1,127 @@
+"""Model ids to models: built-ins, ``test``, registered factories and entry-point plugins."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mastra_lab.errors import ConfigError
+from mastra_lab.llm import Model, get_model, list_providers, register_provider, registry
+from mastra_lab.llm.anthropic import AnthropicModel
+from mastra_lab.llm.compat import CompatModel
+from mastra_lab.llm.groq import GroqModel
+from mastra_lab.llm.openai import OpenAIModel
+
+
+@pytest.fixture(autouse=True)
+def _reset_registry() -> Iterator[None]:
+    saved = dict(registry._registered)
+    loaded = registry._entry_points_loaded
+    yield
+    registry._registered.clear()
+    registry._registered.update(saved)
+    registry._entry_points_loaded = loaded
+
+
+@pytest.mark.parametrize(
+    ("model_id", "cls"),
+    [
+        ("openai:gpt-4o-mini", OpenAIModel),
+        ("anthropic:claude-3-5-haiku-latest", AnthropicModel),
+        ("groq:llama-3.3-70b-versatile", GroqModel),
+        ("compat:llama3.2", CompatModel),
+    ],
+)
+def test_builtin_ids_build_their_provider_without_a_key(model_id: str, cls: type[Model]) -> None:
+    model = get_model(model_id)
+    assert type(model) is cls
+    assert model.id == model_id
+
+
+def test_model_name_may_contain_colons() -> None:
+    assert get_model("compat:qwen2.5:7b").model_name == "qwen2.5:7b"
+
+
+def test_constructor_arguments_are_passed_through() -> None:
+    model = get_model("compat:llama3.2", base_url="http://127.0.0.1:9/v1", max_retries=5)
+    assert model.base_url == "http://127.0.0.1:9/v1"  # type: ignore[attr-defined]
+    assert model._client().max_retries == 5  # type: ignore[attr-defined]
+
+
+def test_a_model_instance_is_returned_unchanged() -> None:
+    model = OpenAIModel("gpt-4o")
+    assert get_model(model) is model
+
+
+def test_unknown_provider_lists_the_known_ones() -> None:
+    with pytest.raises(ConfigError) as info:
+        get_model("openia:gpt-4o")
+    message = info.value.message
+    assert "'openia'" in message
+    for name in ("anthropic", "compat", "groq", "openai", "test"):
+        assert name in message
+    assert info.value.code == "CONFIG_UNKNOWN_PROVIDER"
+
+
+@pytest.mark.parametrize("bad", ["openai", "openai:", 42])
+def test_ids_without_a_model_name_are_rejected(bad: object) -> None:
+    with pytest.raises(ConfigError, match=r"openai|model id"):
+        get_model(bad)  # type: ignore[arg-type]
+
+
+def test_test_id_gives_a_test_model() -> None:
+    testing = pytest.importorskip("mastra_lab.llm.testing")
+    assert isinstance(get_model("test"), testing.TestModel)
+
+
+class _EchoModel(OpenAIModel):
+    provider = "echo"
+
+
+def test_register_provider_adds_a_prefix() -> None:
+    register_provider("echo", lambda name, **kw: _EchoModel(name, **kw))
+    model = get_model("echo:v1", base_url="http://x")
+    assert type(model) is _EchoModel
+    assert model.id == "echo:v1"
+    assert "echo" in list_providers()
+
+
+@pytest.mark.parametrize("name", ["", "a:b", "has space"])
+def test_register_provider_rejects_bad_names(name: str) -> None:
+    with pytest.raises(ConfigError):
+        register_provider(name, OpenAIModel)
+
+
+def test_entry_point_plugins_are_discovered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "acme_llm.py").write_text(
+        "from mastra_lab.llm.compat import CompatModel\n"
+        "class AcmeModel(CompatModel):\n"
+        "    provider = 'acme'\n"
+        "def make(name, **kwargs):\n"
+        "    return AcmeModel(name, **kwargs)\n"
+    )
+    dist = tmp_path / "acme_llm-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-llm\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[mastra_lab.providers]\nacme = acme_llm:make\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(registry, "_entry_points_loaded", False)
+    model = get_model("acme:big-model")
+    assert type(model).__name__ == "AcmeModel"
+    assert model.id == "acme:big-model"
+    assert "acme" in list_providers()
+    sys.modules.pop("acme_llm", None)
+
+
+def test_a_broken_plugin_fails_with_a_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dist = tmp_path / "broken_llm-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-llm\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[mastra_lab.providers]\nbroken = not_a_module_xyz:make\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(registry, "_entry_points_loaded", False)
+    with pytest.raises(ConfigError, match="broken"):
+        get_model("broken:m")

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+from mastra_lab.errors import ConfigError
+from mastra_lab.telemetry import Tracer, configure_logging, get_logger
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logger() -> None:
+    root = logging.getLogger("mastra_lab")
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_get_logger_names_loggers_under_the_package() -> None:
+    assert get_logger("agent").logger.name == "mastra_lab.agent"
+    assert get_logger("mastra_lab.llm").logger.name == "mastra_lab.llm"
+
+
+def test_json_lines_carry_bound_context() -> None:
+    out = io.StringIO()
+    configure_logging("DEBUG", "json", stream=out)
+    get_logger("agent", agent="support").bind(run_id="r1").info("step %d done", 2)
+    doc = json.loads(out.getvalue())
+    assert doc["message"] == "step 2 done"
+    assert (doc["level"], doc["logger"], doc["agent"], doc["run_id"]) == (
+        "INFO",
+        "mastra_lab.agent",
+        "support",
+        "r1",
+    )
+
+
+def test_pretty_format_is_one_readable_line() -> None:
+    out = io.StringIO()
+    configure_logging("INFO", "pretty", stream=out)
+    get_logger("workflow", run_id="abc").warn("slow step")
+    line = out.getvalue().strip()
+    assert " WARN  workflow  slow step  run_id=abc" in line
+
+
+def test_levels_filter_and_none_silences_everything() -> None:
+    out = io.StringIO()
+    configure_logging("WARN", "pretty", stream=out)
+    log = get_logger("x")
+    log.info("hidden")
+    log.error("shown")
+    configure_logging("NONE", "pretty", stream=out)
+    log.error("also hidden")
+    assert "hidden" not in out.getvalue()
+    assert "shown" in out.getvalue()
+
+
+def test_configuring_twice_does_not_duplicate_lines() -> None:
+    out = io.StringIO()
+    configure_logging("INFO", "pretty", stream=out)
+    configure_logging("INFO", "pretty", stream=out)
+    get_logger("x").info("once")
+    assert out.getvalue().count("once") == 1
+
+
+def test_records_inside_a_span_carry_its_trace_id() -> None:
+    out = io.StringIO()
+    configure_logging("INFO", "json", stream=out)
+    tracer = Tracer()
+    with tracer.span("op") as span:
+        get_logger("x").info("inside")
+    assert span is not None
+    assert json.loads(out.getvalue())["trace_id"] == span.trace_id
+
+
+def test_bad_level_and_format_are_config_errors() -> None:
+    with pytest.raises(
+        ConfigError, match="unknown log level 'LOUD'; use one of DEBUG, INFO, WARN, ERROR, NONE"
+    ):
+        configure_logging("LOUD")
+    with pytest.raises(ConfigError, match="unknown log format 'xml'"):
+        configure_logging("INFO", "xml")  # type: ignore[arg-type]
+
+
+def test_records_reach_caplog_like_any_stdlib_logger(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="mastra_lab"):
+        get_logger("llm", provider="openai").debug("attempt 1")
+    assert caplog.records[-1].getMessage() == "attempt 1"
+    assert caplog.records[-1].mastra == {"provider": "openai"}  # type: ignore[attr-defined]

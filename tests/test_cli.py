@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+from mastra_lab.cli import main
+from mastra_lab.storage import DuckDBStore
+
+
+def test_demo_prints_one_line_per_step_and_exits_zero(tmp_path: Path) -> None:
+    out = io.StringIO()
+    code = main(["demo", "--db", str(tmp_path / "demo.duckdb")], out=out)
+    lines = out.getvalue().splitlines()
+    assert code == 0, out.getvalue()
+    assert lines[0].startswith("  ✓ framework initialised")
+    assert any("storage record created: demo_notes/" in line for line in lines)
+    assert any("vector search found" in line for line in lines)
+    assert any("span recorded: trace" in line for line in lines)
+    assert lines[-1] == "all demo steps passed"
+
+
+def test_demo_writes_to_the_database_it_was_given(tmp_path: Path) -> None:
+    db = tmp_path / "demo.duckdb"
+    main(["demo", "--db", str(db)], out=io.StringIO())
+    with DuckDBStore(str(db), read_only=True) as store:
+        assert store.count("demo_notes") == 1
+        assert len(store.list_traces()) == 1
+
+
+def test_demo_fails_with_nonzero_exit_when_a_step_fails(tmp_path: Path) -> None:
+    out = io.StringIO()
+    code = main(["demo", "--db", str(tmp_path / "no-such-dir" / "demo.duckdb")], out=out)
+    assert code == 1
+    assert "✗ init" in out.getvalue()
+    assert out.getvalue().rstrip().endswith("demo failed")
+
+
+def test_status_summarises_a_database(tmp_path: Path) -> None:
+    db = tmp_path / "app.duckdb"
+    with DuckDBStore(str(db)) as store:
+        store.create("notes", {"text": "hi"})
+        store.create("notes", {"text": "there"})
+    out = io.StringIO()
+    assert main(["status", "--db", str(db)], out=out) == 0
+    text = out.getvalue()
+    assert "storage     duckdb" in text
+    assert "notes (2 rows)" in text
+
+
+def test_console_script_entry_point_runs_as_a_module() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mastra_lab", "demo"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "all demo steps passed" in done.stdout

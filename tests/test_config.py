@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mastra_lab.config import Settings, load_settings
+from mastra_lab.errors import ConfigError
+
+
+def test_defaults_are_offline_and_in_memory() -> None:
+    settings = load_settings(environ={})
+    assert settings.storage.backend == "duckdb"
+    assert settings.storage.path == ":memory:"
+    assert settings.telemetry.exporter == "storage"
+    assert settings.default_model == "test"
+
+
+def test_toml_file_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "mastra.toml"
+    path.write_text('log_level = "debug"\n[storage]\nbackend = "sqlite"\npath = "app.sqlite"\n')
+    settings = load_settings(path, environ={})
+    assert (settings.log_level, settings.storage.backend, settings.storage.path) == (
+        "DEBUG",
+        "sqlite",
+        "app.sqlite",
+    )
+
+
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "mastra.json"
+    path.write_text(json.dumps({"storage": {"backend": "sqlite", "path": "a.db"}, "log_level": "INFO"}))
+    env = {"MASTRA_STORAGE_BACKEND": "memory", "MASTRA_LOG_LEVEL": "error"}
+    settings = load_settings(path, environ=env)
+    assert settings.storage.backend == "memory"
+    assert settings.storage.path == "a.db"  # untouched by the environment
+    assert settings.log_level == "ERROR"
+
+
+def test_mastra_config_variable_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text('{"log_format": "json"}')
+    assert load_settings(environ={"MASTRA_CONFIG": str(path)}).log_format == "json"
+
+
+def test_bad_value_error_names_key_value_source_and_allowed_values() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ={"MASTRA_STORAGE_BACKEND": "postgres"})
+    message = str(info.value)
+    assert "storage.backend" in message
+    assert "'postgres'" in message
+    assert "MASTRA_STORAGE_BACKEND" in message
+    assert "'duckdb', 'sqlite' or 'memory'" in message
+    assert info.value.details["key"] == "storage.backend"
+
+
+def test_unknown_key_in_a_file_is_an_error_listing_known_keys(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text('{"storage": {"bakend": "sqlite"}}')
+    with pytest.raises(ConfigError, match=r"unknown setting 'storage.bakend'.*backend, path, read_only"):
+        load_settings(path, environ={})
+
+
+def test_boolean_from_environment_is_parsed() -> None:
+    assert load_settings(environ={"MASTRA_TELEMETRY_ENABLED": "false"}).telemetry.enabled is False
+    with pytest.raises(ConfigError, match=r"telemetry\.enabled = 'maybe'"):
+        load_settings(environ={"MASTRA_TELEMETRY_ENABLED": "maybe"})
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "match"),
+    [
+        ("missing.toml", None, "does not exist"),
+        ("c.yaml", "a: 1", "use .json or .toml"),
+        ("c.toml", "storage = [", "not valid TOML"),
+        ("c.json", "[1, 2]", "object at the top level"),
+    ],
+)
+def test_bad_files_are_reported(tmp_path: Path, name: str, content: str | None, match: str) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ConfigError, match=match):
+        load_settings(path, environ={})
+
+
+def test_api_keys_come_from_the_usual_variables_and_never_print() -> None:
+    settings = load_settings(environ={"OPENAI_API_KEY": "sk-proj-verysecretvalue9876"})
+    assert settings.openai_api_key is not None
+    assert settings.openai_api_key.reveal() == "sk-proj-verysecretvalue9876"
+    for text in (repr(settings), str(settings), settings.model_dump_json()):
+        assert "verysecret" not in text
+    assert "sk-…9876" in repr(settings)
+
+
+def test_settings_are_immutable_once_validated() -> None:
+    settings = Settings()
+    with pytest.raises(Exception, match="frozen"):
+        settings.log_level = "DEBUG"  # type: ignore[misc]

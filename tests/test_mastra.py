@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from mastra_lab import Mastra
+from mastra_lab.errors import MastraError
+from mastra_lab.storage import DuckDBStore, InMemoryStore, SQLiteStore
+from mastra_lab.telemetry import InMemoryExporter, Tracer
+
+
+class _Component:
+    """Anything registrable: the registry hands it its services through ``_bind_mastra``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = self.id = name
+        self.mastra: Mastra | None = None
+
+    def _bind_mastra(self, mastra: Mastra) -> None:
+        self.mastra = mastra
+
+
+def test_status_reports_loop_counts_and_storage_backend() -> None:
+    with Mastra(agents=[_Component("a"), _Component("b")], workflows=[_Component("w")]) as mastra:
+        status = mastra.status()
+    assert status["event_loop"] in ("running", "stopped")
+    assert (status["agents"], status["workflows"], status["storage"]) == (2, 1, "duckdb")
+
+
+def test_registered_components_receive_the_registry_services() -> None:
+    agent = _Component("support")
+    with Mastra(agents={"support": agent}, storage=InMemoryStore()) as mastra:
+        assert mastra.get_agent("support") is agent
+        assert agent.mastra is mastra
+        assert agent.mastra.storage is mastra.storage
+
+
+def test_unknown_name_error_lists_the_known_ones() -> None:
+    with Mastra(agents=[_Component("support"), _Component("sales")], storage=InMemoryStore()) as mastra:
+        with pytest.raises(MastraError, match="no agent named 'suport'; known agents: sales, support"):
+            mastra.get_agent("suport")
+        with pytest.raises(MastraError, match="no workflow named 'x'; known workflows: none registered"):
+            mastra.get_workflow("x")
+        with pytest.raises(MastraError, match="no vector store named 'docs'"):
+            mastra.get_vector("docs")
+
+
+def test_duplicate_names_are_rejected() -> None:
+    with pytest.raises(MastraError, match="two agents are named 'a'"):
+        Mastra(agents=[_Component("a"), _Component("a")], storage=InMemoryStore())
+    with Mastra(storage=InMemoryStore()) as mastra:
+        mastra.add_workflow(_Component("w"))
+        with pytest.raises(MastraError, match="a workflow named 'w' is already registered"):
+            mastra.add_workflow(_Component("w"))
+        assert list(mastra.workflows) == ["w"]
+
+
+def test_unnamed_components_are_rejected_with_a_fix() -> None:
+    with pytest.raises(MastraError, match=r"no string \.name or \.id; pass a dict"):
+        Mastra(agents=[SimpleNamespace()], storage=InMemoryStore())
+
+
+def test_spans_go_to_the_registry_storage_by_default() -> None:
+    with Mastra(storage=InMemoryStore()) as mastra:
+        with mastra.tracer.span("outer") as outer, mastra.tracer.span("inner", "tool"):
+            pass
+        assert outer is not None
+        spans = mastra.storage.get_trace(outer.trace_id)
+    assert [s["name"] for s in spans] == ["outer", "inner"]
+
+
+def test_telemetry_can_be_disabled_or_replaced() -> None:
+    with Mastra(storage=InMemoryStore(), telemetry=False) as mastra:
+        assert mastra.status()["telemetry"] == "disabled"
+    exporter = InMemoryExporter()
+    with Mastra(storage=InMemoryStore(), telemetry=Tracer([exporter])) as mastra, mastra.tracer.span("x"):
+        pass
+    assert [s.name for s in exporter.spans] == ["x"]
+    with pytest.raises(MastraError, match="telemetry='jaeger' is not understood"):
+        Mastra(storage=InMemoryStore(), telemetry="jaeger")
+
+
+def test_close_releases_storage_and_vectors_and_is_idempotent(tmp_path: Path) -> None:
+    closed: list[str] = []
+    vector = SimpleNamespace(close=lambda: closed.append("vector"))
+    path = tmp_path / "app.duckdb"
+    mastra = Mastra(storage=DuckDBStore(str(path)), vectors={"docs": vector})
+    mastra.storage.create("notes", {"x": 1})
+    mastra.close()
+    mastra.close()
+    assert closed == ["vector"]
+    assert mastra.status()["closed"] is True
+    with pytest.raises(MastraError, match="closed"):
+        mastra.add_agent(_Component("late"))
+    # The file lock is gone: another store can open the same file for writing.
+    with DuckDBStore(str(path)) as again:
+        assert again.count("notes") == 1
+
+
+def test_from_config_builds_storage_from_file_and_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "app.sqlite"
+    config = tmp_path / "mastra.json"
+    config.write_text(json.dumps({"storage": {"backend": "duckdb", "path": str(tmp_path / "x.duckdb")}}))
+    monkeypatch.setenv("MASTRA_STORAGE_BACKEND", "sqlite")
+    monkeypatch.setenv("MASTRA_STORAGE_PATH", str(db))
+    with Mastra.from_config(config) as mastra:
+        assert isinstance(mastra.storage, SQLiteStore)
+        assert mastra.settings is not None and mastra.settings.storage.path == str(db)
+        mastra.storage.create("notes", {"x": 1})
+    assert db.exists()
+
+
+def test_from_config_accepts_a_dict_and_validates_it() -> None:
+    with Mastra.from_config({"storage": {"backend": "memory"}, "telemetry": {"enabled": False}}) as mastra:
+        assert mastra.status()["storage"] == "memory"
+        assert mastra.status()["telemetry"] == "disabled"
+    with pytest.raises(MastraError, match=r"storage\.backend"):
+        Mastra.from_config({"storage": {"backend": "mongo"}})

@@ -1,0 +1,73 @@
+"""The public surface is curated: every module declares ``__all__``, and importing the package stays light."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import subprocess
+import sys
+from types import ModuleType
+
+import pytest
+
+import mastra_lab
+
+_MODULES = sorted(
+    m.name
+    for m in pkgutil.walk_packages(mastra_lab.__path__, "mastra_lab.")
+    if m.name != "mastra_lab.__main__"
+)
+
+
+def _public_names(module: ModuleType) -> set[str]:
+    return {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_") and name != "annotations" and not isinstance(value, ModuleType)
+    }
+
+
+@pytest.mark.parametrize("name", ["mastra_lab", *_MODULES])
+def test_module_declares_all_and_every_listed_name_exists(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = getattr(module, "__all__", None)
+    assert exported is not None, f"{name} has no __all__"
+    for member in exported:
+        assert getattr(module, member, None) is not None, f"{name}.__all__ lists missing {member!r}"
+
+
+@pytest.mark.parametrize("name", [m for m in ["mastra_lab", *_MODULES] if m.count(".") <= 1])
+def test_package_exports_exactly_its_public_names(name: str) -> None:
+    module = importlib.import_module(name)
+    if not hasattr(module, "__path__"):
+        pytest.skip("plain module: checked by the __all__ test")
+    for member in module.__all__:
+        getattr(module, member)  # resolve lazy names so they count
+    assert _public_names(module) == set(module.__all__)
+
+
+def test_importing_the_package_does_not_import_the_heavy_stack() -> None:
+    code = (
+        "import sys, mastra_lab, mastra_lab.telemetry, mastra_lab.llm, mastra_lab.errors; mastra_lab.Mastra;"
+        "heavy = ['pandas', 'duckdb', 'IPython', 'ipywidgets', 'matplotlib'];"
+        "print(','.join(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_every_sync_twin_has_the_signature_of_its_async_method() -> None:
+    import inspect
+
+    for name in _MODULES:
+        module = importlib.import_module(name)
+        for cls in [v for v in vars(module).values() if inspect.isclass(v) and v.__module__ == name]:
+            for attr, fn in vars(cls).items():
+                if attr.startswith("_") or not inspect.iscoroutinefunction(fn):
+                    continue
+                twin = getattr(cls, f"{attr}_sync", None)
+                if twin is None:
+                    continue
+                assert inspect.signature(twin) == inspect.signature(fn).replace(
+                    return_annotation=inspect.signature(twin).return_annotation
+                ), f"{cls.__name__}.{attr}_sync differs from {attr}"
