@@ -6,13 +6,12 @@ use of ``InMemoryVector`` imports numpy, the first use of ``DuckDBVector`` impor
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
-if TYPE_CHECKING:
-    from mastra_lab.vector.duckdb import DuckDBVector
-
+if _typing.TYPE_CHECKING:
     from mastra_lab.vector.base import IndexStats, QueryResult, QueryResults, VectorStore
+    from mastra_lab.vector.duckdb import DuckDBVector
     from mastra_lab.vector.memory import InMemoryVector
 
 __all__ = ["DuckDBVector", "InMemoryVector", "IndexStats", "QueryResult", "QueryResults", "VectorStore"]
@@ -27,11 +26,11 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'mastra_lab.vector' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(_importlib.import_module(module), name)
     globals()[name] = value
     return value
 
