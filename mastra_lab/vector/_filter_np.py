@@ -34,6 +34,12 @@ from mastra_lab.vector.filter import (
 __all__ = ["ColumnCache"]
 
 _MISSING, _NULL, _BOOL, _NUM, _STR, _ARRAY, _OBJECT = range(7)
+_NUM_CMP: dict[str, Any] = {
+    "$gt": np.greater,
+    "$gte": np.greater_equal,
+    "$lt": np.less,
+    "$lte": np.less_equal,
+}
 _FAST_OPS = frozenset({"$eq", "$ne", "$in", "$nin", "$gt", "$gte", "$lt", "$lte", "$exists", "$regex"})
 
 
@@ -137,7 +143,7 @@ class ColumnCache:
         if op == "$nin":
             return ~self._leaf(Cond(node.path, "$in", arg))
         if op == "$exists":
-            return (col.kind != _MISSING) if arg else (col.kind == _MISSING)
+            return np.asarray((col.kind != _MISSING) if arg else (col.kind == _MISSING))
         if op == "$in":
             out = np.zeros(len(col.kind), dtype=bool)
             for value in arg:
@@ -159,9 +165,7 @@ def _scalar_mask(col: _Column, op: str, arg: Any) -> np.ndarray:
         return hits[col.code]  # code -1 (not a string) picks the trailing False
     if is_number(arg):
         with np.errstate(invalid="ignore"):
-            return {"$gt": np.greater, "$gte": np.greater_equal, "$lt": np.less, "$lte": np.less_equal}[op](
-                col.num, arg
-            )
+            return np.asarray(_NUM_CMP[op](col.num, arg))
     lo, hi = 0, len(col.strings)
     if op == "$gt":
         lo = col.str_bound(arg, "right")
@@ -176,14 +180,14 @@ def _scalar_mask(col: _Column, op: str, arg: Any) -> np.ndarray:
 
 def _eq_mask(col: _Column, arg: Any) -> np.ndarray:
     if arg is None:
-        return (col.kind == _MISSING) | (col.kind == _NULL)
+        return np.asarray((col.kind == _MISSING) | (col.kind == _NULL))
     if isinstance(arg, bool):
-        return col.bool == int(arg)
+        return np.asarray(col.bool == int(arg))
     if is_number(arg):
-        return col.num == arg
+        return np.asarray(col.num == arg)
     if isinstance(arg, str):
         pos = col.str_bound(arg, "left")
         if pos < len(col.strings) and col.strings[pos] == arg:
-            return col.code == pos
+            return np.asarray(col.code == pos)
         return np.zeros(len(col.kind), dtype=bool)
     return np.fromiter((match_value(v, "$eq", arg) for v in col.values), dtype=bool, count=len(col.values))

@@ -156,7 +156,7 @@ def check_query_vector(vector: Any, index: str, dimension: int) -> np.ndarray:
             f"query for index {index!r} takes one vector, got {arr.shape[0]}",
             code="VECTOR_DIMENSION_MISMATCH",
         )
-    return arr[0]
+    return np.asarray(arr[0])
 
 
 def _check_len(items: Sequence[Any] | None, n: int, what: str, index: str) -> None:
@@ -179,8 +179,7 @@ def _check_ids(ids: Sequence[Any] | None, n: int, index: str) -> list[str]:
             f"upsert into {index!r}: ids must be non-empty strings, got {bad!r}", code="VECTOR_BAD_ID"
         )
     if len(set(out)) != n:
-        seen: set[str] = set()
-        dup = next(i for i in out if i in seen or seen.add(i))
+        dup = next(i for i in out if out.count(i) > 1)
         raise VectorError(
             f"upsert into {index!r}: duplicate id {dup!r} in one call; each id may appear once per upsert",
             code="VECTOR_DUPLICATE_ID",
