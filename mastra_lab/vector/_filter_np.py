@@ -83,6 +83,28 @@ class _Column:
             self.code[str_rows] = inverse
         self.array_rows = np.flatnonzero(self.kind == _ARRAY)
 
+    def extend(self, values: list[Any]) -> None:
+        """Append rows without re-reading the old ones (string codes are remapped with numpy)."""
+        part, n0 = _Column(values), len(self.values)
+        self.values.extend(values)
+        self.kind = np.concatenate([self.kind, part.kind])
+        self.num = np.concatenate([self.num, part.num])
+        self.bool = np.concatenate([self.bool, part.bool])
+        self.array_rows = np.concatenate([self.array_rows, part.array_rows + n0])
+        merged = np.union1d(np.array(self.strings, dtype=object), np.array(part.strings, dtype=object))
+        if len(merged) != len(self.strings):
+            remap = np.searchsorted(merged, np.array(self.strings, dtype=object)) if self.strings else None
+            if remap is not None:
+                old = self.code >= 0
+                self.code[old] = remap[self.code[old]]
+            self.strings = list(merged)
+        new_code = part.code
+        if part.strings:
+            new_code = part.code.copy()
+            has = new_code >= 0
+            new_code[has] = np.searchsorted(merged, np.array(part.strings, dtype=object))[new_code[has]]
+        self.code = np.concatenate([self.code, new_code])
+
     def str_bound(self, value: str, side: str) -> int:
         """Position of ``value`` among the sorted unique strings (``bisect_left``/``bisect_right``)."""
         import bisect
@@ -91,7 +113,8 @@ class _Column:
 
 
 class ColumnCache:
-    """Columns of one collection's metadata, extracted lazily per path and dropped on every write.
+    """Columns of one collection's metadata, extracted lazily per path; extended on appends, dropped on
+    any other write.
 
     Args:
         docs: The metadata objects, one per row (the list is read, never copied or changed).
@@ -102,8 +125,13 @@ class ColumnCache:
         self._columns: dict[tuple[str, ...], _Column] = {}
 
     def invalidate(self) -> None:
-        """Forget every column (call after any write)."""
+        """Forget every column (call after a replacement, update or delete)."""
         self._columns.clear()
+
+    def appended(self) -> None:
+        """Rows were added at the end of ``docs``: extend the cached columns with them only."""
+        for path, col in self._columns.items():
+            col.extend([resolve(d, path) for d in self.docs[len(col.values) :]])
 
     def column(self, path: tuple[str, ...]) -> _Column:
         col = self._columns.get(path)

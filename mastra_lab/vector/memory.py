@@ -132,7 +132,10 @@ class InMemoryVector(VectorStore):
             arr, out_ids, metas, docs = check_upsert(name, ix.dimension, vectors, metadata, ids, documents)
             slots, is_old = ix.rows.plan_upsert(out_ids)
             ix.rows.apply_upsert(slots, is_old, arr, out_ids, metas, docs)
-            ix.columns.invalidate()
+            if is_old.any():
+                ix.columns.invalidate()
+            else:
+                ix.columns.appended()
             return out_ids
 
     def query(

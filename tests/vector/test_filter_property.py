@@ -81,3 +81,17 @@ def test_python_numpy_and_duckdb_select_the_same_documents(
         [[r[0] for r in rows], [r[1] for r in rows], *params],
     ).fetchall()
     assert [r[0] for r in got] == expected, (sql, params)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=DOCS, later=DOCS, flt=FILTERS)
+def test_columns_extended_after_an_append_match_a_fresh_evaluation(
+    first: list[dict[str, Any]], later: list[dict[str, Any]], flt: dict[str, Any]
+) -> None:
+    node = parse_filter(flt)
+    docs = list(first)
+    cache = ColumnCache(docs)
+    cache.mask(node)  # fills the columns this filter reads
+    docs.extend(later)
+    cache.appended()
+    assert cache.mask(node).nonzero()[0].tolist() == [i for i, d in enumerate(docs) if matches(node, d)]
