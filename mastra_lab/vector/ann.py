@@ -43,17 +43,26 @@ class HnswIndex:
         m: Graph connectivity (edges per node); more is better recall and more memory.
         ef_construction: Candidate-list size while building; more is a better graph, built slower.
         ef_search: Default candidate-list size while searching (``query(..., ef=...)`` overrides it).
+        dtype: How the graph stores vectors. ``f16`` (default) halves the graph's memory and speeds up the
+            walk with the same recall as ``f32`` on embeddings; the final scores come from the float32
+            matrix either way.
     """
 
     def __init__(
-        self, dimension: int, metric: str, m: int = 16, ef_construction: int = 128, ef_search: int = 64
+        self,
+        dimension: int,
+        metric: str,
+        m: int = 16,
+        ef_construction: int = 128,
+        ef_search: int = 64,
+        dtype: str = "f16",
     ) -> None:
         self.dimension, self.metric, self.m, self.ef_construction = dimension, metric, m, ef_construction
         self.ef_search = ef_search
         self.index = _usearch()(
             ndim=dimension,
             metric=_USEARCH_METRIC[metric],
-            dtype="f32",
+            dtype=dtype,
             connectivity=m,
             expansion_add=ef_construction,
             expansion_search=ef_search,
