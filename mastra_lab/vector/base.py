@@ -324,6 +324,9 @@ class VectorStore(ABC):
         """
         return self.query(name, embedder.embed([text])[0], **kwargs)
 
+    def rebuild_index(self, name: str) -> None:  # noqa: B027 - optional hook, exact indexes need nothing
+        """Rebuild the approximate (HNSW) structure of ``name``; a no-op for exact indexes."""
+
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release resources (persist ANN indexes for persistent stores)."""
 
