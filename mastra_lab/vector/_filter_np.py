@@ -105,6 +105,33 @@ class _Column:
             new_code[has] = np.searchsorted(merged, np.array(part.strings, dtype=object))[new_code[has]]
         self.code = np.concatenate([self.code, new_code])
 
+    def set(self, row: int, value: Any) -> None:
+        """Overwrite one row's value (a new string is inserted into the sorted uniques, codes shifted)."""
+        self.values[row] = value
+        kind = _kind(value)
+        self.kind[row] = kind
+        self.num[row] = value if kind == _NUM else np.nan
+        self.bool[row] = int(value) if kind == _BOOL else -1
+        self.code[row] = -1
+        if kind == _STR:
+            pos = self.str_bound(value, "left")
+            if pos == len(self.strings) or self.strings[pos] != value:
+                self.code[self.code >= pos] += 1
+                self.strings.insert(pos, value)
+            self.code[row] = pos
+        self.array_rows = np.flatnonzero(self.kind == _ARRAY)
+
+    def move(self, holes: np.ndarray, sources: np.ndarray, n: int) -> None:
+        """Mirror a compaction: the row at ``sources[i]`` moves to ``holes[i]``, then keep ``n`` rows."""
+        for h, src in zip(holes.tolist(), sources.tolist(), strict=True):
+            self.values[h] = self.values[src]
+        del self.values[n:]
+        for name in ("kind", "num", "bool", "code"):
+            arr = getattr(self, name)
+            arr[holes] = arr[sources]
+            setattr(self, name, arr[:n].copy())
+        self.array_rows = np.flatnonzero(self.kind == _ARRAY)
+
     def str_bound(self, value: str, side: str) -> int:
         """Position of ``value`` among the sorted unique strings (``bisect_left``/``bisect_right``)."""
         import bisect
@@ -113,8 +140,8 @@ class _Column:
 
 
 class ColumnCache:
-    """Columns of one collection's metadata, extracted lazily per path; extended on appends, dropped on
-    any other write.
+    """Columns of one collection's metadata, extracted lazily per path and kept up to date by the writes
+    (appends, replacements, compacting deletes) instead of being rebuilt.
 
     Args:
         docs: The metadata objects, one per row (the list is read, never copied or changed).
@@ -127,6 +154,17 @@ class ColumnCache:
     def invalidate(self) -> None:
         """Forget every column (call after a replacement, update or delete)."""
         self._columns.clear()
+
+    def replaced(self, rows: Sequence[int]) -> None:
+        """The documents at ``rows`` were replaced: update those entries of the cached columns."""
+        for path, col in self._columns.items():
+            for row in rows:
+                col.set(row, resolve(self.docs[row], path))
+
+    def moved(self, holes: np.ndarray, sources: np.ndarray) -> None:
+        """Rows were deleted and the list compacted (see ``plan_removal``): mirror it in the columns."""
+        for col in self._columns.values():
+            col.move(holes, sources, len(self.docs))
 
     def appended(self) -> None:
         """Rows were added at the end of ``docs``: extend the cached columns with them only."""

@@ -127,6 +127,8 @@ def _as_matrix(vectors: Any, index: str, dimension: int, what: str) -> np.ndarra
             f"{what} for index {index!r} must be numbers shaped (n, {dimension}): {exc}",
             code="VECTOR_BAD_VECTOR",
         ) from exc
+    if arr.size == 0 and what == "vectors":
+        return np.empty((0, dimension), dtype=np.float32)  # an empty upsert is a no-op
     if arr.ndim == 1 and what == "query vector":
         arr = arr[None, :]
     if arr.ndim != 2 or (arr.shape[0] and arr.shape[1] != dimension):
