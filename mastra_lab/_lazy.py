@@ -32,6 +32,6 @@ def attach(package: str, where: Mapping[str, str]) -> tuple[Callable[[str], Any]
         return value
 
     def __dir__() -> list[str]:
-        return sorted(set(vars(sys.modules[package])) | set(where))
+        return sorted(getattr(sys.modules[package], "__all__", where))
 
     return __getattr__, __dir__

@@ -6,34 +6,25 @@ use of ``InMemoryVector`` imports numpy, the first use of ``DuckDBVector`` impor
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
-if TYPE_CHECKING:
+from mastra_lab import _lazy
+
+if _typing.TYPE_CHECKING:
     from mastra_lab.vector.base import IndexStats, QueryResult, QueryResults, VectorStore
     from mastra_lab.vector.duckdb import DuckDBVector
     from mastra_lab.vector.memory import InMemoryVector
 
 __all__ = ["DuckDBVector", "InMemoryVector", "IndexStats", "QueryResult", "QueryResults", "VectorStore"]
 
-_WHERE = {
-    "DuckDBVector": "mastra_lab.vector.duckdb",
-    "InMemoryVector": "mastra_lab.vector.memory",
-    "IndexStats": "mastra_lab.vector.base",
-    "QueryResult": "mastra_lab.vector.base",
-    "QueryResults": "mastra_lab.vector.base",
-    "VectorStore": "mastra_lab.vector.base",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mastra_lab.vector' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = _lazy.attach(
+    __name__,
+    {
+        "DuckDBVector": "mastra_lab.vector.duckdb",
+        "InMemoryVector": "mastra_lab.vector.memory",
+        "IndexStats": "mastra_lab.vector.base",
+        "QueryResult": "mastra_lab.vector.base",
+        "QueryResults": "mastra_lab.vector.base",
+        "VectorStore": "mastra_lab.vector.base",
+    },
+)

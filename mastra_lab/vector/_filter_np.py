@@ -34,6 +34,12 @@ from mastra_lab.vector.filter import (
 __all__ = ["ColumnCache"]
 
 _MISSING, _NULL, _BOOL, _NUM, _STR, _ARRAY, _OBJECT = range(7)
+_NUM_CMP: dict[str, Any] = {
+    "$gt": np.greater,
+    "$gte": np.greater_equal,
+    "$lt": np.less,
+    "$lte": np.less_equal,
+}
 _FAST_OPS = frozenset({"$eq", "$ne", "$in", "$nin", "$gt", "$gte", "$lt", "$lte", "$exists", "$regex"})
 
 
@@ -77,6 +83,55 @@ class _Column:
             self.code[str_rows] = inverse
         self.array_rows = np.flatnonzero(self.kind == _ARRAY)
 
+    def extend(self, values: list[Any]) -> None:
+        """Append rows without re-reading the old ones (string codes are remapped with numpy)."""
+        part, n0 = _Column(values), len(self.values)
+        self.values.extend(values)
+        self.kind = np.concatenate([self.kind, part.kind])
+        self.num = np.concatenate([self.num, part.num])
+        self.bool = np.concatenate([self.bool, part.bool])
+        self.array_rows = np.concatenate([self.array_rows, part.array_rows + n0])
+        merged = np.union1d(np.array(self.strings, dtype=object), np.array(part.strings, dtype=object))
+        if len(merged) != len(self.strings):
+            remap = np.searchsorted(merged, np.array(self.strings, dtype=object)) if self.strings else None
+            if remap is not None:
+                old = self.code >= 0
+                self.code[old] = remap[self.code[old]]
+            self.strings = list(merged)
+        new_code = part.code
+        if part.strings:
+            new_code = part.code.copy()
+            has = new_code >= 0
+            new_code[has] = np.searchsorted(merged, np.array(part.strings, dtype=object))[new_code[has]]
+        self.code = np.concatenate([self.code, new_code])
+
+    def set(self, row: int, value: Any) -> None:
+        """Overwrite one row's value (a new string is inserted into the sorted uniques, codes shifted)."""
+        self.values[row] = value
+        kind = _kind(value)
+        self.kind[row] = kind
+        self.num[row] = value if kind == _NUM else np.nan
+        self.bool[row] = int(value) if kind == _BOOL else -1
+        self.code[row] = -1
+        if kind == _STR:
+            pos = self.str_bound(value, "left")
+            if pos == len(self.strings) or self.strings[pos] != value:
+                self.code[self.code >= pos] += 1
+                self.strings.insert(pos, value)
+            self.code[row] = pos
+        self.array_rows = np.flatnonzero(self.kind == _ARRAY)
+
+    def move(self, holes: np.ndarray, sources: np.ndarray, n: int) -> None:
+        """Mirror a compaction: the row at ``sources[i]`` moves to ``holes[i]``, then keep ``n`` rows."""
+        for h, src in zip(holes.tolist(), sources.tolist(), strict=True):
+            self.values[h] = self.values[src]
+        del self.values[n:]
+        for name in ("kind", "num", "bool", "code"):
+            arr = getattr(self, name)
+            arr[holes] = arr[sources]
+            setattr(self, name, arr[:n].copy())
+        self.array_rows = np.flatnonzero(self.kind == _ARRAY)
+
     def str_bound(self, value: str, side: str) -> int:
         """Position of ``value`` among the sorted unique strings (``bisect_left``/``bisect_right``)."""
         import bisect
@@ -85,7 +140,8 @@ class _Column:
 
 
 class ColumnCache:
-    """Columns of one collection's metadata, extracted lazily per path and dropped on every write.
+    """Columns of one collection's metadata, extracted lazily per path and kept up to date by the writes
+    (appends, replacements, compacting deletes) instead of being rebuilt.
 
     Args:
         docs: The metadata objects, one per row (the list is read, never copied or changed).
@@ -96,8 +152,24 @@ class ColumnCache:
         self._columns: dict[tuple[str, ...], _Column] = {}
 
     def invalidate(self) -> None:
-        """Forget every column (call after any write)."""
+        """Forget every column (call after a replacement, update or delete)."""
         self._columns.clear()
+
+    def replaced(self, rows: Sequence[int]) -> None:
+        """The documents at ``rows`` were replaced: update those entries of the cached columns."""
+        for path, col in self._columns.items():
+            for row in rows:
+                col.set(row, resolve(self.docs[row], path))
+
+    def moved(self, holes: np.ndarray, sources: np.ndarray) -> None:
+        """Rows were deleted and the list compacted (see ``plan_removal``): mirror it in the columns."""
+        for col in self._columns.values():
+            col.move(holes, sources, len(self.docs))
+
+    def appended(self) -> None:
+        """Rows were added at the end of ``docs``: extend the cached columns with them only."""
+        for path, col in self._columns.items():
+            col.extend([resolve(d, path) for d in self.docs[len(col.values) :]])
 
     def column(self, path: tuple[str, ...]) -> _Column:
         col = self._columns.get(path)
@@ -137,7 +209,7 @@ class ColumnCache:
         if op == "$nin":
             return ~self._leaf(Cond(node.path, "$in", arg))
         if op == "$exists":
-            return (col.kind != _MISSING) if arg else (col.kind == _MISSING)
+            return np.asarray((col.kind != _MISSING) if arg else (col.kind == _MISSING))
         if op == "$in":
             out = np.zeros(len(col.kind), dtype=bool)
             for value in arg:
@@ -159,9 +231,7 @@ def _scalar_mask(col: _Column, op: str, arg: Any) -> np.ndarray:
         return hits[col.code]  # code -1 (not a string) picks the trailing False
     if is_number(arg):
         with np.errstate(invalid="ignore"):
-            return {"$gt": np.greater, "$gte": np.greater_equal, "$lt": np.less, "$lte": np.less_equal}[op](
-                col.num, arg
-            )
+            return np.asarray(_NUM_CMP[op](col.num, arg))
     lo, hi = 0, len(col.strings)
     if op == "$gt":
         lo = col.str_bound(arg, "right")
@@ -176,14 +246,14 @@ def _scalar_mask(col: _Column, op: str, arg: Any) -> np.ndarray:
 
 def _eq_mask(col: _Column, arg: Any) -> np.ndarray:
     if arg is None:
-        return (col.kind == _MISSING) | (col.kind == _NULL)
+        return np.asarray((col.kind == _MISSING) | (col.kind == _NULL))
     if isinstance(arg, bool):
-        return col.bool == int(arg)
+        return np.asarray(col.bool == int(arg))
     if is_number(arg):
-        return col.num == arg
+        return np.asarray(col.num == arg)
     if isinstance(arg, str):
         pos = col.str_bound(arg, "left")
         if pos < len(col.strings) and col.strings[pos] == arg:
-            return col.code == pos
+            return np.asarray(col.code == pos)
         return np.zeros(len(col.kind), dtype=bool)
     return np.fromiter((match_value(v, "$eq", arg) for v in col.values), dtype=bool, count=len(col.values))

@@ -101,7 +101,7 @@ class Matrix:
         rows = self._data[slots]
         if self.metric == "cosine":
             rows = rows * self._norms[slots][:, None]
-        return rows
+        return np.asarray(rows)
 
     def prepare_query(self, q: np.ndarray) -> np.ndarray:
         """The query as the rows are stored (normalised for cosine)."""
@@ -116,8 +116,8 @@ class Matrix:
         rows = self._data[slots]
         if self.metric == "euclidean":
             dist = np.linalg.norm(rows - q, axis=1)
-            return (1.0 / (1.0 + dist)).astype(np.float32)
-        return rows @ q
+            return np.asarray(1.0 / (1.0 + dist), dtype=np.float32)
+        return np.asarray(rows @ q)
 
     def search(
         self, q: np.ndarray, k: int, candidates: np.ndarray | None = None
@@ -132,7 +132,7 @@ class Matrix:
         q = self.prepare_query(q)
         gather = candidates is not None and len(candidates) <= self.n // 2
         data = (
-            np.take(self._data, candidates, axis=0) if gather else self.data
+            np.take(self._data, candidates, axis=0) if candidates is not None and gather else self.data
         )  # scoring all beats gathering most rows
         key = data @ q
         if self.metric == "euclidean":

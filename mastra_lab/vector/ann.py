@@ -24,6 +24,7 @@ __all__ = ["HnswIndex", "filtered_ann_search", "search_slots"]
 _USEARCH_METRIC = {"cosine": "cos", "euclidean": "l2sq", "dotproduct": "ip"}
 EXACT_FRACTION = 0.05
 EXACT_MIN_ROWS = 2048
+I8_OVERSAMPLE = 3
 
 
 def _usearch() -> Any:
@@ -43,17 +44,29 @@ class HnswIndex:
         m: Graph connectivity (edges per node); more is better recall and more memory.
         ef_construction: Candidate-list size while building; more is a better graph, built slower.
         ef_search: Default candidate-list size while searching (``query(..., ef=...)`` overrides it).
+        dtype: How the graph stores vectors; default ``i8`` for cosine (rows are unit vectors, so 8-bit
+            quantisation is safe) and ``f16`` otherwise. The graph only proposes candidates: with ``i8`` it
+            proposes :data:`I8_OVERSAMPLE` times ``top_k`` and the float32 matrix re-ranks them, which gives
+            ``f32`` recall at about twice the speed. Final scores always come from the float32 matrix.
     """
 
     def __init__(
-        self, dimension: int, metric: str, m: int = 16, ef_construction: int = 128, ef_search: int = 64
+        self,
+        dimension: int,
+        metric: str,
+        m: int = 16,
+        ef_construction: int = 128,
+        ef_search: int = 64,
+        dtype: str | None = None,
     ) -> None:
         self.dimension, self.metric, self.m, self.ef_construction = dimension, metric, m, ef_construction
         self.ef_search = ef_search
+        dtype = dtype or ("i8" if metric == "cosine" else "f16")
+        self.oversample = I8_OVERSAMPLE if dtype == "i8" else 1
         self.index = _usearch()(
             ndim=dimension,
             metric=_USEARCH_METRIC[metric],
-            dtype="f32",
+            dtype=dtype,
             connectivity=m,
             expansion_add=ef_construction,
             expansion_search=ef_search,
@@ -116,13 +129,15 @@ class HnswIndex:
                 code="VECTOR_ANN_FILE",
             )
         self.index = index
+        self.oversample = I8_OVERSAMPLE if "I8" in str(index.dtype) else 1
         return self
 
 
 def filtered_ann_search(
     ann: HnswIndex, q: np.ndarray, k: int, mask: np.ndarray | None, ef: int | None
 ) -> np.ndarray | None:
-    """Candidate slots from the graph that pass ``mask``, or ``None`` when exact search should answer.
+    """Candidate slots (up to ``k`` x oversampling) from the graph that pass ``mask``, or ``None`` when
+    exact search should answer.
 
     Args:
         ann: The graph.
@@ -131,20 +146,20 @@ def filtered_ann_search(
         mask: Rows the filter lets through (``None``: no filter).
         ef: Search breadth (default: the index's ``ef_search``).
     """
-    n = len(ann)
+    n, want = len(ann), k * ann.oversample
     if mask is None:
-        return ann.search(q, min(k, n), ef)
+        return ann.search(q, min(want, n), ef)
     allowed = int(mask.sum())
     if allowed <= max(EXACT_MIN_ROWS, EXACT_FRACTION * n):
         return None  # selective filter: exact search over the allowed rows is both cheaper and exact
-    count = min(n, max(k, math.ceil(1.5 * k * n / allowed)))
+    count = min(n, max(want, math.ceil(1.5 * want * n / allowed)))
     breadth = max(ef or ann.ef_search, count)
     while True:
         slots = ann.search(q, count, breadth)
         slots = slots[(slots >= 0) & (slots < len(mask))]
         passed = slots[mask[slots]]
         if len(passed) >= k or count >= n:
-            return passed[:k] if len(passed) >= k else None
+            return passed[:want] if len(passed) >= k else None
         count, breadth = min(n, count * 2), breadth * 2
 
 
@@ -167,6 +182,6 @@ def search_slots(
         slots = filtered_ann_search(ann, matrix.prepare_query(q), k, mask, ef)
         if slots is not None:
             scores = matrix.scores(slots, q)
-            order = np.argsort(-scores, kind="stable")
+            order = np.argsort(-scores, kind="stable")[:k]
             return slots[order], scores[order]
     return matrix.search(q, k, None if mask is None else np.flatnonzero(mask))

@@ -127,6 +127,8 @@ def _as_matrix(vectors: Any, index: str, dimension: int, what: str) -> np.ndarra
             f"{what} for index {index!r} must be numbers shaped (n, {dimension}): {exc}",
             code="VECTOR_BAD_VECTOR",
         ) from exc
+    if arr.size == 0 and what == "vectors":
+        return np.empty((0, dimension), dtype=np.float32)  # an empty upsert is a no-op
     if arr.ndim == 1 and what == "query vector":
         arr = arr[None, :]
     if arr.ndim != 2 or (arr.shape[0] and arr.shape[1] != dimension):
@@ -156,7 +158,7 @@ def check_query_vector(vector: Any, index: str, dimension: int) -> np.ndarray:
             f"query for index {index!r} takes one vector, got {arr.shape[0]}",
             code="VECTOR_DIMENSION_MISMATCH",
         )
-    return arr[0]
+    return np.asarray(arr[0])
 
 
 def _check_len(items: Sequence[Any] | None, n: int, what: str, index: str) -> None:
@@ -179,8 +181,7 @@ def _check_ids(ids: Sequence[Any] | None, n: int, index: str) -> list[str]:
             f"upsert into {index!r}: ids must be non-empty strings, got {bad!r}", code="VECTOR_BAD_ID"
         )
     if len(set(out)) != n:
-        seen: set[str] = set()
-        dup = next(i for i in out if i in seen or seen.add(i))
+        dup = next(i for i in out if out.count(i) > 1)
         raise VectorError(
             f"upsert into {index!r}: duplicate id {dup!r} in one call; each id may appear once per upsert",
             code="VECTOR_DUPLICATE_ID",
@@ -324,6 +325,9 @@ class VectorStore(ABC):
             **kwargs: Passed to :meth:`query` (``top_k``, ``filter``, ``min_score`` ...).
         """
         return self.query(name, embedder.embed([text])[0], **kwargs)
+
+    def rebuild_index(self, name: str) -> None:  # noqa: B027 - optional hook, exact indexes need nothing
+        """Rebuild the approximate (HNSW) structure of ``name``; a no-op for exact indexes."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release resources (persist ANN indexes for persistent stores)."""

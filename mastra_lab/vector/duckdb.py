@@ -326,8 +326,6 @@ class DuckDBVector(VectorStore):
             ids: One string id per vector (default: new uuid4 hex ids).
             documents: Optional text per vector.
         """
-        import pyarrow as pa
-
         with self._lock:
             spec = self._spec(name)
             arr, out_ids, metas, docs = check_upsert(name, spec.dimension, vectors, metadata, ids, documents)
@@ -336,10 +334,12 @@ class DuckDBVector(VectorStore):
             mirror = self._mirror(name) if spec.kind == "hnsw" else self._mirrors.get(name)
             meta_json = [json.dumps(m, sort_keys=True) for m in metas]
             with self._transaction(f"upsert into {name!r}"):
-                found = self._run(
-                    f"SELECT id, slot FROM vec_{name} WHERE id IN (SELECT unnest(?::VARCHAR[]))", [out_ids]
+                old = dict(
+                    self._run(
+                        f"SELECT id, slot FROM vec_{name} WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+                        [out_ids],
+                    )
                 )
-                old = dict(found)
                 n = self._count(name)
                 is_old = np.array([i in old for i in out_ids], dtype=bool)
                 slots = np.empty(len(out_ids), dtype=np.int64)
@@ -349,27 +349,42 @@ class DuckDBVector(VectorStore):
                     self._run(
                         f"DELETE FROM vec_{name} WHERE id IN (SELECT unnest(?::VARCHAR[]))", [list(old)]
                     )
-                rows = pa.table(
-                    {
-                        "id": out_ids,
-                        "slot": pa.array(slots, pa.int64()),
-                        "vector": pa.FixedSizeListArray.from_arrays(pa.array(arr.ravel()), spec.dimension),
-                        "metadata": meta_json,
-                        "document": pa.array(docs, pa.string()),
-                    }
-                )
-                self.con.register("_mastra_upsert", rows)
-                try:
-                    self._run(
-                        f"INSERT INTO vec_{name} SELECT id, slot, vector, CAST(metadata AS JSON), document "
-                        "FROM _mastra_upsert"
-                    )
-                finally:
-                    self.con.unregister("_mastra_upsert")
+                self._insert(name, spec.dimension, out_ids, slots, arr, meta_json, docs)
                 self._bump(name)
             if mirror is not None:
                 mirror.apply_upsert(slots, is_old, arr, out_ids, meta_json, docs)
             return out_ids
+
+    def _insert(
+        self,
+        name: str,
+        dimension: int,
+        ids: list[str],
+        slots: np.ndarray,
+        arr: np.ndarray,
+        meta_json: list[str],
+        docs: list[str | None],
+    ) -> None:
+        """One bulk INSERT through Arrow (no per-row SQL)."""
+        import pyarrow as pa
+
+        rows = pa.table(
+            {
+                "id": ids,
+                "slot": pa.array(slots, pa.int64()),
+                "vector": pa.FixedSizeListArray.from_arrays(pa.array(arr.ravel()), dimension),
+                "metadata": meta_json,
+                "document": pa.array(docs, pa.string()),
+            }
+        )
+        self.con.register("_mastra_upsert", rows)
+        try:
+            self._run(
+                f"INSERT INTO vec_{name} SELECT id, slot, vector, CAST(metadata AS JSON), document "
+                "FROM _mastra_upsert"
+            )
+        finally:
+            self.con.unregister("_mastra_upsert")
 
     def query(
         self,

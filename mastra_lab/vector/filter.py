@@ -190,7 +190,7 @@ def _parse_doc(doc: Any, depth: int) -> FilterNode:
             if not isinstance(value, list) or not value:
                 raise _err(f"{key} needs a non-empty list of filter objects, got {value!r}", doc)
             children = tuple(_parse_doc(v, depth + 1) for v in value)
-            parts.append({"$and": And, "$or": Or, "$nor": Nor}[key](children))
+            parts.append(And(children) if key == "$and" else Or(children) if key == "$or" else Nor(children))
         elif key == "$not":
             parts.append(Not(_parse_doc(value, depth + 1)))
         elif key.startswith("$"):

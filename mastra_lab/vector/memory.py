@@ -132,7 +132,8 @@ class InMemoryVector(VectorStore):
             arr, out_ids, metas, docs = check_upsert(name, ix.dimension, vectors, metadata, ids, documents)
             slots, is_old = ix.rows.plan_upsert(out_ids)
             ix.rows.apply_upsert(slots, is_old, arr, out_ids, metas, docs)
-            ix.columns.invalidate()
+            ix.columns.replaced(slots[is_old].tolist())
+            ix.columns.appended()
             return out_ids
 
     def query(
@@ -190,7 +191,7 @@ class InMemoryVector(VectorStore):
                 ix.rows.set_vector(slot, arr)
             if meta is not None:
                 ix.rows.set_metadata(slot, meta)
-                ix.columns.invalidate()
+                ix.columns.replaced([slot])
 
     def delete_vector(self, name: str, id: str) -> bool:
         """Delete one id; returns whether it existed."""
@@ -199,8 +200,8 @@ class InMemoryVector(VectorStore):
             slot = ix.rows.pos.get(id)
             if slot is None:
                 return False
-            ix.rows.remove(np.array([slot], dtype=np.int64))
-            ix.columns.invalidate()
+            _, holes, sources = ix.rows.remove(np.array([slot], dtype=np.int64))
+            ix.columns.moved(holes, sources)
             return True
 
     def delete_vectors(self, name: str, filter: Mapping[str, Any]) -> int:
@@ -216,8 +217,8 @@ class InMemoryVector(VectorStore):
             ix = self._get(name)
             slots = np.flatnonzero(ix.columns.mask(node))
             if len(slots):
-                ix.rows.remove(slots)
-                ix.columns.invalidate()
+                _, holes, sources = ix.rows.remove(slots)
+                ix.columns.moved(holes, sources)
             return len(slots)
 
     def list_indexes(self) -> list[str]:

@@ -238,3 +238,9 @@ def test_delete_vectors_requires_a_filter(store: VectorStore) -> None:
     with pytest.raises(FilterError, match="non-empty filter"):
         store.delete_vectors("docs", {})
     _assert_unchanged(store)
+
+
+def test_empty_upsert_is_a_no_op(store: VectorStore) -> None:
+    _fill(store)
+    assert store.upsert("docs", []) == []
+    assert store.describe_index("docs").count == 3

@@ -81,3 +81,57 @@ def test_python_numpy_and_duckdb_select_the_same_documents(
         [[r[0] for r in rows], [r[1] for r in rows], *params],
     ).fetchall()
     assert [r[0] for r in got] == expected, (sql, params)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=DOCS, later=DOCS, flt=FILTERS)
+def test_columns_extended_after_an_append_match_a_fresh_evaluation(
+    first: list[dict[str, Any]], later: list[dict[str, Any]], flt: dict[str, Any]
+) -> None:
+    node = parse_filter(flt)
+    docs = list(first)
+    cache = ColumnCache(docs)
+    cache.mask(node)  # fills the columns this filter reads
+    docs.extend(later)
+    cache.appended()
+    assert cache.mask(node).nonzero()[0].tolist() == [i for i, d in enumerate(docs) if matches(node, d)]
+
+
+OPS = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("upsert"), st.lists(st.tuples(st.integers(0, 9), DOCS.map(lambda d: d[0])), max_size=4)
+        ),
+        st.tuples(st.just("update"), st.tuples(st.integers(0, 9), DOCS.map(lambda d: d[0]))),
+        st.tuples(st.just("delete"), st.integers(0, 9)),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops=OPS, flt=FILTERS)
+def test_cached_columns_stay_correct_through_upserts_updates_and_deletes(
+    ops: list[tuple[str, Any]], flt: dict[str, Any]
+) -> None:
+    from mastra_lab.vector import InMemoryVector
+
+    store, model = InMemoryVector(), {}
+    store.create_index("t", 2)
+    for op, arg in ops:
+        store.query("t", [1, 0], top_k=50, filter=flt)  # keep the filter's columns cached between writes
+        if op == "upsert":
+            batch = dict(arg)  # one entry per id
+            store.upsert(
+                "t", [[1, 0]] * len(batch), ids=[f"i{k}" for k in batch], metadata=list(batch.values())
+            )
+            model.update({f"i{k}": m for k, m in batch.items()})
+        elif op == "update" and f"i{arg[0]}" in model:
+            store.update_vector("t", f"i{arg[0]}", metadata=arg[1])
+            model[f"i{arg[0]}"] = arg[1]
+        elif op == "delete":
+            store.delete_vector("t", f"i{arg}")
+            model.pop(f"i{arg}", None)
+    node = parse_filter(flt)
+    got = {h.id for h in store.query("t", [1, 0], top_k=50, filter=flt)}
+    assert got == {i for i, m in model.items() if matches(node, m)}
