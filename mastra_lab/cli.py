@@ -61,18 +61,27 @@ _DOCS = [
 
 def _step_vector_store(d: _Demo) -> str:
     from mastra_lab.embed import HashingEmbedder
-    from mastra_lab.vector import InMemoryVector
+    from mastra_lab.vector import DuckDBVector
 
+    mastra = d.values["mastra"]
     embedder = HashingEmbedder()
-    vector = InMemoryVector()
+    vector = DuckDBVector(connection=mastra.storage.connection)  # same database file as the records
+    mastra.add_vector("demo", vector)
     vector.create_index("demo", embedder.dimension)
-    vector.upsert("demo", embedder.embed(_DOCS), documents=_DOCS, metadata=[{"n": i} for i in range(3)])
-    d.values.update(vector=vector, embedder=embedder)
+    vector.upsert(
+        "demo",
+        embedder.embed(_DOCS),
+        documents=_DOCS,
+        metadata=[{"n": i} for i in range(3)],
+        ids=["a", "b", "c"],
+    )
+    d.values["embedder"] = embedder
     return f"vector documents stored: {vector.describe_index('demo').count} in index 'demo'"
 
 
 def _step_vector_search(d: _Demo) -> str:
-    results = d.values["vector"].query_text("demo", "which database runs in process?", d.values["embedder"])
+    vector = d.values["mastra"].get_vector("demo")
+    results = vector.query_text("demo", "which database runs in process?", d.values["embedder"])
     results = [r for r in results if r.score > 0.1]
     if not results or results[0].document != _DOCS[0]:
         raise MastraError("vector search did not find the DuckDB document first")

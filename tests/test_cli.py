@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mastra_lab.cli import main
 from mastra_lab.storage import DuckDBStore
+from mastra_lab.vector import DuckDBVector
 
 
 def test_demo_prints_one_line_per_step_and_exits_zero(tmp_path: Path) -> None:
@@ -28,6 +29,8 @@ def test_demo_writes_to_the_database_it_was_given(tmp_path: Path) -> None:
     with DuckDBStore(str(db), read_only=True) as store:
         assert store.count("demo_notes") == 1
         assert len(store.list_traces()) == 1
+        vectors = DuckDBVector(connection=store.connection, read_only=True)
+        assert vectors.describe_index("demo").count == 3
 
 
 def test_demo_fails_with_nonzero_exit_when_a_step_fails(tmp_path: Path) -> None:
