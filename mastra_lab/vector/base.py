@@ -39,6 +39,7 @@ __all__ = [
     "check_query_vector",
     "check_top_k",
     "check_upsert",
+    "index_exists",
     "unknown_index",
 ]
 
@@ -357,6 +358,19 @@ def check_index_spec(
     for label, value in (("m", m), ("ef_construction", ef_construction)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 2:
             raise VectorError(f"{label} must be an integer >= 2, got {value!r}", code="VECTOR_BAD_HNSW_PARAM")
+
+
+def index_exists(name: str, existing: tuple[int, str] | None, dimension: int, metric: str) -> bool:
+    """Whether ``create_index`` has nothing to do: the index exists with the same shape (an error if not)."""
+    if existing is None:
+        return False
+    if tuple(existing) != (dimension, metric):
+        raise VectorError(
+            f"index {name!r} already exists with dimension {existing[0]} and metric {existing[1]!r}; "
+            f"delete_index({name!r}) first or use another name",
+            code="VECTOR_INDEX_EXISTS",
+        )
+    return True
 
 
 def check_delete_filter(filter: Mapping[str, Any] | None) -> None:

@@ -44,6 +44,7 @@ from mastra_lab.vector.base import (
     check_query_vector,
     check_top_k,
     check_upsert,
+    index_exists,
     unknown_index,
 )
 from mastra_lab.vector.filter import parse_filter
@@ -271,18 +272,12 @@ class DuckDBVector(VectorStore):
             ef_construction: HNSW build breadth.
         """
         check_index_spec(name, dimension, metric, index, m, ef_construction)
-        with self._lock, _map_duckdb_errors(f"create index {name!r}"):
-            row = self._registry_row(name)
-            if row is not None:
-                if (row[0], row[1]) != (dimension, metric):
-                    raise VectorError(
-                        f"index {name!r} already exists with dimension {row[0]} and metric {row[1]!r}; "
-                        f"delete_index({name!r}) first or use another name",
-                        code="VECTOR_INDEX_EXISTS",
-                    )
+        with self._lock:
+            with _map_duckdb_errors(f"create index {name!r}"):
+                row = self._registry_row(name)
+            if index_exists(name, None if row is None else (row[0], row[1]), dimension, metric):
                 return
-            self._run("BEGIN TRANSACTION")
-            try:
+            with self._transaction(f"create index {name!r}"):
                 self._run(
                     f"CREATE TABLE vec_{name} (id VARCHAR NOT NULL, slot BIGINT NOT NULL, "
                     f"vector FLOAT[{dimension}] NOT NULL, metadata JSON, document VARCHAR)"
@@ -292,10 +287,6 @@ class DuckDBVector(VectorStore):
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     [name, dimension, metric, index, m, ef_construction],
                 )
-                self._run("COMMIT")
-            except BaseException:
-                self._run("ROLLBACK")
-                raise
             self._specs[name] = _Spec(dimension, metric, index, m, ef_construction)
 
     @contextlib.contextmanager

@@ -31,6 +31,7 @@ from mastra_lab.vector.base import (
     check_query_vector,
     check_top_k,
     check_upsert,
+    index_exists,
     unknown_index,
 )
 from mastra_lab.vector.filter import parse_filter
@@ -99,13 +100,7 @@ class InMemoryVector(VectorStore):
         check_index_spec(name, dimension, metric, index, m, ef_construction)
         with self._lock:
             old = self._indexes.get(name)
-            if old is not None:
-                if (old.dimension, old.metric) != (dimension, metric):
-                    raise VectorError(
-                        f"index {name!r} already exists with dimension {old.dimension} and metric "
-                        f"{old.metric!r}; delete_index({name!r}) first or use another name",
-                        code="VECTOR_INDEX_EXISTS",
-                    )
+            if index_exists(name, None if old is None else (old.dimension, old.metric), dimension, metric):
                 return
             ann = HnswIndex(dimension, metric, m, ef_construction) if index == "hnsw" else None
             self._indexes[name] = _Index(dimension, metric, index, Rows(Matrix(dimension, metric), ann))
