@@ -65,7 +65,7 @@ def _step_vector_store(d: _Demo) -> str:
 
     mastra = d.values["mastra"]
     embedder = HashingEmbedder()
-    vector = DuckDBVector(connection=mastra.storage.connection)  # same database file as the records
+    vector = DuckDBVector.from_store(mastra.storage)  # same database file (and lock) as the records
     mastra.add_vector("demo", vector)
     vector.create_index("demo", embedder.dimension)
     vector.upsert(

@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -53,6 +53,9 @@ try:
     import duckdb
 except ImportError as exc:  # pragma: no cover - duckdb is a core dependency
     raise ImportError('DuckDBVector needs duckdb: pip install "mastra-lab"') from exc
+
+if TYPE_CHECKING:
+    from mastra_lab.storage.duckdb import DuckDBStore
 
 __all__ = ["DuckDBVector"]
 
@@ -100,8 +103,9 @@ class DuckDBVector(VectorStore):
 
     Args:
         path: Database file, or ``":memory:"``.
-        connection: An open DuckDB connection to share (e.g. ``DuckDBStore(...).connection``); it is not
-            closed by :meth:`close`.
+        connection: An open DuckDB connection to share; it is not closed by :meth:`close`. To share a
+            :class:`~mastra_lab.storage.DuckDBStore`'s database use :meth:`from_store`, which shares its lock
+            too.
         read_only: Open the file read-only.
 
     Example:
@@ -143,6 +147,20 @@ class DuckDBVector(VectorStore):
         self._lock = threading.RLock()
         self._mirrors: dict[str, _Mirror] = {}
         self._specs: dict[str, _Spec] = {}
+
+    @classmethod
+    def from_store(cls, store: DuckDBStore) -> DuckDBVector:
+        """Vectors in the same database as ``store``, sharing its connection *and* its lock.
+
+        One DuckDB connection must not run two statements at once; sharing the store's lock makes threads
+        that use both the store and the vectors take turns instead of interleaving on the connection.
+
+        Args:
+            store: An open :class:`~mastra_lab.storage.DuckDBStore`.
+        """
+        vector = cls(connection=store.connection, read_only=store.read_only)
+        vector._lock = store.lock
+        return vector
 
     def _run(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Execute and fetch everything (DuckDB refuses other work while a result is unfinished)."""

@@ -105,3 +105,33 @@ def test_repeated_filter_sees_writes_made_between_queries(tmp_path: Path) -> Non
         assert [h.id for h in store.query("docs", [1, 0, 0], filter={"k": "x"})] == ["b"]
         store.upsert("docs", [[1, 0, 0]], ids=["c"], metadata=[{"k": "x"}])
         assert [h.id for h in store.query("docs", [1, 0, 0], filter={"k": "x"})] == ["c", "b"]
+
+
+def test_from_store_shares_connection_and_lock_so_threads_take_turns(tmp_path: Path) -> None:
+    import threading
+
+    from mastra_lab.storage import DuckDBStore
+
+    with DuckDBStore(str(tmp_path / "app.duckdb")) as store:
+        vectors = DuckDBVector.from_store(store)
+        assert vectors.connection is store.connection
+        vectors.create_index("notes", dimension=4)
+        errors: list[BaseException] = []
+
+        def work(worker: int) -> None:
+            try:
+                for i in range(50):
+                    store.create("notes", {"worker": worker, "i": i})
+                    vectors.upsert("notes", [[worker, i, 1.0, 0.5]], ids=[f"{worker}-{i}"])
+                    vectors.query("notes", [1.0, 1.0, 1.0, 1.0], top_k=3)
+            except BaseException as exc:  # collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert store.count("notes") == 200
+        assert vectors.describe_index("notes").count == 200
