@@ -156,14 +156,18 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
 def _status(args: argparse.Namespace, out: TextIO) -> int:
     from mastra_lab.mastra import Mastra
     from mastra_lab.storage import DuckDBStore
+    from mastra_lab.vector import DuckDBVector
 
-    with Mastra(storage=DuckDBStore(args.db, read_only=args.db != ":memory:")) as mastra:
+    store = DuckDBStore(args.db, read_only=args.db != ":memory:")
+    with Mastra(storage=store, vectors={"default": DuckDBVector.from_store(store)}) as mastra:
         for key, value in mastra.status().items():
             out.write(f"{key:<11} {value}\n")
-        storage = mastra.storage
-        for table in storage.tables():
-            count = storage.sql(f'SELECT count(*) AS n FROM "{table}"')["n"].iloc[0]
+        for table in store.tables():
+            count = store.sql(f'SELECT count(*) AS n FROM "{table}"')["n"].iloc[0]
             out.write(f"table       {table} ({count} rows)\n")
+        vectors = mastra.get_vector("default")
+        for name in vectors.list_indexes():
+            out.write(f"vector      {name} {vectors.describe_index(name)!r}\n")
     return 0
 
 

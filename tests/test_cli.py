@@ -51,6 +51,7 @@ def test_status_summarises_a_database(tmp_path: Path) -> None:
     text = out.getvalue()
     assert "storage     duckdb" in text
     assert "notes (2 rows)" in text
+    assert "vector " not in text  # no vector index in this database
 
 
 def test_console_script_entry_point_runs_as_a_module() -> None:
@@ -59,3 +60,11 @@ def test_console_script_entry_point_runs_as_a_module() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "all demo steps passed" in done.stdout
+
+
+def test_status_lists_the_vector_indexes_the_demo_left(tmp_path: Path) -> None:
+    db = str(tmp_path / "demo.duckdb")
+    main(["demo", "--db", db], out=io.StringIO())
+    out = io.StringIO()
+    assert main(["status", "--db", db], out=out) == 0
+    assert "vector      demo IndexStats(dimension=384, count=3, metric='cosine')" in out.getvalue()
