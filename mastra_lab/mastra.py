@@ -21,6 +21,7 @@ from mastra_lab.telemetry.tracer import Tracer
 
 if TYPE_CHECKING:
     from mastra_lab.config import Settings
+    from mastra_lab.llm.base import Model
     from mastra_lab.storage import Storage
 
 __all__ = ["Mastra"]
@@ -203,6 +204,25 @@ class Mastra:
     def get_vector(self, name: str) -> Any:
         """The vector store registered as ``name``."""
         return self._get("vector store", self._vectors, name)
+
+    def get_model(self, model_id: str | None = None, **kwargs: Any) -> Model:
+        """A model by id (default: the configured ``default_model``), with the configured API key.
+
+        Keys set in the config file or environment (``openai_api_key`` …) are passed to the provider, so
+        code does not need to repeat them; an explicit ``api_key=`` still wins.
+
+        Args:
+            model_id: ``provider:model`` (``"openai:gpt-4o-mini"``, ``"test"`` …).
+            **kwargs: Passed to :func:`mastra_lab.llm.get_model`.
+        """
+        from mastra_lab.llm import get_model
+
+        settings = self.settings
+        model_id = model_id or (settings.default_model if settings else "test")
+        key = getattr(settings, f"{model_id.partition(':')[0]}_api_key", None)
+        if key is not None:
+            kwargs.setdefault("api_key", key)
+        return get_model(model_id, **kwargs)
 
     @property
     def agents(self) -> dict[str, Any]:
