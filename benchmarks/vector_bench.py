@@ -359,7 +359,7 @@ def main() -> None:
     if not args.skip_exact:
         bench_exact(size, args.dim)
     if not args.skip_ann:
-        bench_hnsw(ann_size, args.dim, [32, 64, 96, 128, 160, 192, 256, 320])
+        bench_hnsw(ann_size, args.dim, [32, 64, 96, 128, 160, 192, 256, 272, 288, 320])
     print("\n| benchmark | ours | baseline | ratio |\n|---|---:|---:|---:|")
     for name, ours, base, ratio in ROWS:
         print(f"| {name} | {ours} | {base} | {ratio} |")
