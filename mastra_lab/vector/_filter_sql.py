@@ -63,8 +63,12 @@ def _node(node: FilterNode, base: str, ctx: _Ctx) -> str:
             return "TRUE"
         return "(" + " AND ".join(_node(c, base, ctx) for c in node.children) + ")"
     if isinstance(node, Or):
+        if not node.children:
+            return "FALSE"
         return "(" + " OR ".join(_node(c, base, ctx) for c in node.children) + ")"
     if isinstance(node, Nor):
+        if not node.children:
+            return "TRUE"
         return "(NOT (" + " OR ".join(_node(c, base, ctx) for c in node.children) + "))"
     if isinstance(node, Not):
         return f"(NOT {_node(node.child, base, ctx)})"
@@ -144,7 +148,10 @@ def _contains(expr: str, value: Any, ctx: _Ctx) -> str:
         bound = ctx.bind(value)
         sub = f"(json_type({expr}) = 'VARCHAR' AND contains(json_extract_string({expr}, '$'), {bound}))"
         return f"({sub} OR {element})"
-    return element
+    if isinstance(value, dict):
+        return element
+    # number, boolean or null: on a scalar field of the same kind, "contains" is equality
+    return f"({element} OR {_scalar_eq(expr, value, ctx)})"
 
 
 def _in(expr: str, values: list[Any], ctx: _Ctx) -> str:

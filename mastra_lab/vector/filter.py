@@ -17,8 +17,15 @@ Semantics (document = the metadata object of one vector):
   types never match. Booleans are not numbers. Arrays and objects are equal when their canonical JSON is.
 * ``$exists``: the path is present (even if null). ``$size``: array length. ``$all``: an array containing
   every listed value (an empty list matches nothing). ``$contains``: substring of a string, element of an
-  array, or - given a list - every listed element. ``$regex``: a search (not full match) on strings.
-  ``$elemMatch``: an array element matches the sub-filter (field paths, or operators on the element itself).
+  array, or - given a list - every listed element; on any other field (number, boolean, null) it means
+  equality, as in Mastra. ``$elemMatch``: an array element matches the sub-filter (field paths, or operators
+  on the element itself).
+* ``$regex`` is a search (not a full match) on strings; ``$options`` beside it takes MongoDB's flags ``i``
+  (ignore case), ``m`` (``^``/``$`` at every line), ``s`` (``.`` matches newlines) and ``x`` (whitespace
+  and ``#`` comments in the pattern are ignored). The parser folds them into one pattern,
+  ``(?ims:...)`` with ``x`` already applied, that Python's ``re`` and DuckDB's RE2 read the same way.
+* An empty ``$and`` or ``$nor`` matches everything and an empty ``$or`` matches nothing (each operator's
+  identity, as in Mastra's SQL stores); ``$not`` needs a non-empty filter.
 """
 
 from __future__ import annotations
@@ -70,7 +77,9 @@ FIELD_OPERATORS: Final = (
     "$contains",
     "$size",
     "$not",
+    "$options",
 )
+_REGEX_FLAGS: Final = "imsx"
 _ALL_OPERATORS: Final = ", ".join(sorted({*LOGICAL_OPERATORS, *FIELD_OPERATORS}))
 _SEGMENT = re.compile(r"^[A-Za-z0-9_\-]+$")
 _MAX_DEPTH = 32
@@ -187,11 +196,15 @@ def _parse_doc(doc: Any, depth: int) -> FilterNode:
         if not isinstance(key, str):
             raise _err(f"filter keys must be strings, got {key!r}", doc)
         if key in ("$and", "$or", "$nor"):
-            if not isinstance(value, list) or not value:
-                raise _err(f"{key} needs a non-empty list of filter objects, got {value!r}", doc)
+            if not isinstance(value, list):
+                msg = f"{key} needs a list of filter objects, got {value!r}; write {{{key!r}: [...]}}"
+                raise _err(msg, doc)
             children = tuple(_parse_doc(v, depth + 1) for v in value)
             parts.append(And(children) if key == "$and" else Or(children) if key == "$or" else Nor(children))
         elif key == "$not":
+            if not isinstance(value, Mapping) or not value:
+                msg = f"$not needs a non-empty filter object such as {{'genre': 'news'}}, got {value!r}"
+                raise _err(msg, doc)
             parts.append(Not(_parse_doc(value, depth + 1)))
         elif key.startswith("$"):
             if key in FIELD_OPERATORS:
@@ -227,6 +240,9 @@ def _parse_field(path: tuple[str, ...], value: Any, depth: int) -> FilterNode:
     if not _is_operator_object(value):
         return Cond(path, "$eq", _check_json(value, ".".join(path) or "$eq"))
     where = ".".join(path) or "$elemMatch"
+    if "$options" in value and "$regex" not in value:
+        msg = f"$options on {where!r} only modifies $regex; write {{'$regex': PATTERN, '$options': ...}}"
+        raise _err(msg, value)
     parts: list[FilterNode] = []
     for op, arg in value.items():
         if not (isinstance(op, str) and op.startswith("$")):
@@ -234,8 +250,71 @@ def _parse_field(path: tuple[str, ...], value: Any, depth: int) -> FilterNode:
             raise _err(msg, value)
         if op not in FIELD_OPERATORS:
             raise _unknown_operator(op)
-        parts.append(_parse_operator(path, op, arg, where, depth))
+        if op == "$regex":
+            parts.append(Cond(path, op, _regex_pattern(arg, value.get("$options", ""), where)))
+        elif op != "$options":
+            parts.append(_parse_operator(path, op, arg, where, depth))
     return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+
+def _regex_pattern(pattern: Any, options: Any, where: str) -> str:
+    """``$regex`` and its ``$options`` as one pattern that Python's ``re`` and RE2 both read the same way.
+
+    RE2 (DuckDB's engine) has no verbose mode, so ``x`` is applied here, by removing what verbose mode
+    ignores; ``i``, ``m`` and ``s`` become a scoped group ``(?ims:...)``, which both engines support.
+    """
+    _need_regex(pattern, "$regex", where)
+    if not isinstance(options, str):
+        raise _err(f"$options on {where!r} needs a string of flags such as 'i', got {options!r}", options)
+    unknown = sorted(set(options) - set(_REGEX_FLAGS))
+    if unknown:
+        msg = (
+            f"unknown $options flag {unknown[0]!r} on {where!r}; use i, m, s or x (ignore case, "
+            "anchors at every line, dot matches newline, ignore whitespace and # comments)"
+        )
+        raise _err(msg, options)
+    body = _strip_verbose(pattern) if "x" in options else pattern
+    flags = "".join(f for f in "ims" if f in options)
+    if not flags:
+        return body
+    combined = f"(?{flags}:{body})"
+    try:
+        re.compile(combined)
+    except re.error as exc:
+        msg = f"$regex on {where!r}: move the inline flags of {pattern!r} into $options ({exc})"
+        raise _err(msg, pattern) from exc
+    return combined
+
+
+def _strip_verbose(pattern: str) -> str:
+    """``pattern`` without what verbose mode ignores: unescaped whitespace and ``#`` comments outside
+    character classes."""
+    out: list[str] = []
+    i, n, in_class = 0, len(pattern), False
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < n:
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]" or out[-1] in ("[", "[^")
+        elif ch == "[":
+            in_class = True
+            if pattern.startswith("[^", i):
+                out.append("[^")
+                i += 2
+                continue
+        elif ch == "#":
+            end = pattern.find("\n", i)
+            i = n if end < 0 else end + 1
+            continue
+        elif ch.isspace():
+            i += 1
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 def _parse_operator(path: tuple[str, ...], op: str, arg: Any, where: str, depth: int) -> FilterNode:
@@ -299,7 +378,6 @@ _VALIDATORS: Final[dict[str, Callable[[Any, str, str], None]]] = {
     "$nin": _need_list,
     "$all": _need_list,
     "$exists": _need_bool,
-    "$regex": _need_regex,
     "$contains": _any_value,
     "$size": _need_size,
 }
@@ -369,8 +447,10 @@ def eq_any(value: Any, arg: Any) -> bool:
 
 
 def _contains(value: Any, arg: Any) -> bool:
-    if isinstance(value, str) and isinstance(arg, str):
-        return arg in value
+    if isinstance(value, str):
+        return isinstance(arg, str) and arg in value
+    if value is None or isinstance(value, bool | int | float):
+        return equal(value, arg)  # a scalar field "contains" only itself
     if not isinstance(value, list):
         return False
     if isinstance(arg, list):

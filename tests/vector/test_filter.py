@@ -79,6 +79,67 @@ def test_filter_semantics_in_python_numpy_and_sql(
     assert _sql_ids(con, node) == expected
 
 
+MASTRA_DOCS: list[dict[str, Any]] = [
+    {"title": "Hello World", "n": 3, "flag": True, "none": None},
+    {"title": "hello\nworld", "n": 4, "flag": False, "tags": ["a", "b"]},
+    {"title": "HELLO", "n": 3.0},
+    {},
+]
+
+MASTRA_CASES: list[tuple[dict[str, Any], list[int]]] = [
+    ({"title": {"$regex": "^hello"}}, [1]),
+    ({"title": {"$regex": "^hello", "$options": "i"}}, [0, 1, 2]),
+    ({"title": {"$regex": "^world"}}, []),
+    ({"title": {"$regex": "^world$", "$options": "m"}}, [1]),
+    ({"title": {"$regex": "hello.world"}}, []),
+    ({"title": {"$regex": "hello.world", "$options": "s"}}, [1]),
+    ({"title": {"$regex": "h e l l o  # spaces and comments are ignored\n [ ]world", "$options": "xi"}}, [0]),
+    ({"title": {"$not": {"$regex": "^h", "$options": "i"}}}, [3]),
+    ({"tags": {"$elemMatch": {"$regex": "A", "$options": "i"}}}, [1]),
+    ({"$and": []}, [0, 1, 2, 3]),
+    ({"$nor": []}, [0, 1, 2, 3]),
+    ({"$or": []}, []),
+    ({"$and": [], "n": 3}, [0, 2]),
+    ({"$or": [], "n": 3}, []),
+    ({"$not": {"$or": []}}, [0, 1, 2, 3]),
+    ({"n": {"$contains": 3}}, [0, 2]),
+    ({"flag": {"$contains": False}}, [1]),
+    ({"none": {"$contains": None}}, [0]),
+    ({"n": {"$contains": "3"}}, []),
+    ({"title": {"$contains": 3}}, []),
+    ({"title": {"$contains": "World"}}, [0]),
+    ({"tags": {"$contains": "a"}}, [1]),
+    ({"tags": {"$contains": ["b", "a"]}}, [1]),
+]
+
+
+@pytest.fixture(scope="module")
+def mastra_con() -> duckdb.DuckDBPyConnection:
+    c = duckdb.connect()
+    c.execute("CREATE TABLE t (i INTEGER, metadata JSON)")
+    c.executemany(
+        "INSERT INTO t VALUES (?, ?)",
+        [(i, json.dumps(d, sort_keys=True)) for i, d in enumerate(MASTRA_DOCS)],
+    )
+    return c
+
+
+@pytest.mark.parametrize(("flt", "expected"), MASTRA_CASES, ids=[json.dumps(c[0]) for c in MASTRA_CASES])
+def test_mastra_compatible_forms_agree_in_python_numpy_and_sql(
+    mastra_con: duckdb.DuckDBPyConnection, flt: dict[str, Any], expected: list[int]
+) -> None:
+    """``$regex`` with ``$options``, identities of empty logical lists, ``$contains`` on a scalar."""
+    node = parse_filter(flt)
+    assert [i for i, d in enumerate(MASTRA_DOCS) if matches(node, d)] == expected
+    assert ColumnCache(MASTRA_DOCS).mask(node).nonzero()[0].tolist() == expected
+    assert _sql_ids(mastra_con, node) == expected
+
+
+def test_regex_options_become_one_pattern_every_back_end_reads_the_same_way() -> None:
+    assert parse_filter({"t": {"$regex": "a b", "$options": "xsi"}}) == Cond(("t",), "$regex", "(?is:ab)")
+    assert parse_filter({"t": {"$regex": "^a", "$options": ""}}) == Cond(("t",), "$regex", "^a")
+
+
 def test_parse_builds_an_ast_with_bare_values_as_eq_and_dot_paths() -> None:
     node = parse_filter(
         {"a.b": 1, "c": {"$gt": 2, "$lt": 5}, "$or": [{"d": "x"}, {"e": {"$not": {"$eq": 1}}}]}
@@ -111,8 +172,13 @@ def test_parse_builds_an_ast_with_bare_values_as_eq_and_dot_paths() -> None:
         ({"a": {"$size": -1}}, r"non-negative integer"),
         ({"a": {"$regex": "("}}, r"invalid regular expression"),
         ({"a": {"$gt": 1, "b": 2}}, r"cannot mix operators and plain keys"),
-        ({"$and": []}, r"\$and needs a non-empty list"),
-        ({"$or": {"a": 1}}, r"\$or needs a non-empty list"),
+        ({"$or": {"a": 1}}, r"\$or needs a list of filter objects"),
+        ({"$not": {}}, r"\$not needs a non-empty filter object"),
+        ({"a": {"$options": "i"}}, r"\$options on 'a' only modifies \$regex"),
+        ({"a": {"$regex": "x", "$options": "iq"}}, r"unknown \$options flag 'q' on 'a'; use i, m, s or x"),
+        ({"a": {"$regex": "x", "$options": 1}}, r"\$options on 'a' needs a string of flags"),
+        ({"a": {"$regex": "(?i)x", "$options": "m"}}, r"move the inline flags of '\(\?i\)x' into \$options"),
+        ({"$options": "i"}, r"operator '\$options' cannot be used at the root"),
         ({"a'); DROP TABLE t; --": 1}, r"invalid field path"),
         ({"a..b": 1}, r"invalid field path"),
         ({"a": {"$not": 5}}, r"\$not on 'a' needs an operator object"),

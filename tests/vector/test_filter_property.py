@@ -1,4 +1,8 @@
-"""Property test: for random documents and filters, Python, numpy and DuckDB SQL select the same ids."""
+"""Property test: for random documents and filters, Python, numpy and DuckDB SQL select the same ids.
+
+The filters cover every operator, ``$regex`` with each ``$options`` flag, empty ``$and``/``$or``/``$nor``
+and ``$contains`` on scalar fields.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from mastra_lab.vector._filter_sql import compile_sql
 from mastra_lab.vector.filter import matches, parse_filter
 
 FIELDS = ["a", "b", "c"]
-STRINGS = st.sampled_from(["", "x", "y", "xy", "Ab", "b"])
+STRINGS = st.sampled_from(["", "x", "y", "xy", "Ab", "b", "X", "x\ny", "a b"])
 NUMBERS = st.one_of(st.integers(-3, 3), st.sampled_from([-1.5, 0.5, 2.0, 2.5]))
 SCALARS = st.one_of(st.none(), st.booleans(), NUMBERS, STRINGS)
 VALUES = st.recursive(
@@ -41,6 +45,11 @@ def _field_conditions() -> st.SearchStrategy[Any]:
         st.builds(lambda v: {"$exists": v}, st.booleans()),
         st.builds(lambda v: {"$size": v}, st.integers(0, 3)),
         st.builds(lambda v: {"$regex": v}, st.sampled_from(["^x", "y$", "x|b", "A", "^$"])),
+        st.builds(
+            lambda v, o: {"$regex": v, "$options": o},
+            st.sampled_from(["^x", "y$", "x.y", "^y", "a b", "A  # upper\n", "[ ]b"]),
+            st.sampled_from(["", "i", "m", "s", "x", "im", "ms", "ix", "imsx"]),
+        ),
         st.builds(lambda v: {"$contains": v}, st.one_of(SCALARS, st.lists(SCALARS, max_size=2))),
         st.builds(lambda v: {"$not": {"$gt": v}}, COMPARABLE),
         st.builds(lambda v: {"$elemMatch": {"$gte": v}}, COMPARABLE),
@@ -55,12 +64,34 @@ FILTERS = st.recursive(
         st.builds(
             lambda op, xs: {op: xs},
             st.sampled_from(["$and", "$or", "$nor"]),
-            st.lists(inner, min_size=1, max_size=3),
+            st.lists(inner, max_size=3),
         ),
         st.builds(lambda x: {"$not": x}, inner),
     ),
     max_leaves=4,
 )
+
+# The forms MongoDB and Mastra accept beyond plain operators, drawn often enough to meet matching documents.
+MASTRA_LEAVES = st.builds(
+    lambda p, c: {p: c},
+    st.sampled_from(FIELDS),
+    st.one_of(
+        st.builds(lambda v: {"$contains": v}, SCALARS),
+        st.builds(
+            lambda v, o: {"$regex": v, "$options": o},
+            st.sampled_from(["^x", "y$", "x.y", "^y", "a b", "[ ]b", "b  # letter b\n"]),
+            st.sampled_from(["", "i", "m", "s", "x", "im", "ms", "ix", "imsx"]),
+        ),
+    ),
+)
+MASTRA_FILTERS = st.recursive(
+    MASTRA_LEAVES,
+    lambda inner: st.builds(
+        lambda op, xs: {op: xs}, st.sampled_from(["$and", "$or", "$nor"]), st.lists(inner, max_size=2)
+    ),
+    max_leaves=3,
+)
+SCALAR_DOCS = st.lists(st.dictionaries(st.sampled_from(FIELDS), SCALARS, max_size=3), min_size=1, max_size=8)
 
 _CON = duckdb.connect()
 
@@ -70,6 +101,18 @@ _CON = duckdb.connect()
 def test_python_numpy_and_duckdb_select_the_same_documents(
     docs: list[dict[str, Any]], flt: dict[str, Any]
 ) -> None:
+    _assert_back_ends_agree(docs, flt)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(docs=SCALAR_DOCS, flt=MASTRA_FILTERS)
+def test_regex_options_empty_logicals_and_scalar_contains_agree_everywhere(
+    docs: list[dict[str, Any]], flt: dict[str, Any]
+) -> None:
+    _assert_back_ends_agree(docs, flt)
+
+
+def _assert_back_ends_agree(docs: list[dict[str, Any]], flt: dict[str, Any]) -> None:
     node = parse_filter(flt)
     expected = [i for i, d in enumerate(docs) if matches(node, d)]
     assert ColumnCache(docs).mask(node).nonzero()[0].tolist() == expected
