@@ -1,6 +1,6 @@
 """The ``mastra-lab`` command: ``demo`` walks through every subsystem once; ``status`` summarises a database.
 
-``demo`` is the seed report's demonstration in our terms: one line per step, a non-zero exit when a step
+``demo`` shows each subsystem doing one real thing, one line per step, and exits non-zero when a step
 fails, so it doubles as a smoke test of an installation. It runs offline.
 """
 
@@ -96,10 +96,6 @@ def _step_model(d: _Demo) -> str:
     return f"model {model.id} answered {reply.text!r} ({reply.usage.total_tokens} tokens, offline)"
 
 
-def _step_memory(d: _Demo) -> str:
-    return "pending: memory manager (conversation/semantic/working memory) arrives with the Memory issue"
-
-
 def _step_telemetry(d: _Demo) -> str:
     tracer = d.values["mastra"].tracer
     return f"telemetry initialised: {tracer!r}"
@@ -125,7 +121,6 @@ _STEPS: list[Callable[[_Demo], str]] = [
     _step_vector_store,
     _step_vector_search,
     _step_model,
-    _step_memory,
     _step_telemetry,
     _step_span,
 ]
@@ -144,8 +139,7 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
                 if "mastra" not in d.values:
                     break
                 continue
-            mark = "…" if line.startswith("pending") else "✓"
-            out.write(f"  {mark} {line}\n")
+            out.write(f"  ✓ {line}\n")
     finally:
         if "mastra" in d.values:
             d.values["mastra"].close()

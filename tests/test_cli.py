@@ -20,6 +20,7 @@ def test_demo_prints_one_line_per_step_and_exits_zero(tmp_path: Path) -> None:
     assert any("vector search found" in line for line in lines)
     assert any("span recorded: trace" in line for line in lines)
     assert any("model test:test answered" in line for line in lines)
+    assert all(line.startswith("  ✓ ") for line in lines[:-1]), "every step did its work"
     assert lines[-1] == "all demo steps passed"
 
 
