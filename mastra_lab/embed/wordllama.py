@@ -35,8 +35,8 @@ _CONFIG = "l2_supercat"
 _WEIGHTS = "weights/l2_supercat_256.safetensors"
 _TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
 _DIMS = (64, 128, 256)
-_BATCH = 64
-_PADDED_CHARS = _BATCH * 512  # a batch pads to its longest text: bound that area, not just the count
+_BATCH = 256  # texts per tokenizer call: larger batches tokenize in parallel better
+_PADDED_CHARS = 32_768  # a batch pads to its longest text: ~8k padded tokens, ~8 MB of token vectors
 
 
 def _import_wordllama() -> Any:
