@@ -9,7 +9,8 @@ chunker is compared with.
 Retrieval quality: ``benchmarks/data/paraphrase_pairs.json`` holds query → paraphrase pairs from many domains
 whose two sides share no content word and no word stem (the script checks this before measuring). Every
 paraphrase is a document; recall@1 is the share of queries whose own paraphrase ranks first. Throughput of
-both embedders is measured on the same texts.
+both embedders is measured on the same texts, and WordLlamaEmbedder's against wordllama's own
+``WordLlamaInference.embed(norm=True)`` over the same bundled model (the script checks they agree first).
 
 Run: ``python benchmarks/embed_bench.py`` (``--quick`` for small sizes).
 """
@@ -195,7 +196,21 @@ def recall_at_1(embedder: Any, queries: list[str], docs: list[str]) -> float:
     return float(np.mean(scores.argmax(axis=1) == np.arange(len(queries))))
 
 
-def bench_retrieval(n: int) -> None:
+def wordllama_library() -> Any:
+    """wordllama's own inference object over the bundled files (its ``WordLlama.load()`` would download)."""
+    import wordllama
+    from safetensors import safe_open
+    from tokenizers import Tokenizer
+
+    root = Path(wordllama.__file__).parent
+    with safe_open(str(root / "weights" / "l2_supercat_256.safetensors"), framework="np") as f:
+        table = f.get_tensor("embedding.weight")
+    tokenizer = Tokenizer.from_file(str(root / "tokenizers" / "l2_supercat_tokenizer_config.json"))
+    return wordllama.WordLlamaInference(table, tokenizer)
+
+
+def bench_retrieval() -> bool:
+    """Recall@1 on the bundled pairs; False when the ``semantic`` extra is missing."""
     pairs = load_pairs()
     queries, docs = [p["query"] for p in pairs], [p["relevant"] for p in pairs]
     n_domains = len({p["domain"] for p in pairs})
@@ -207,7 +222,7 @@ def bench_retrieval(n: int) -> None:
         t_load = time.perf_counter() - t0
     except ImportError as exc:
         print(f"\nRetrieval quality skipped: {exc}")
-        return
+        return False
     print(
         f"\nRetrieval: {len(queries)} queries from {n_domains} domains, each against all {len(docs)} "
         f"paraphrases (no shared content words; chance = {1 / len(docs):.3f}); "
@@ -217,18 +232,38 @@ def bench_retrieval(n: int) -> None:
     print(f"{'embedder':<36}{'recall@1':>10}")
     for emb in embedders:
         print(f"{emb!r:<36}{recall_at_1(emb, queries, docs):>10.3f}")
+    return True
 
-    short = ((queries + docs) * (n // (2 * len(docs)) + 1))[:n]
+
+def bench_semantic_throughput(n: int) -> None:
+    """WordLlamaEmbedder against wordllama's own ``embed`` and against HashingEmbedder, on the same texts."""
+    from mastra_lab.embed import WordLlamaEmbedder
+
+    pairs = load_pairs()
+    pair_texts = [p["query"] for p in pairs] + [p["relevant"] for p in pairs]
+    short = (pair_texts * (n // len(pair_texts) + 1))[:n]
     paragraphs = make_texts(n, seed=2)
-    print("\nThroughput on the same texts (texts/s, best of 3, fresh embedders; ratio = WordLlama / Hashing)")
-    print(f"{'texts':<44}{'WordLlama':>12}{'Hashing':>12}{'ratio':>9}")
+    library = wordllama_library()
+    same = np.allclose(
+        WordLlamaEmbedder().embed(short[:500]), library.embed(short[:500], norm=True), atol=1e-5
+    )
+    print(f"\nThroughput (texts/s, best of 3, fresh embedders); same vectors as wordllama's embed: {same}")
+    if not same:
+        raise SystemExit("WordLlamaEmbedder and wordllama disagree; fix before timing")
+    print(
+        f"{'texts':<40}{'WordLlama':>11}{'wordllama lib':>15}{'vs lib':>8}{'Hashing':>10}{'WL/Hashing':>12}"
+    )
     workloads = [(f"{n:,} short texts (the pairs, repeated)", short), (f"{n:,} paragraphs", paragraphs)]
     for label, texts in workloads:
         # A fresh HashingEmbedder each time starts with a cold token cache; WordLlama has no cache (its
-        # model, loaded above, is shared by every instance).
+        # model, loaded once, is shared by every instance).
         t_wl = timed(lambda texts=texts: WordLlamaEmbedder().embed(texts), repeat=3)
+        t_lib = timed(lambda texts=texts: library.embed(texts, norm=True), repeat=3)
         t_hs = timed(lambda texts=texts: HashingEmbedder().embed(texts), repeat=3)
-        print(f"{label:<44}{n / t_wl:>12,.0f}{n / t_hs:>12,.0f}{t_hs / t_wl:>8.2f}x")
+        print(
+            f"{label:<40}{n / t_wl:>11,.0f}{n / t_lib:>15,.0f}{t_lib / t_wl:>7.2f}x"
+            f"{n / t_hs:>10,.0f}{t_hs / t_wl:>11.2f}x"
+        )
 
 
 def main() -> None:
@@ -238,7 +273,8 @@ def main() -> None:
     args = parser.parse_args()
     n = args.texts or (1_000 if args.quick else 10_000)
     bench_embedding(n)
-    bench_retrieval(n)
+    if bench_retrieval():
+        bench_semantic_throughput(n)
     bench_chunking(n)
 
 
