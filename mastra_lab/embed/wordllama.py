@@ -2,9 +2,10 @@
 
 Why it exists: :class:`~mastra_lab.embed.HashingEmbedder` matches words, so "reset my password" never finds
 "recover your login credentials". WordLlama (``l2_supercat``) is a table of token embeddings distilled from
-a large language model and mean-pooled over a text's tokens: no network, no key, no GPU, about 30 MB of
-memory, and meaning rather than spelling. It is far weaker than a transformer encoder on subtle queries,
-but it ranks paraphrases far above lexical hashing, which is what memory recall, demos and notebooks need.
+a large language model and mean-pooled over a text's tokens: no network, no key, no GPU, about 33 MB of
+memory, and meaning rather than spelling. It is a bag of tokens (word order is lost), yet it ranks
+paraphrases far above lexical hashing (``benchmarks/embed_bench.py``), which is what memory recall, demos
+and notebooks need.
 
 Offline for real: ``wordllama.WordLlama.load()`` looks for the bundled tokenizer in a folder that does not
 exist and then downloads it from the Hugging Face hub. This module never calls it; it reads the weights and
@@ -12,7 +13,7 @@ the tokenizer straight from the installed package's own files and builds the lib
 from them, so no code path can reach the network.
 
 The model was trained Matryoshka-style, so its first 64 or 128 columns are themselves a usable embedding:
-``dim`` truncates to those (smaller indexes, slightly lower quality). The wheel ships only the 256-d weights.
+``dim`` truncates to those (smaller indexes, lower recall). The wheel ships only the 256-d weights.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ class WordLlamaEmbedder(Embedder):
     """
 
     def __init__(self, dim: int = 256, *, normalize: bool = True) -> None:
-        if isinstance(dim, bool) or dim not in _DIMS:
+        if not isinstance(dim, int) or isinstance(dim, bool) or dim not in _DIMS:
             raise ConfigError(
                 f"WordLlamaEmbedder dim must be one of {', '.join(map(str, _DIMS))} (the widths the bundled "
                 f"model was trained to be truncated to), got {dim!r}; try dim=256",

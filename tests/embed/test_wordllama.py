@@ -175,6 +175,27 @@ def test_a_missing_wordllama_package_names_the_extra() -> None:
     )
 
 
+def test_a_wordllama_without_the_bundled_model_files_is_named_with_the_fix(tmp_path: Path) -> None:
+    stand_in = tmp_path / "wordllama"
+    stand_in.mkdir()
+    (stand_in / "__init__.py").write_text('__version__ = "9.9"\n')
+    code = """
+        from mastra_lab.embed import WordLlamaEmbedder
+        from mastra_lab.errors import MastraError
+        try:
+            WordLlamaEmbedder()
+        except MastraError as exc:
+            print(exc.code, exc.details["missing"][0].endswith("l2_supercat_256.safetensors"))
+            print(exc)
+    """
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    proc = _run(code, env=env)
+    first, message = proc.stdout.splitlines()
+    assert first == "EMBED_MODEL_MISSING True"
+    assert message.startswith("wordllama 9.9 does not bundle ")
+    assert message.endswith('pip install "mastra-lab[semantic]"')
+
+
 def test_non_str_items_are_rejected_naming_index_and_type() -> None:
     with pytest.raises(MastraError, match=r"texts\[1\] is int") as info:
         WordLlamaEmbedder().embed(["a", 7])  # type: ignore[list-item]
@@ -186,7 +207,7 @@ def test_a_single_string_is_rejected_with_the_fix() -> None:
         WordLlamaEmbedder().embed("just one")
 
 
-@pytest.mark.parametrize("dim", [0, 100, 512, 1024, True, "256"])
+@pytest.mark.parametrize("dim", [0, 100, 512, 1024, True, "256", 256.0])
 def test_a_dim_the_model_was_not_trained_for_is_a_config_error(dim: object) -> None:
     with pytest.raises(ConfigError, match=r"dim must be one of 64, 128, 256 .*got .*; try dim=256"):
         WordLlamaEmbedder(dim=dim)  # type: ignore[arg-type]
