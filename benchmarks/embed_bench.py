@@ -1,17 +1,24 @@
-"""Throughput of HashingEmbedder and of the chunking strategies, against baselines measured in the same run.
+"""Throughput of HashingEmbedder and of the chunking strategies, against baselines measured in the same run,
+and retrieval quality of WordLlamaEmbedder (semantic) against HashingEmbedder (lexical).
 
 Embedding baseline: a straightforward pure-Python loop that hashes every feature of every token (the very
 same features: words, character 3–5-grams of ``<word>``, word pairs; BLAKE2b; signed) into a list per
 text. The script checks that both produce the same vectors before timing anything.
 Chunking baseline: naive fixed-width ``str`` slicing (no whitespace handling, no offsets), the floor any
 chunker is compared with.
+Retrieval quality: ``benchmarks/data/paraphrase_pairs.json`` holds query → paraphrase pairs from many domains
+whose two sides share no content word and no word stem (the script checks this before measuring). Every
+paraphrase is a document; recall@1 is the share of queries whose own paraphrase ranks first. Throughput of
+both embedders is measured on the same texts, and WordLlamaEmbedder's against wordllama's own
+``WordLlamaInference.embed(norm=True)`` over the same bundled model (the script checks they agree first).
 
-Run: ``/work/venv/bin/python benchmarks/embed_bench.py`` (``--quick`` for small sizes).
+Run: ``python benchmarks/embed_bench.py`` (``--quick`` for small sizes).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import time
@@ -29,6 +36,15 @@ from mastra_lab.rag import Document, chunk
 
 TOKEN = re.compile(r"\w+")
 MASK = (1 << 64) - 1
+PAIRS = Path(__file__).resolve().parent / "data" / "paraphrase_pairs.json"
+STOPWORDS = frozenset(
+    TOKEN.findall(
+        """a an the and or but of to in on at for with from by as is are was were be been it its this that
+        these those i me my you your he she we they them our his her their what which who whom when where why
+        how do does did will would should can could not no so if then than too very into out up down over
+        under again each there here some any all more most other such only own same just s t"""
+    )
+)
 
 
 def make_texts(n: int, seed: int = 0) -> list[str]:
@@ -151,6 +167,105 @@ def bench_chunking(n: int) -> None:
         print(f"{name:<44}{mb / t:>10.1f}{count:>10}{t_slice / t:>11.2f}x")
 
 
+def content_words(text: str) -> set[str]:
+    return {w for w in TOKEN.findall(text.lower()) if w not in STOPWORDS}
+
+
+def shared_stems(a: str, b: str) -> set[tuple[str, str]]:
+    """Content words of ``a`` and ``b`` that are equal or share their first four letters (plant, planting)."""
+    return {
+        (x, y)
+        for x in content_words(a)
+        for y in content_words(b)
+        if x == y or (len(x) >= 4 and len(y) >= 4 and x[:4] == y[:4])
+    }
+
+
+def load_pairs() -> list[dict[str, str]]:
+    """The bundled pairs, refusing to measure if any pair shares a content word or stem."""
+    pairs: list[dict[str, str]] = json.loads(PAIRS.read_text(encoding="utf-8"))
+    leaks = [(p["query"], sorted(shared_stems(p["query"], p["relevant"]))) for p in pairs]
+    leaks = [leak for leak in leaks if leak[1]]
+    if leaks:
+        raise SystemExit(f"pairs that share content words (rewrite them): {leaks}")
+    return pairs
+
+
+def recall_at_1(embedder: Any, queries: list[str], docs: list[str]) -> float:
+    scores = embedder.embed(queries) @ embedder.embed(docs).T
+    return float(np.mean(scores.argmax(axis=1) == np.arange(len(queries))))
+
+
+def wordllama_library() -> Any:
+    """wordllama's own inference object over the bundled files (its ``WordLlama.load()`` would download)."""
+    import wordllama
+    from safetensors import safe_open
+    from tokenizers import Tokenizer
+
+    root = Path(wordllama.__file__).parent
+    with safe_open(str(root / "weights" / "l2_supercat_256.safetensors"), framework="np") as f:
+        table = f.get_tensor("embedding.weight")
+    tokenizer = Tokenizer.from_file(str(root / "tokenizers" / "l2_supercat_tokenizer_config.json"))
+    return wordllama.WordLlamaInference(table, tokenizer)
+
+
+def bench_retrieval() -> bool:
+    """Recall@1 on the bundled pairs; False when the ``semantic`` extra is missing."""
+    pairs = load_pairs()
+    queries, docs = [p["query"] for p in pairs], [p["relevant"] for p in pairs]
+    n_domains = len({p["domain"] for p in pairs})
+    try:
+        t0 = time.perf_counter()
+        from mastra_lab.embed import WordLlamaEmbedder
+
+        WordLlamaEmbedder()
+        t_load = time.perf_counter() - t0
+    except ImportError as exc:
+        print(f"\nRetrieval quality skipped: {exc}")
+        return False
+    print(
+        f"\nRetrieval: {len(queries)} queries from {n_domains} domains, each against all {len(docs)} "
+        f"paraphrases (no shared content words; chance = {1 / len(docs):.3f}); "
+        f"WordLlama model load {t_load:.2f} s"
+    )
+    embedders: list[Any] = [WordLlamaEmbedder(d) for d in (256, 128, 64)] + [HashingEmbedder()]
+    print(f"{'embedder':<36}{'recall@1':>10}")
+    for emb in embedders:
+        print(f"{emb!r:<36}{recall_at_1(emb, queries, docs):>10.3f}")
+    return True
+
+
+def bench_semantic_throughput(n: int) -> None:
+    """WordLlamaEmbedder against wordllama's own ``embed`` and against HashingEmbedder, on the same texts."""
+    from mastra_lab.embed import WordLlamaEmbedder
+
+    pairs = load_pairs()
+    pair_texts = [p["query"] for p in pairs] + [p["relevant"] for p in pairs]
+    short = (pair_texts * (n // len(pair_texts) + 1))[:n]
+    paragraphs = make_texts(n, seed=2)
+    library = wordllama_library()
+    same = np.allclose(
+        WordLlamaEmbedder().embed(short[:500]), library.embed(short[:500], norm=True), atol=1e-5
+    )
+    print(f"\nThroughput (texts/s, best of 3, fresh embedders); same vectors as wordllama's embed: {same}")
+    if not same:
+        raise SystemExit("WordLlamaEmbedder and wordllama disagree; fix before timing")
+    print(
+        f"{'texts':<40}{'WordLlama':>11}{'wordllama lib':>15}{'vs lib':>8}{'Hashing':>10}{'WL/Hashing':>12}"
+    )
+    workloads = [(f"{n:,} short texts (the pairs, repeated)", short), (f"{n:,} paragraphs", paragraphs)]
+    for label, texts in workloads:
+        # A fresh HashingEmbedder each time starts with a cold token cache; WordLlama has no cache (its
+        # model, loaded once, is shared by every instance).
+        t_wl = timed(lambda texts=texts: WordLlamaEmbedder().embed(texts), repeat=3)
+        t_lib = timed(lambda texts=texts: library.embed(texts, norm=True), repeat=3)
+        t_hs = timed(lambda texts=texts: HashingEmbedder().embed(texts), repeat=3)
+        print(
+            f"{label:<40}{n / t_wl:>11,.0f}{n / t_lib:>15,.0f}{t_lib / t_wl:>7.2f}x"
+            f"{n / t_hs:>10,.0f}{t_hs / t_wl:>11.2f}x"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (1,000 texts)")
@@ -158,6 +273,8 @@ def main() -> None:
     args = parser.parse_args()
     n = args.texts or (1_000 if args.quick else 10_000)
     bench_embedding(n)
+    if bench_retrieval():
+        bench_semantic_throughput(n)
     bench_chunking(n)
 
 

@@ -1,11 +1,12 @@
 """Embedders: texts in, float32 matrices out.
 
-``HashingEmbedder`` is the offline default (lexical, deterministic); ``OpenAIEmbedder`` calls any
+``HashingEmbedder`` is the offline default (lexical, deterministic); ``WordLlamaEmbedder`` is semantic and
+offline too, from the model bundled with the ``semantic`` extra; ``OpenAIEmbedder`` calls any
 OpenAI-compatible ``/embeddings`` API; ``SentenceTransformerEmbedder`` runs a local model when the
 ``local-embed`` extra is installed. All share the :class:`Embedder` base.
 
-The names load lazily (PEP 562), so importing this package (or ``mastra_lab``) imports neither numpy nor
-httpx until an embedder is used.
+The names load lazily (PEP 562), so importing this package (or ``mastra_lab``) imports neither numpy,
+httpx nor wordllama until an embedder is used.
 """
 
 from __future__ import annotations
@@ -19,8 +20,15 @@ if typing.TYPE_CHECKING:
     from mastra_lab.embed.hashing import HashingEmbedder
     from mastra_lab.embed.local import SentenceTransformerEmbedder
     from mastra_lab.embed.openai import OpenAIEmbedder
+    from mastra_lab.embed.wordllama import WordLlamaEmbedder
 
-__all__ = ["Embedder", "HashingEmbedder", "OpenAIEmbedder", "SentenceTransformerEmbedder"]
+__all__ = [
+    "Embedder",
+    "HashingEmbedder",
+    "OpenAIEmbedder",
+    "SentenceTransformerEmbedder",
+    "WordLlamaEmbedder",
+]
 
 __getattr__, __dir__ = _lazy.attach(
     __name__,
@@ -29,5 +37,6 @@ __getattr__, __dir__ = _lazy.attach(
         "HashingEmbedder": "mastra_lab.embed.hashing",
         "OpenAIEmbedder": "mastra_lab.embed.openai",
         "SentenceTransformerEmbedder": "mastra_lab.embed.local",
+        "WordLlamaEmbedder": "mastra_lab.embed.wordllama",
     },
 )

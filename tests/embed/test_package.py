@@ -12,6 +12,7 @@ def test_public_names_are_exactly_all() -> None:
         "HashingEmbedder",
         "OpenAIEmbedder",
         "SentenceTransformerEmbedder",
+        "WordLlamaEmbedder",
     ]
     assert all(getattr(mastra_lab.embed, name) for name in mastra_lab.embed.__all__)
 
@@ -19,7 +20,8 @@ def test_public_names_are_exactly_all() -> None:
 def test_importing_embed_stays_light() -> None:
     code = (
         "import sys, mastra_lab.embed;"
-        "print(sorted(m for m in ('numpy', 'httpx', 'pandas', 'tqdm', 'tiktoken') if m in sys.modules))"
+        "heavy = ('numpy', 'httpx', 'pandas', 'tqdm', 'tiktoken', 'wordllama');"
+        "print(sorted(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
