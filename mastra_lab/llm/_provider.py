@@ -19,6 +19,7 @@ from httpx_sse import ServerSentEvent
 
 from mastra_lab._secret import Secret
 from mastra_lab.errors import AuthenticationError, MastraError
+from mastra_lab.llm._hooks import record_request
 from mastra_lab.llm.base import (
     ErrorEvent,
     Message,
@@ -161,8 +162,6 @@ class HTTPModel(Model):
         settings: Mapping[str, Any],
         stream: bool,
     ) -> dict[str, Any]:
-        from mastra_lab.llm.testing import record_request
-
         check_allow_model_requests()
         merged = {**self.settings, **settings}
         messages = to_messages(messages)

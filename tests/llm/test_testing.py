@@ -706,8 +706,6 @@ def test_resolve_model_rejects_what_is_not_a_model() -> None:
 
 
 def test_resolve_model_turns_the_test_id_into_a_test_model() -> None:
-    pytest.importorskip("mastra_lab.llm.registry", reason="get_model lands with the providers branch")
-
     assert isinstance(resolve_model("test"), TestModel)
     with override_model("test") as active:
         assert isinstance(active, TestModel)
