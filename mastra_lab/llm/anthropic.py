@@ -307,14 +307,16 @@ class AnthropicModel(HTTPModel):
     Args:
         model_name: ``claude-sonnet-4-5``, ``claude-3-5-haiku-latest`` …
         **kwargs: ``api_key`` (default ``ANTHROPIC_API_KEY``), ``base_url`` (default ``ANTHROPIC_BASE_URL`` or
-            ``https://api.anthropic.com/v1``), ``max_retries``, ``timeout``, ``settings``, ``http_options``.
+            ``https://api.anthropic.com``, as in Anthropic's SDK; a URL ending in ``/v1`` works too),
+            ``max_retries``, ``timeout``, ``settings``, ``http_options``.
     """
 
     provider = "anthropic"
     api_key_env: ClassVar[str | None] = "ANTHROPIC_API_KEY"
     base_url_env: ClassVar[str | None] = "ANTHROPIC_BASE_URL"
-    default_base_url: ClassVar[str] = "https://api.anthropic.com/v1"
-    path: ClassVar[str] = "/messages"
+    default_base_url: ClassVar[str] = "https://api.anthropic.com"
+    path: ClassVar[str] = "/v1/messages"
+    api_prefix: ClassVar[str] = "/v1"
 
     def __init__(self, model_name: str, **kwargs: Any) -> None:
         super().__init__(model_name, **kwargs)
