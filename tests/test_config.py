@@ -98,3 +98,38 @@ def test_settings_are_immutable_once_validated() -> None:
     settings = Settings()
     with pytest.raises(Exception, match="frozen"):
         settings.log_level = "DEBUG"  # type: ignore[misc]
+
+
+KEY = "sk-proj-verysecretvalue9876"
+
+
+def test_a_dump_keeps_unset_keys_unset() -> None:
+    dump = Settings().model_dump()
+    assert (dump["openai_api_key"], dump["anthropic_api_key"], dump["groq_api_key"]) == (None, None, None)
+    again = Settings.model_validate(dump)
+    assert (again.openai_api_key, again.anthropic_api_key, again.groq_api_key) == (None, None, None)
+    assert Settings.model_validate_json(Settings().model_dump_json()).openai_api_key is None
+
+
+def test_a_dump_shows_a_set_key_masked_and_never_in_clear() -> None:
+    settings = load_settings(environ={"OPENAI_API_KEY": KEY})
+    assert settings.model_dump()["openai_api_key"] == "sk-…9876"
+    assert json.loads(settings.model_dump_json())["openai_api_key"] == "sk-…9876"
+    assert "verysecret" not in str(settings.model_dump()) + settings.model_dump_json()
+
+
+def test_a_masked_key_is_refused_instead_of_being_sent_as_a_key() -> None:
+    dump = load_settings(environ={"OPENAI_API_KEY": KEY}).model_dump()
+    with pytest.raises(ConfigError) as info:
+        load_settings(dump, environ={})
+    message = str(info.value)
+    assert "openai_api_key" in message
+    assert "masked" in message and "OPENAI_API_KEY" in message
+    assert "verysecret" not in message
+
+
+def test_a_dump_written_to_a_file_loads_with_the_key_from_the_environment(tmp_path: Path) -> None:
+    path = tmp_path / "mastra.json"
+    path.write_text(load_settings(environ={"OPENAI_API_KEY": KEY}).model_dump_json())
+    settings = load_settings(path, environ={"OPENAI_API_KEY": KEY})
+    assert settings.openai_api_key is not None and settings.openai_api_key.reveal() == KEY

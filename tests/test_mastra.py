@@ -139,3 +139,18 @@ def test_get_model_sends_the_configured_key(
 def test_get_model_defaults_to_the_configured_offline_model() -> None:
     with Mastra.from_config({"storage": {"backend": "memory"}}) as mastra:
         assert mastra.get_model().id == "test:test"
+
+
+def test_a_dumped_config_without_a_key_still_reports_the_missing_key(
+    fake_server: FakeProviderServer, allow_model_requests: None
+) -> None:
+    from mastra_lab.config import Settings
+    from mastra_lab.errors import AuthenticationError
+
+    dump = Settings(storage={"backend": "memory"}).model_dump()  # type: ignore[arg-type]
+    with Mastra.from_config(dump) as mastra:
+        model = mastra.get_model("openai:gpt-4o-mini", base_url=fake_server.base_url("openai"))
+        with pytest.raises(AuthenticationError, match="OPENAI_API_KEY") as info:
+            model.generate_sync([Message.user("hello")])
+    assert info.value.code == "PROVIDER_API_KEY_MISSING"
+    assert fake_server.requests == []
