@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from fake_provider import FakeProviderServer
 
-from mastra_lab import Mastra
+from mastra_lab import Mastra, _runtime
 from mastra_lab.errors import MastraError
 from mastra_lab.llm import Message
 from mastra_lab.storage import DuckDBStore, InMemoryStore, SQLiteStore
@@ -28,8 +28,17 @@ class _Component:
 def test_status_reports_loop_counts_and_storage_backend() -> None:
     with Mastra(agents=[_Component("a"), _Component("b")], workflows=[_Component("w")]) as mastra:
         status = mastra.status()
-    assert status["event_loop"] in ("running", "stopped")
     assert (status["agents"], status["workflows"], status["storage"]) == (2, 1, "duckdb")
+
+
+def test_status_reports_whether_the_background_loop_runs() -> None:
+    _runtime.shutdown()
+    with Mastra(storage=InMemoryStore()) as mastra:
+        assert mastra.status()["event_loop"] == "stopped"
+        mastra.get_model().generate_sync([Message.user("hi")])  # the first *_sync call starts the loop
+        assert mastra.status()["event_loop"] == "running"
+        _runtime.shutdown()
+        assert mastra.status()["event_loop"] == "stopped"
 
 
 def test_registered_components_receive_the_registry_services() -> None:
@@ -154,3 +163,16 @@ def test_a_dumped_config_without_a_key_still_reports_the_missing_key(
             model.generate_sync([Message.user("hello")])
     assert info.value.code == "PROVIDER_API_KEY_MISSING"
     assert fake_server.requests == []
+
+
+def test_vector_stores_given_to_the_constructor_are_bound_like_added_ones() -> None:
+    given, added = _Component("docs"), _Component("faq")
+    with Mastra(storage=InMemoryStore(), vectors={"docs": given}) as mastra:
+        mastra.add_vector("faq", added)
+        assert (given.mastra, added.mastra) == (mastra, mastra)
+        assert mastra.get_vector("docs") is given
+
+
+def test_vector_stores_given_to_the_constructor_are_checked_like_added_ones() -> None:
+    with pytest.raises(MastraError, match="needs a non-empty string name"):
+        Mastra(storage=InMemoryStore(), vectors={"": _Component("x")})
