@@ -6,6 +6,7 @@ Every provider test — chat models and embedders alike — talks to the one loo
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -68,11 +69,22 @@ def restore_http_settings() -> Iterator[None]:
     http.configure_http(**settings.__dict__)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 async def close_pooled_client() -> AsyncIterator[None]:
     """Close this test loop's pooled httpx client, so no socket outlives the loop."""
     yield
     await http.aclose_async_client()
+
+
+@pytest.fixture(autouse=True)
+def close_pooled_client_of_async_tests(request: pytest.FixtureRequest) -> None:
+    """Only an async test has a loop of its own (sync calls share the runtime's), so only it needs closing.
+
+    Requesting the async fixture for every test would give each sync test an event loop too, which costs
+    more than the whole test.
+    """
+    if inspect.iscoroutinefunction(request.function):
+        request.getfixturevalue("close_pooled_client")
 
 
 @pytest.fixture(scope="session")
