@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -133,3 +137,32 @@ def test_a_dump_written_to_a_file_loads_with_the_key_from_the_environment(tmp_pa
     path.write_text(load_settings(environ={"OPENAI_API_KEY": KEY}).model_dump_json())
     settings = load_settings(path, environ={"OPENAI_API_KEY": KEY})
     assert settings.openai_api_key is not None and settings.openai_api_key.reveal() == KEY
+
+
+_READ_BY_THE_PACKAGE = re.compile(r"\"([A-Z][A-Z0-9_]*_(?:API_KEY|BASE_URL))\"")
+_PACKAGE = Path(__file__).resolve().parents[1] / "mastra_lab"
+
+
+def test_no_key_or_base_url_from_the_shell_reaches_a_test() -> None:
+    """Always true in place; run in a child pytest below, with every variable set, it proves the scrubbing."""
+    leaked = [
+        name
+        for name in os.environ
+        if name.startswith("MASTRA_") or _READ_BY_THE_PACKAGE.fullmatch(f'"{name}"')
+    ]
+    assert leaked == []
+
+
+def test_the_suite_scrubs_every_variable_the_package_reads(tmp_path: Path) -> None:
+    names = {m for p in _PACKAGE.rglob("*.py") for m in _READ_BY_THE_PACKAGE.findall(p.read_text("utf-8"))}
+    assert {"OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "GROQ_BASE_URL", "MASTRA_COMPAT_API_KEY"} <= names
+    env = {**os.environ, **dict.fromkeys(names, "sk-from-the-shell-0123456789"), "MASTRA_LOG_LEVEL": "DEBUG"}
+    test = f"{Path(__file__).resolve()}::test_no_key_or_base_url_from_the_shell_reaches_a_test"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test],
+        cwd=_PACKAGE.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
