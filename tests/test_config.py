@@ -153,7 +153,7 @@ def test_no_key_or_base_url_from_the_shell_reaches_a_test() -> None:
     assert leaked == []
 
 
-def test_the_suite_scrubs_every_variable_the_package_reads(tmp_path: Path) -> None:
+def test_the_suite_scrubs_every_variable_the_package_reads() -> None:
     names = {m for p in _PACKAGE.rglob("*.py") for m in _READ_BY_THE_PACKAGE.findall(p.read_text("utf-8"))}
     assert {"OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "GROQ_BASE_URL", "MASTRA_COMPAT_API_KEY"} <= names
     env = {**os.environ, **dict.fromkeys(names, "sk-from-the-shell-0123456789"), "MASTRA_LOG_LEVEL": "DEBUG"}

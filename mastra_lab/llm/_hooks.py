@@ -1,7 +1,8 @@
 """The capture and override hooks every model honours, real providers and offline models alike.
 
-Real providers report each request here (:func:`record_request`) and agents ask here which model to use
-(:func:`resolve_model`), on every call — so this module is small and imports nothing but the base types.
+Real providers report each request here (:func:`record_request`), and code that picks a model asks here
+whether an :func:`override_model` block replaces it (:func:`resolve_model`), on every call — so this module
+is small and imports nothing but the base types (and the registry, to resolve a model id).
 The offline models and the public names for tests are in :mod:`mastra_lab.llm.testing`, which re-exports
 these; production code never needs to import that module.
 """
