@@ -40,7 +40,7 @@ KEY = "sk-bench-0123456789abcdef"
 
 
 def _load_fake_server() -> Any:
-    path = ROOT / "tests" / "llm" / "fake_server.py"
+    path = ROOT / "tests" / "fake_provider.py"
     spec = importlib.util.spec_from_file_location("_bench_fake_server", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

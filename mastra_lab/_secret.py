@@ -7,7 +7,10 @@ Keys travel through config, providers and error paths; keeping them in :class:`S
 
 from __future__ import annotations
 
-__all__ = ["Secret", "mask"]
+__all__ = ["MASK", "Secret", "mask"]
+
+MASK = "…"
+"""Stands for the hidden part of a masked secret; no real key contains it, so masked values stand out."""
 
 
 def mask(value: str) -> str:
@@ -16,9 +19,9 @@ def mask(value: str) -> str:
     Short values are masked entirely, since four characters of an eight-character key are half the key.
     """
     if len(value) < 12:
-        return "…"
+        return MASK
     prefix = value[:3] if value[:3].endswith("-") else ""
-    return f"{prefix}…{value[-4:]}"
+    return f"{prefix}{MASK}{value[-4:]}"
 
 
 class Secret:

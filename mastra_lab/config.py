@@ -6,6 +6,11 @@ path (``storage.backend`` ← ``MASTRA_STORAGE_BACKEND``); provider keys use the
 that names the setting, where it came from, the bad value and what is allowed — the three things needed to
 fix it. Unknown keys in a file are errors (a typo would otherwise be ignored silently); unknown ``MASTRA_*``
 variables are not, since other tools share the prefix.
+
+A dump (``settings.model_dump()`` / ``model_dump_json()``) is for showing settings — in a notebook, a log, a
+bug report — and for saving everything but the keys: an unset key dumps as ``None`` and loads back unset, a
+set key dumps masked (``sk-…abcd``), and a masked key is refused on load, because sending it would only earn
+a 401. Keys stay in the environment (or in a file you keep to yourself), which wins over a saved dump.
 """
 
 from __future__ import annotations
@@ -17,23 +22,36 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, ValidationError, ValidationInfo
 
-from mastra_lab._secret import Secret
+from mastra_lab._secret import MASK, Secret
 from mastra_lab.errors import ConfigError
 
 __all__ = ["Settings", "StorageSettings", "TelemetrySettings", "load_settings"]
 
 
-def _to_secret(value: Any) -> Any:
+def _to_secret(value: Any, info: ValidationInfo) -> Any:
     if value is None or isinstance(value, Secret):
         return value
-    if isinstance(value, str):
-        return Secret(value)
-    raise ValueError("must be a string")
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    if MASK in value:
+        env = _SECRET_ENV.get(info.field_name or "", "the provider's key variable")
+        raise ValueError(
+            f"this is a masked key as a settings dump shows it ({value!r}), not a key; a dump never holds "
+            f"keys: set the {env} environment variable, or put the real key here"
+        )
+    return Secret(value)
 
 
-SecretValue = Annotated[Secret | None, BeforeValidator(_to_secret), PlainSerializer(str)]
+def _dump_secret(value: Secret | None) -> str | None:
+    """A dump shows a key masked and leaves an unset key unset (``None``, never the string ``'None'``)."""
+    return None if value is None else str(value)
+
+
+SecretValue = Annotated[
+    Secret | None, BeforeValidator(_to_secret), PlainSerializer(_dump_secret, return_type=str | None)
+]
 
 
 def _upper_level(value: Any) -> Any:
@@ -63,7 +81,10 @@ class TelemetrySettings(_Section):
 
 
 class Settings(_Section):
-    """Every setting, validated. Build it with :func:`load_settings` or ``Mastra.from_config``."""
+    """Every setting, validated. Build it with :func:`load_settings` or ``Mastra.from_config``.
+
+    ``model_dump()`` shows keys masked and cannot be loaded back as keys (see the module docstring).
+    """
 
     storage: StorageSettings = StorageSettings()
     telemetry: TelemetrySettings = TelemetrySettings()

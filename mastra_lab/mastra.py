@@ -117,7 +117,7 @@ class Mastra:
         self.logger = logger or get_logger("mastra")
         self._agents: dict[str, Any] = {}
         self._workflows: dict[str, Any] = {}
-        self._vectors: dict[str, Any] = dict(vectors_by_name)
+        self._vectors: dict[str, Any] = {}
         self._closed = False
         self.settings: Settings | None = None
         """The validated settings, when built with :meth:`from_config`."""
@@ -125,6 +125,8 @@ class Mastra:
             self.add_agent(agent, name)
         for name, workflow in workflows_by_id.items():
             self.add_workflow(workflow, name)
+        for name, vector in vectors_by_name.items():
+            self.add_vector(name, vector)
 
     @classmethod
     def from_config(
@@ -163,7 +165,7 @@ class Mastra:
         self._add("workflow", self._workflows, key, workflow)
 
     def add_vector(self, name: str, vector: Any) -> None:
-        """Register a vector store under ``name``."""
+        """Register a vector store under ``name`` and give it this registry's services."""
         self._add("vector store", self._vectors, name, vector)
 
     def _add(self, kind: str, registry: dict[str, Any], name: Any, obj: Any) -> None:

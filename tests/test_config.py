@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -98,3 +102,67 @@ def test_settings_are_immutable_once_validated() -> None:
     settings = Settings()
     with pytest.raises(Exception, match="frozen"):
         settings.log_level = "DEBUG"  # type: ignore[misc]
+
+
+KEY = "sk-proj-verysecretvalue9876"
+
+
+def test_a_dump_keeps_unset_keys_unset() -> None:
+    dump = Settings().model_dump()
+    assert (dump["openai_api_key"], dump["anthropic_api_key"], dump["groq_api_key"]) == (None, None, None)
+    again = Settings.model_validate(dump)
+    assert (again.openai_api_key, again.anthropic_api_key, again.groq_api_key) == (None, None, None)
+    assert Settings.model_validate_json(Settings().model_dump_json()).openai_api_key is None
+
+
+def test_a_dump_shows_a_set_key_masked_and_never_in_clear() -> None:
+    settings = load_settings(environ={"OPENAI_API_KEY": KEY})
+    assert settings.model_dump()["openai_api_key"] == "sk-…9876"
+    assert json.loads(settings.model_dump_json())["openai_api_key"] == "sk-…9876"
+    assert "verysecret" not in str(settings.model_dump()) + settings.model_dump_json()
+
+
+def test_a_masked_key_is_refused_instead_of_being_sent_as_a_key() -> None:
+    dump = load_settings(environ={"OPENAI_API_KEY": KEY}).model_dump()
+    with pytest.raises(ConfigError) as info:
+        load_settings(dump, environ={})
+    message = str(info.value)
+    assert "openai_api_key" in message
+    assert "masked" in message and "OPENAI_API_KEY" in message
+    assert "verysecret" not in message
+
+
+def test_a_dump_written_to_a_file_loads_with_the_key_from_the_environment(tmp_path: Path) -> None:
+    path = tmp_path / "mastra.json"
+    path.write_text(load_settings(environ={"OPENAI_API_KEY": KEY}).model_dump_json())
+    settings = load_settings(path, environ={"OPENAI_API_KEY": KEY})
+    assert settings.openai_api_key is not None and settings.openai_api_key.reveal() == KEY
+
+
+_READ_BY_THE_PACKAGE = re.compile(r"\"([A-Z][A-Z0-9_]*_(?:API_KEY|BASE_URL))\"")
+_PACKAGE = Path(__file__).resolve().parents[1] / "mastra_lab"
+
+
+def test_no_key_or_base_url_from_the_shell_reaches_a_test() -> None:
+    """Always true in place; run in a child pytest below, with every variable set, it proves the scrubbing."""
+    leaked = [
+        name
+        for name in os.environ
+        if name.startswith("MASTRA_") or _READ_BY_THE_PACKAGE.fullmatch(f'"{name}"')
+    ]
+    assert leaked == []
+
+
+def test_the_suite_scrubs_every_variable_the_package_reads() -> None:
+    names = {m for p in _PACKAGE.rglob("*.py") for m in _READ_BY_THE_PACKAGE.findall(p.read_text("utf-8"))}
+    assert {"OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "GROQ_BASE_URL", "MASTRA_COMPAT_API_KEY"} <= names
+    env = {**os.environ, **dict.fromkeys(names, "sk-from-the-shell-0123456789"), "MASTRA_LOG_LEVEL": "DEBUG"}
+    test = f"{Path(__file__).resolve()}::test_no_key_or_base_url_from_the_shell_reaches_a_test"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test],
+        cwd=_PACKAGE.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

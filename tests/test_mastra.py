@@ -1,17 +1,15 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
-from typing import ClassVar
 
 import pytest
+from fake_provider import FakeProviderServer
 
-from mastra_lab import Mastra
+from mastra_lab import Mastra, _runtime
 from mastra_lab.errors import MastraError
+from mastra_lab.llm import Message
 from mastra_lab.storage import DuckDBStore, InMemoryStore, SQLiteStore
 from mastra_lab.telemetry import InMemoryExporter, Tracer
 
@@ -30,8 +28,17 @@ class _Component:
 def test_status_reports_loop_counts_and_storage_backend() -> None:
     with Mastra(agents=[_Component("a"), _Component("b")], workflows=[_Component("w")]) as mastra:
         status = mastra.status()
-    assert status["event_loop"] in ("running", "stopped")
     assert (status["agents"], status["workflows"], status["storage"]) == (2, 1, "duckdb")
+
+
+def test_status_reports_whether_the_background_loop_runs() -> None:
+    _runtime.shutdown()
+    with Mastra(storage=InMemoryStore()) as mastra:
+        assert mastra.status()["event_loop"] == "stopped"
+        mastra.get_model().generate_sync([Message.user("hi")])  # the first *_sync call starts the loop
+        assert mastra.status()["event_loop"] == "running"
+        _runtime.shutdown()
+        assert mastra.status()["event_loop"] == "stopped"
 
 
 def test_registered_components_receive_the_registry_services() -> None:
@@ -71,7 +78,6 @@ def test_spans_go_to_the_registry_storage_by_default() -> None:
     with Mastra(storage=InMemoryStore()) as mastra:
         with mastra.tracer.span("outer") as outer, mastra.tracer.span("inner", "tool"):
             pass
-        assert outer is not None
         spans = mastra.storage.get_trace(outer.trace_id)
     assert [s["name"] for s in spans] == ["outer", "inner"]
 
@@ -127,58 +133,46 @@ def test_from_config_accepts_a_dict_and_validates_it() -> None:
         Mastra.from_config({"storage": {"backend": "mongo"}})
 
 
-class _ChatCompletions(BaseHTTPRequestHandler):
-    """A loopback server answering OpenAI chat completions, remembering the Authorization header."""
-
-    seen: ClassVar[list[str]] = []
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["content-length"]))
-        type(self).seen.append(self.headers["authorization"])
-        body = json.dumps(
-            {
-                "id": "chatcmpl-1",
-                "object": "chat.completion",
-                "model": "gpt-4o-mini",
-                "choices": [
-                    {"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}
-                ],
-                "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
-            }
-        ).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        return None
-
-
-@pytest.fixture
-def chat_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ChatCompletions)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
-
-
-def test_get_model_sends_the_configured_key(chat_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from mastra_lab.llm import Message, base
-
-    monkeypatch.setattr(base, "ALLOW_MODEL_REQUESTS", True)
+def test_get_model_sends_the_configured_key(
+    fake_server: FakeProviderServer, allow_model_requests: None
+) -> None:
     settings = {"storage": {"backend": "memory"}, "openai_api_key": "sk-from-config-0123456789"}
     with Mastra.from_config(settings) as mastra:
-        model = mastra.get_model("openai:gpt-4o-mini", base_url=chat_server)
+        model = mastra.get_model("openai:gpt-4o-mini", base_url=fake_server.base_url("openai"))
         assert "0123456789" not in repr(model)
         reply = model.generate_sync([Message.user("hello")])
-    assert reply.text == "hi"
-    assert _ChatCompletions.seen[-1] == "Bearer sk-from-config-0123456789"
+    assert reply.text == "Hello from the fake server!"
+    assert fake_server.requests[-1].headers["authorization"] == "Bearer sk-from-config-0123456789"
 
 
 def test_get_model_defaults_to_the_configured_offline_model() -> None:
     with Mastra.from_config({"storage": {"backend": "memory"}}) as mastra:
         assert mastra.get_model().id == "test:test"
+
+
+def test_a_dumped_config_without_a_key_still_reports_the_missing_key(
+    fake_server: FakeProviderServer, allow_model_requests: None
+) -> None:
+    from mastra_lab.config import Settings
+    from mastra_lab.errors import AuthenticationError
+
+    dump = Settings(storage={"backend": "memory"}).model_dump()  # type: ignore[arg-type]
+    with Mastra.from_config(dump) as mastra:
+        model = mastra.get_model("openai:gpt-4o-mini", base_url=fake_server.base_url("openai"))
+        with pytest.raises(AuthenticationError, match="OPENAI_API_KEY") as info:
+            model.generate_sync([Message.user("hello")])
+    assert info.value.code == "PROVIDER_API_KEY_MISSING"
+    assert fake_server.requests == []
+
+
+def test_vector_stores_given_to_the_constructor_are_bound_like_added_ones() -> None:
+    given, added = _Component("docs"), _Component("faq")
+    with Mastra(storage=InMemoryStore(), vectors={"docs": given}) as mastra:
+        mastra.add_vector("faq", added)
+        assert (given.mastra, added.mastra) == (mastra, mastra)
+        assert mastra.get_vector("docs") is given
+
+
+def test_vector_stores_given_to_the_constructor_are_checked_like_added_ones() -> None:
+    with pytest.raises(MastraError, match="needs a non-empty string name"):
+        Mastra(storage=InMemoryStore(), vectors={"": _Component("x")})

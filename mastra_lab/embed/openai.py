@@ -1,8 +1,9 @@
 """OpenAI embeddings: translate texts to the ``/embeddings`` wire format and back.
 
 This module only translates; HTTP, retries and the mapping of statuses to errors live in
-:mod:`mastra_lab.llm.http`, and a context-length 400 is refined by the same ``_map_errors()`` as chat models
-(:mod:`mastra_lab.llm.openai`). Both are imported at first request, so importing the embedder stays light.
+:mod:`mastra_lab.llm.http`, and a context-length 400 is refined by the same
+:func:`~mastra_lab.llm.http.context_length_errors` as chat models, since both speak OpenAI's error format.
+It is imported at first request, so importing the embedder stays light.
 The key comes from the argument, then ``OPENAI_API_KEY``, and is held as a :class:`~mastra_lab._secret.Secret`
 revealed only where the ``Authorization`` header is built. Any OpenAI-compatible server works through
 ``base_url``.
@@ -170,7 +171,7 @@ class OpenAIEmbedder(Embedder):
                 )
         if not items:
             return self._empty()
-        from mastra_lab.llm.openai import _map_errors
+        from mastra_lab.llm.http import context_length_errors
 
         client = self._client()
         rows: list[list[float]] = []
@@ -180,7 +181,7 @@ class OpenAIEmbedder(Embedder):
             if self.dimensions is not None:
                 payload["dimensions"] = self.dimensions
             _log.debug("embeddings request", extra={"mastra": {"model": self.model, "inputs": len(batch)}})
-            with _map_errors(_CONTEXT_HINT):
+            with context_length_errors(_CONTEXT_HINT):
                 body, _ = await client.post_json("/embeddings", payload)
             rows.extend(_process_response(body, len(batch)))
         return self._to_matrix(rows)

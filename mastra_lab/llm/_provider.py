@@ -4,7 +4,8 @@
 first use, builds the :class:`~mastra_lab.llm.http.HTTPClient`, and implements ``generate`` and ``stream`` as
 templates over four translation hooks a provider fills in: ``_build_body``, ``_process_response``,
 ``_process_stream`` and ``_map_errors``. It also keeps the text of a stream so that a mid-stream failure can
-report what had already arrived.
+report what had already arrived. A base URL means what it means to the provider's official SDK, so one
+already set for a proxy works unchanged.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from httpx_sse import ServerSentEvent
 
 from mastra_lab._secret import Secret
 from mastra_lab.errors import AuthenticationError, MastraError
+from mastra_lab.llm._hooks import record_request
 from mastra_lab.llm.base import (
     ErrorEvent,
     Message,
@@ -40,8 +42,8 @@ class HTTPModel(Model):
     """Base of the providers that speak JSON over HTTP.
 
     A subclass sets the class attributes (``provider``, ``api_key_env``, ``base_url_env``,
-    ``default_base_url``, ``path``) and implements the translation hooks. Everything else — keys, retries,
-    streaming, partial text on failure — is here.
+    ``default_base_url``, ``path``, ``api_prefix``) and implements the translation hooks. Everything else —
+    keys, retries, streaming, partial text on failure — is here.
 
     Args:
         model_name: The provider's model name (``gpt-4o-mini``).
@@ -59,6 +61,11 @@ class HTTPModel(Model):
     default_base_url: ClassVar[str] = ""
     api_key_required: ClassVar[bool] = True
     path: ClassVar[str] = ""
+    """Where requests go, below ``default_base_url`` — the path the official SDK requests."""
+    api_prefix: ClassVar[str] = ""
+    """The leading part of ``path`` a base URL may already end with. The Anthropic and Groq SDKs take the bare
+    host (``https://api.anthropic.com``) and request ``/v1/messages``; a base URL written with the version
+    (``…/v1``) is accepted too, and then only the rest of the path is appended."""
 
     def __init__(
         self,
@@ -85,6 +92,15 @@ class HTTPModel(Model):
         """The API root requests go to."""
         env = os.environ.get(self.base_url_env) if self.base_url_env else None
         return (self._base_url or env or self.default_base_url).rstrip("/")
+
+    @property
+    def endpoint(self) -> str:
+        """The URL requests are posted to: the base URL plus the part of :attr:`path` it does not end with."""
+        return self.base_url + self._request_path()
+
+    def _request_path(self) -> str:
+        base, prefix = self.base_url, self.api_prefix
+        return self.path[len(prefix) :] if prefix and base.endswith(prefix) else self.path
 
     def _resolve_api_key(self) -> Secret | None:
         if self._api_key:
@@ -161,8 +177,6 @@ class HTTPModel(Model):
         settings: Mapping[str, Any],
         stream: bool,
     ) -> dict[str, Any]:
-        from mastra_lab.llm.testing import record_request
-
         check_allow_model_requests()
         merged = {**self.settings, **settings}
         messages = to_messages(messages)
@@ -180,7 +194,7 @@ class HTTPModel(Model):
         """Send one request and return the whole answer (see :class:`~mastra_lab.llm.base.Model`)."""
         body = self._body(messages, tools, tool_choice, output_schema, settings, stream=False)
         with self._map_errors():
-            data, _ = await self._client().post_json(self.path, body)
+            data, _ = await self._client().post_json(self._request_path(), body)
             return self._process_response(data, output_schema)
 
     async def stream(
@@ -201,7 +215,7 @@ class HTTPModel(Model):
         partial: list[str] = []
         try:
             with self._map_errors():
-                async with self._client().stream_sse(self.path, body) as events:
+                async with self._client().stream_sse(self._request_path(), body) as events:
                     async for event in self._process_stream(events, output_schema):
                         if isinstance(event, TextDelta):
                             partial.append(event.text)

@@ -22,7 +22,7 @@ from typing import Any, ClassVar, TypedDict
 from httpx_sse import ServerSentEvent
 
 from mastra_lab._secret import Secret
-from mastra_lab.errors import ContextLengthError, ProviderError, ProviderUnavailableError
+from mastra_lab.errors import ProviderError, ProviderUnavailableError
 from mastra_lab.llm._provider import HTTPModel
 from mastra_lab.llm.base import (
     FinishEvent,
@@ -40,7 +40,7 @@ from mastra_lab.llm.base import (
     output_schema_json,
     parse_tool_arguments,
 )
-from mastra_lab.llm.http import refine_error
+from mastra_lab.llm.http import context_length_errors
 
 __all__ = ["DEFAULT_MAX_TOKENS", "OUTPUT_TOOL", "AnthropicModel", "AnthropicSettings"]
 
@@ -293,18 +293,9 @@ def _map_usage(usage: dict[str, Any] | None) -> Usage:
 
 @contextmanager
 def _map_errors() -> Iterator[None]:
-    """A 400 saying ``prompt is too long`` becomes :class:`ContextLengthError`."""
-    try:
+    """A 400 saying ``prompt is too long`` becomes :class:`~mastra_lab.errors.ContextLengthError`."""
+    with context_length_errors("shorten the messages or use a larger model", ("prompt is too long",)):
         yield
-    except ProviderError as exc:
-        if exc.details.get("status") == 400 and "prompt is too long" in exc.message.lower():
-            raise refine_error(
-                exc,
-                ContextLengthError,
-                "PROVIDER_CONTEXT_LENGTH",
-                "shorten the messages or use a larger model",
-            ) from exc
-        raise
 
 
 # -- the model ----------------------------------------------------------------------------------------------
@@ -316,14 +307,16 @@ class AnthropicModel(HTTPModel):
     Args:
         model_name: ``claude-sonnet-4-5``, ``claude-3-5-haiku-latest`` …
         **kwargs: ``api_key`` (default ``ANTHROPIC_API_KEY``), ``base_url`` (default ``ANTHROPIC_BASE_URL`` or
-            ``https://api.anthropic.com/v1``), ``max_retries``, ``timeout``, ``settings``, ``http_options``.
+            ``https://api.anthropic.com``, as in Anthropic's SDK; a URL ending in ``/v1`` works too),
+            ``max_retries``, ``timeout``, ``settings``, ``http_options``.
     """
 
     provider = "anthropic"
     api_key_env: ClassVar[str | None] = "ANTHROPIC_API_KEY"
     base_url_env: ClassVar[str | None] = "ANTHROPIC_BASE_URL"
-    default_base_url: ClassVar[str] = "https://api.anthropic.com/v1"
-    path: ClassVar[str] = "/messages"
+    default_base_url: ClassVar[str] = "https://api.anthropic.com"
+    path: ClassVar[str] = "/v1/messages"
+    api_prefix: ClassVar[str] = "/v1"
 
     def __init__(self, model_name: str, **kwargs: Any) -> None:
         super().__init__(model_name, **kwargs)

@@ -1,5 +1,8 @@
 """Groq: the OpenAI Chat Completions format at ``https://api.groq.com/openai/v1``, with two differences.
 
+As in Groq's SDK, the base URL is the host (``https://api.groq.com``, or ``GROQ_BASE_URL``) and requests go to
+``/openai/v1/chat/completions`` below it; a base URL that already ends in ``/openai/v1`` works too.
+
 Everything shared with OpenAI is inherited from :class:`~mastra_lab.llm.openai.OpenAIModel`; this module
 only adds what Groq does differently:
 
@@ -56,13 +59,16 @@ class GroqModel(OpenAIModel):
     Args:
         model_name: A Groq model name.
         **kwargs: ``api_key`` (default ``GROQ_API_KEY``), ``base_url`` (default ``GROQ_BASE_URL`` or
-            ``https://api.groq.com/openai/v1``), ``max_retries``, ``timeout``, ``settings``, ``http_options``.
+            ``https://api.groq.com``, as in Groq's SDK; a URL ending in ``/openai/v1`` works too),
+            ``max_retries``, ``timeout``, ``settings``, ``http_options``.
     """
 
     provider = "groq"
     api_key_env: ClassVar[str | None] = "GROQ_API_KEY"
     base_url_env: ClassVar[str | None] = "GROQ_BASE_URL"
-    default_base_url: ClassVar[str] = "https://api.groq.com/openai/v1"
+    default_base_url: ClassVar[str] = "https://api.groq.com"
+    path: ClassVar[str] = "/openai/v1/chat/completions"
+    api_prefix: ClassVar[str] = "/openai/v1"
     max_tokens_field: ClassVar[str] = "max_tokens"
 
     def _usage_of(self, data: dict[str, Any]) -> Usage | None:

@@ -24,7 +24,7 @@ import json
 import random as _random
 import time
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
@@ -36,6 +36,7 @@ from httpx_sse import EventSource, ServerSentEvent, SSEError
 from mastra_lab._secret import Secret
 from mastra_lab.errors import (
     AuthenticationError,
+    ContextLengthError,
     MastraError,
     ProviderError,
     ProviderUnavailableError,
@@ -45,10 +46,12 @@ from mastra_lab.llm.base import check_allow_model_requests
 from mastra_lab.telemetry.logger import get_logger
 
 __all__ = [
+    "OPENAI_CONTEXT_MARKERS",
     "HTTPClient",
     "HTTPSettings",
     "aclose_async_client",
     "configure_http",
+    "context_length_errors",
     "error_for_status",
     "get_async_client",
     "get_http_settings",
@@ -435,3 +438,27 @@ def refine_error(exc: MastraError, error_class: type[MastraError], code: str, hi
     ``context_length_exceeded`` into :class:`~mastra_lab.errors.ContextLengthError`.
     """
     return error_class(f"{exc.message.rsplit('; ', 1)[0]}; {hint}", code=code, details=exc.details)
+
+
+OPENAI_CONTEXT_MARKERS = ("context_length_exceeded", "maximum context length")
+"""How OpenAI's error format (chat completions and embeddings alike) says the input is too long."""
+
+
+@contextmanager
+def context_length_errors(hint: str, markers: Sequence[str] = OPENAI_CONTEXT_MARKERS) -> Iterator[None]:
+    """Turn a 400 that says the input is too long into :class:`~mastra_lab.errors.ContextLengthError`.
+
+    Every API reports an over-long input as a plain 400; which one it is shows only in the error code or
+    the message. Providers and embedders wrap their requests in this, each with its own ``hint``.
+
+    Args:
+        hint: The fix the refined error suggests (``"shorten the messages or use a larger model"``).
+        markers: Error codes or message fragments (lower case) that mean "too long"; OpenAI's by default.
+    """
+    try:
+        yield
+    except ProviderError as exc:
+        said = (str(exc.details.get("error_code") or ""), exc.message.lower())
+        if exc.details.get("status") == 400 and any(m in text for m in markers for text in said):
+            raise refine_error(exc, ContextLengthError, "PROVIDER_CONTEXT_LENGTH", hint) from exc
+        raise

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, TypedDict
 from httpx_sse import ServerSentEvent
 
 from mastra_lab._secret import Secret
-from mastra_lab.errors import ContextLengthError, ProviderError, ProviderUnavailableError
+from mastra_lab.errors import ProviderError, ProviderUnavailableError
 from mastra_lab.llm._provider import HTTPModel
 from mastra_lab.llm.base import (
     FinishEvent,
@@ -35,7 +35,7 @@ from mastra_lab.llm.base import (
     output_schema_json,
     parse_tool_arguments,
 )
-from mastra_lab.llm.http import refine_error
+from mastra_lab.llm.http import context_length_errors
 
 __all__ = ["OpenAIModel", "OpenAISettings"]
 
@@ -289,24 +289,10 @@ def _usage_of(data: dict[str, Any]) -> Usage | None:
 
 
 @contextmanager
-def _map_errors(hint: str = "shorten the messages or use a larger model") -> Iterator[None]:
-    """A 400 with code ``context_length_exceeded`` becomes :class:`ContextLengthError`.
-
-    Shared with :class:`~mastra_lab.embed.OpenAIEmbedder`, which speaks the same error format.
-
-    Args:
-        hint: The fix the refined error suggests.
-    """
-    try:
+def _map_errors() -> Iterator[None]:
+    """A 400 with code ``context_length_exceeded`` becomes :class:`~mastra_lab.errors.ContextLengthError`."""
+    with context_length_errors("shorten the messages or use a larger model"):
         yield
-    except ProviderError as exc:
-        details = exc.details
-        message = exc.message.lower()
-        if details.get("status") == 400 and (
-            details.get("error_code") == "context_length_exceeded" or "maximum context length" in message
-        ):
-            raise refine_error(exc, ContextLengthError, "PROVIDER_CONTEXT_LENGTH", hint) from exc
-        raise
 
 
 # -- the model ----------------------------------------------------------------------------------------------

@@ -30,15 +30,13 @@ _BUILTIN: dict[str, str] = {
     "anthropic": "mastra_lab.llm.anthropic:AnthropicModel",
     "groq": "mastra_lab.llm.groq:GroqModel",
     "compat": "mastra_lab.llm.compat:CompatModel",
+    "test": "mastra_lab.llm.testing:make_test_model",
 }
+"""Built-in provider → ``module:factory``, imported at first use."""
+_NAMELESS = frozenset({"test"})
+"""Providers whose ids may leave out the model name (``"test"``)."""
 _registered: dict[str, ProviderFactory] = {}
 _entry_points_loaded = False
-
-
-def _test_model(model_name: str = "", **kwargs: Any) -> Model:
-    from mastra_lab.llm.testing import TestModel
-
-    return TestModel(**kwargs)
 
 
 def register_provider(name: str, factory: ProviderFactory) -> None:
@@ -87,9 +85,9 @@ def _lazy_entry_point(name: str, load: Callable[[], Any]) -> ProviderFactory:
 
 
 def list_providers() -> list[str]:
-    """Every provider name :func:`get_model` accepts: built-ins, ``test``, registered and plugin ones."""
+    """Every provider name :func:`get_model` accepts: built-ins (``test`` too), registered and plugin ones."""
     _load_entry_points()
-    return sorted({*_BUILTIN, "test", *_registered})
+    return sorted({*_BUILTIN, *_registered})
 
 
 def _factory(provider: str) -> ProviderFactory | None:
@@ -98,8 +96,6 @@ def _factory(provider: str) -> ProviderFactory | None:
     if provider in _BUILTIN:
         module, _, attr = _BUILTIN[provider].partition(":")
         return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
-    if provider == "test":
-        return _test_model
     _load_entry_points()
     return _registered.get(provider)
 
@@ -136,13 +132,13 @@ def get_model(model: str | Model, **kwargs: Any) -> Model:
             code="CONFIG_UNKNOWN_PROVIDER",
             details={"model": model, "known": list_providers()},
         )
-    if not sep and provider != "test":
+    if provider in _NAMELESS:
+        return factory(name, **kwargs)
+    if not sep:
         raise ConfigError(
             f"model id {model!r} has no model name; write '{provider}:MODEL', e.g. 'openai:gpt-4o-mini'",
             code="CONFIG_MODEL",
         )
-    if provider == "test" and factory is _test_model:
-        return factory(name, **kwargs)
     if not name:
         raise ConfigError(f"model id {model!r} has an empty model name after ':'", code="CONFIG_MODEL")
     return factory(name, **kwargs)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from mastra_lab.errors import ConfigError
+from mastra_lab.errors import ConfigError, MastraError
 from mastra_lab.rag import _splitters as sp
+from mastra_lab.rag._ids import document_id
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -161,19 +162,35 @@ def chunk(
         assert all(doc.text[c.start : c.end] == c.text for c in chunks)
         ```
     """
-    from mastra_lab.rag.document import Document
-
-    doc = document if isinstance(document, Document) else Document.from_text(document)
+    text, doc_id, doc_metadata = _source(document)
     size = max_size if max_size is not None else _DEFAULT_SIZE.get(str(strategy), _DEFAULT_CHAR_SIZE)
     _check_options(strategy, size, overlap if overlap is not None else 0)
     lap = overlap if overlap is not None else size // 10
-    text = doc.text
     chunks = Chunks()
     for span, path in _spans(text, strategy, size, lap, tokenizer):
         trimmed = sp.trim(text, span)
         if trimmed is None or (chunks and chunks[-1].start <= trimmed[0] and trimmed[1] <= chunks[-1].end):
             continue  # only whitespace, or nothing the previous chunk does not already hold
         start, end = trimmed
-        metadata = dict(doc.metadata) if path is None else {**doc.metadata, "headers": list(path)}
-        chunks.append(Chunk(text[start:end], doc.id, len(chunks), start, metadata))
+        metadata = dict(doc_metadata) if path is None else {**doc_metadata, "headers": list(path)}
+        chunks.append(Chunk(text[start:end], doc_id, len(chunks), start, metadata))
     return chunks
+
+
+def _source(document: object) -> tuple[str, str, dict[str, Any]]:
+    """Text, id and metadata of a :class:`~mastra_lab.rag.Document`, or of a string (as ``from_text`` does).
+
+    Read by attribute rather than by ``isinstance``, so chunking does not import the document module (which
+    imports this one for :meth:`Document.chunk`).
+    """
+    if isinstance(document, str):
+        return document, document_id(document, {}), {}
+    text, doc_id, metadata = (getattr(document, a, None) for a in ("text", "id", "metadata"))
+    if not (isinstance(text, str) and isinstance(doc_id, str) and isinstance(metadata, dict)):
+        raise MastraError(
+            f"chunk() takes a Document or a str, got {type(document).__name__}; "
+            "wrap other text with Document.from_text(...)",
+            code="RAG_DOCUMENT_TEXT",
+            domain="rag",
+        )
+    return text, doc_id, metadata

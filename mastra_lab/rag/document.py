@@ -11,21 +11,15 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from hashlib import blake2b
 from typing import Any
 
 from mastra_lab.errors import ConfigError, MastraError
+from mastra_lab.rag._ids import document_id
 from mastra_lab.rag.chunking import Chunks, ChunkStrategy, chunk
 
 __all__ = ["Document"]
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
-
-
-def _default_id(text: str, metadata: Mapping[str, Any]) -> str:
-    digest = blake2b(text.encode(), digest_size=16)
-    digest.update(json.dumps(metadata, sort_keys=True, default=str).encode())
-    return digest.hexdigest()
 
 
 @dataclass(repr=False)
@@ -56,7 +50,7 @@ class Document:
                 domain="rag",
             )
         if not self.id:
-            self.id = _default_id(self.text, self.metadata)
+            self.id = document_id(self.text, self.metadata)
 
     def __repr__(self) -> str:
         text = self.text if len(self.text) <= 60 else self.text[:59] + "…"

@@ -1,10 +1,25 @@
-"""Logging and tracing: local by default, exported only where configured."""
+"""Logging and tracing: local by default, exported only where configured.
+
+Names are resolved on first access, so ``from mastra_lab.telemetry import get_logger`` — which every layer
+does — imports the logger alone, never the tracer or the exporters above it.
+"""
 
 from __future__ import annotations
 
-from mastra_lab.telemetry.exporters import ConsoleExporter, InMemoryExporter, SpanExporter, StorageExporter
-from mastra_lab.telemetry.logger import MastraLogger, configure_logging, get_logger
-from mastra_lab.telemetry.tracer import Span, Tracer, current_span
+import typing as _typing
+
+from mastra_lab import _lazy
+
+if _typing.TYPE_CHECKING:
+    from mastra_lab.telemetry._context import current_span
+    from mastra_lab.telemetry.exporters import (
+        ConsoleExporter,
+        InMemoryExporter,
+        SpanExporter,
+        StorageExporter,
+    )
+    from mastra_lab.telemetry.logger import MastraLogger, configure_logging, get_logger
+    from mastra_lab.telemetry.tracer import Span, Tracer
 
 __all__ = [
     "ConsoleExporter",
@@ -18,3 +33,19 @@ __all__ = [
     "current_span",
     "get_logger",
 ]
+
+__getattr__, __dir__ = _lazy.attach(
+    __name__,
+    {
+        "ConsoleExporter": "mastra_lab.telemetry.exporters",
+        "InMemoryExporter": "mastra_lab.telemetry.exporters",
+        "SpanExporter": "mastra_lab.telemetry.exporters",
+        "StorageExporter": "mastra_lab.telemetry.exporters",
+        "MastraLogger": "mastra_lab.telemetry.logger",
+        "configure_logging": "mastra_lab.telemetry.logger",
+        "get_logger": "mastra_lab.telemetry.logger",
+        "Span": "mastra_lab.telemetry.tracer",
+        "Tracer": "mastra_lab.telemetry.tracer",
+        "current_span": "mastra_lab.telemetry._context",
+    },
+)

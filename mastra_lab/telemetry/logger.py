@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import IO, Any, Literal
 
+from mastra_lab.telemetry._context import current_span
+
 __all__ = ["LogFormat", "LogLevel", "MastraLogger", "configure_logging", "get_logger"]
 
 LogLevel = Literal["DEBUG", "INFO", "WARN", "ERROR", "NONE"]
@@ -49,8 +51,6 @@ def _level_number(level: str) -> int:
 
 def _context_of(record: logging.LogRecord) -> dict[str, Any]:
     ctx: dict[str, Any] = dict(getattr(record, "mastra", None) or {})
-    from mastra_lab.telemetry.tracer import current_span
-
     span = current_span()
     if span is not None:
         ctx.setdefault("trace_id", span.trace_id)

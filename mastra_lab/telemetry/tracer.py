@@ -1,6 +1,7 @@
 """Spans: what ran, inside what, for how long, with which input, output and error.
 
-The active span lives in a :class:`contextvars.ContextVar`, so nesting follows the code without passing
+The active span lives in a :class:`contextvars.ContextVar` (in :mod:`mastra_lab.telemetry._context`, which
+the logger reads too), so nesting follows the code without passing
 anything around: a span opened inside another becomes its child, across ``await`` and in every task of an
 ``asyncio.gather`` (each task starts from a copy of its creator's context). When a span ends it is handed
 to the tracer's exporters — by default the storage exporter, which keeps traces local in the configured
@@ -13,12 +14,12 @@ import contextlib
 import dataclasses
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from mastra_lab._secret import Secret
+from mastra_lab.telemetry._context import CURRENT_SPAN, current_span
 from mastra_lab.telemetry.logger import get_logger
 
 if TYPE_CHECKING:
@@ -29,12 +30,7 @@ __all__ = ["Span", "SpanType", "Tracer", "current_span"]
 SpanType = Literal["agent", "llm", "tool", "workflow", "step", "memory", "vector", "storage", "custom"]
 
 _logger = get_logger("telemetry")
-_current: ContextVar[Span | None] = ContextVar("mastra_current_span", default=None)
-
-
-def current_span() -> Span | None:
-    """The span opened most recently in this context, or ``None`` outside any span."""
-    return _current.get()
+_NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _jsonable(value: Any) -> Any:
@@ -118,6 +114,28 @@ class Span:
         }
 
 
+class _NoopSpan(Span):
+    """What a disabled tracer yields: the :class:`Span` interface, recording nothing.
+
+    Callers write ``span.set_attribute(...)`` without asking whether tracing is on; here those calls do
+    nothing, and the span is never exported nor made the parent of other spans.
+    """
+
+    def set_attribute(self, key: str, value: Any) -> None:
+        """Ignored: tracing is off."""
+
+    def set_output(self, output: Any) -> None:
+        """Ignored: tracing is off."""
+
+    def record_error(self, exc: BaseException) -> None:
+        """Ignored: tracing is off."""
+
+
+def _noop_span(name: str, type: str) -> Span:
+    # One fresh, cheap object per block (no clock, no ids), so nothing is shared between callers.
+    return _NoopSpan("", "", None, name, type, start=_NEVER)
+
+
 def _new_id() -> str:
     return uuid.uuid4().hex
 
@@ -130,7 +148,8 @@ class Tracer:
             still created and nested (so code can read ``current_span()``) but not kept.
         id_factory: Makes trace and span ids; injectable so tests get stable ids.
         clock: Returns the current time (tz-aware UTC); injectable for the same reason.
-        enabled: ``False`` turns :meth:`span` into a cheap no-op that yields ``None``.
+        enabled: ``False`` turns :meth:`span` into a cheap no-op: it yields a span that records nothing
+            and is never exported.
     """
 
     def __init__(
@@ -158,11 +177,12 @@ class Tracer:
         *,
         input: Any = None,
         attributes: Mapping[str, Any] | None = None,
-    ) -> Iterator[Span | None]:
+    ) -> Iterator[Span]:
         """Open a span for the ``with`` block; it becomes the parent of spans opened inside.
 
         An exception leaving the block is recorded on the span and re-raised. Works the same in async code:
-        ``with tracer.span("llm"):`` around an ``await`` keeps the nesting.
+        ``with tracer.span("llm"):`` around an ``await`` keeps the nesting. When the tracer is disabled the
+        block still gets a span, one whose methods do nothing, so callers never check for ``None``.
 
         Args:
             name: What runs (``"agent.generate"``, ``"tool:search"`` …).
@@ -171,9 +191,9 @@ class Tracer:
             attributes: Extra facts, also settable later with :meth:`Span.set_attribute`.
         """
         if not self.enabled:
-            yield None
+            yield _noop_span(name, type)
             return
-        parent = _current.get()
+        parent = CURRENT_SPAN.get()
         span = Span(
             trace_id=parent.trace_id if parent else self._new_id(),
             span_id=self._new_id(),
@@ -184,14 +204,14 @@ class Tracer:
             input=input,
             start=self._clock(),
         )
-        token = _current.set(span)
+        token = CURRENT_SPAN.set(span)
         try:
             yield span
         except BaseException as exc:
             span.record_error(exc)
             raise
         finally:
-            _current.reset(token)
+            CURRENT_SPAN.reset(token)
             span.end = self._clock()
             self._export([span])
 

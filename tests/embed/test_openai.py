@@ -5,6 +5,7 @@ import socket
 
 import numpy as np
 import pytest
+from fake_provider import TEST_KEY, FakeProviderServer, Raw, Scenario, SleepRecorder, Status, error_body
 
 from mastra_lab.embed import OpenAIEmbedder
 from mastra_lab.errors import (
@@ -18,109 +19,121 @@ from mastra_lab.errors import (
 )
 from mastra_lab.llm import base as llm_base
 
-from .conftest import VALID_KEY, EmbeddingsServer, SleepRecorder
-
 pytestmark = pytest.mark.usefixtures("allow_model_requests")
 
+ECHOED = f"boom for Bearer {TEST_KEY}"
+"""A careless server echoing the whole Authorization header: the client must scrub it."""
 
-def _embedder(server: EmbeddingsServer, **kwargs: object) -> OpenAIEmbedder:
-    options: dict[str, object] = {"api_key": VALID_KEY, "base_url": server.base_url, "dimensions": 4}
+
+def _embedder(server: FakeProviderServer, **kwargs: object) -> OpenAIEmbedder:
+    options: dict[str, object] = {
+        "api_key": TEST_KEY,
+        "base_url": server.base_url("embeddings"),
+        "dimensions": 4,
+    }
     options.update(kwargs)
     return OpenAIEmbedder(**options)  # type: ignore[arg-type]
 
 
-def test_embed_sends_the_wire_format_and_reorders_by_index(openai_server: EmbeddingsServer) -> None:
-    vectors = _embedder(openai_server).embed(["a", "bb", "ccc"])
+def test_embed_sends_the_wire_format_and_reorders_by_index(fake_server: FakeProviderServer) -> None:
+    vectors = _embedder(fake_server).embed(["a", "bb", "ccc"])
 
     assert vectors.dtype == np.float32 and vectors.shape == (3, 4)
     assert vectors[:, 0].tolist() == [1.0, 2.0, 3.0]  # rows in input order although the server reversed them
-    (request,) = openai_server.requests
-    assert request["payload"] == {
+    (request,) = fake_server.requests
+    assert request.path == "/v1/embeddings"
+    assert request.body == {
         "model": "text-embedding-3-small",
         "input": ["a", "bb", "ccc"],
         "encoding_format": "float",
         "dimensions": 4,
     }
-    assert request["authorization"] == f"Bearer {VALID_KEY}"
+    assert request.headers["authorization"] == f"Bearer {TEST_KEY}"
 
 
-def test_embed_batches_requests_by_batch_size(openai_server: EmbeddingsServer) -> None:
+def test_embed_batches_requests_by_batch_size(fake_server: FakeProviderServer) -> None:
     texts = [f"t{i}" * (i + 1) for i in range(5)]
-    vectors = _embedder(openai_server, batch_size=2).embed(texts)
+    vectors = _embedder(fake_server, batch_size=2).embed(texts)
 
-    assert [len(r["payload"]["input"]) for r in openai_server.requests] == [2, 2, 1]
+    assert [len(r.body["input"]) for r in fake_server.requests] == [2, 2, 1]
     assert vectors[:, 0].tolist() == [float(len(t)) for t in texts]
 
 
-def test_dimensions_is_omitted_from_the_request_when_not_set(openai_server: EmbeddingsServer) -> None:
-    vectors = _embedder(openai_server, dimensions=None).embed(["x"])
-    assert "dimensions" not in openai_server.requests[0]["payload"]
+def test_dimensions_is_omitted_from_the_request_when_not_set(fake_server: FakeProviderServer) -> None:
+    vectors = _embedder(fake_server, dimensions=None).embed(["x"])
+    assert "dimensions" not in fake_server.requests[0].body
     assert vectors.shape == (1, 1536)
 
 
 def test_api_key_is_read_from_the_environment(
-    openai_server: EmbeddingsServer, monkeypatch: pytest.MonkeyPatch
+    fake_server: FakeProviderServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", VALID_KEY)
-    vectors = OpenAIEmbedder(base_url=openai_server.base_url, dimensions=4).embed(["hi"])
+    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
+    vectors = OpenAIEmbedder(base_url=fake_server.base_url("embeddings"), dimensions=4).embed(["hi"])
     assert vectors.shape == (1, 4)
 
 
-def test_missing_key_names_both_fixes_and_sends_nothing(openai_server: EmbeddingsServer) -> None:
-    embedder = OpenAIEmbedder(base_url=openai_server.base_url)
+def test_missing_key_names_both_fixes_and_sends_nothing(fake_server: FakeProviderServer) -> None:
+    embedder = OpenAIEmbedder(base_url=fake_server.base_url("embeddings"))
     with pytest.raises(AuthenticationError, match=r"OPENAI_API_KEY.*api_key="):
         embedder.embed(["hi"])
-    assert openai_server.requests == []
+    assert fake_server.requests == []
+
+
+CONTEXT = error_body("This model's maximum context length is 8192 tokens")
 
 
 @pytest.mark.parametrize(
-    ("model", "error", "status"),
+    ("reply", "error", "status"),
     [
-        ("fault-429", RateLimitError, 429),
-        ("fault-500", ProviderUnavailableError, 500),
-        ("fault-503", ProviderUnavailableError, 503),
-        ("fault-404", ProviderError, 404),
-        ("fault-403", AuthenticationError, 403),
-        ("fault-context", ContextLengthError, 400),
+        (Status(429, error_body(ECHOED)), RateLimitError, 429),
+        (Status(500, error_body(ECHOED)), ProviderUnavailableError, 500),
+        (Status(503, error_body(ECHOED)), ProviderUnavailableError, 503),
+        (Status(404, error_body(ECHOED)), ProviderError, 404),
+        (Status(403, error_body(ECHOED)), AuthenticationError, 403),
+        (Status(400, CONTEXT, {"x-request-id": "req_ctx"}), ContextLengthError, 400),
     ],
 )
 def test_http_errors_map_to_provider_errors_without_the_key(
-    openai_server: EmbeddingsServer,
+    fake_server: FakeProviderServer,
     caplog: pytest.LogCaptureFixture,
-    model: str,
+    reply: Status,
     error: type[ProviderError],
     status: int,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    fake_server.push(reply)
     with pytest.raises(error) as info:
-        _embedder(openai_server, model=model, max_retries=0).embed(["hello"])
+        _embedder(fake_server, max_retries=0).embed(["hello"])
 
     assert type(info.value) is error
     assert f"HTTP {status}" in str(info.value)
     assert info.value.details["status"] == status
-    assert len(openai_server.requests) == 1
+    assert len(fake_server.requests) == 1
     assert "embeddings request" in caplog.text  # the request was logged, and the log is checked too
     for text in (str(info.value), repr(info.value), repr(info.value.details), caplog.text):
-        assert VALID_KEY not in text
+        assert TEST_KEY not in text
 
 
 def test_rejected_key_is_an_authentication_error_that_never_shows_the_key(
-    openai_server: EmbeddingsServer, caplog: pytest.LogCaptureFixture
+    fake_server: FakeProviderServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     wrong = "sk-wrong-key-0000000000000000"
+    fake_server.push(Status(401, error_body(f"Incorrect API key provided: {wrong}", "invalid_api_key")))
     with pytest.raises(AuthenticationError, match="HTTP 401") as info:
-        OpenAIEmbedder(api_key=wrong, base_url=openai_server.base_url).embed(["hello"])
+        OpenAIEmbedder(api_key=wrong, base_url=fake_server.base_url("embeddings")).embed(["hello"])
     assert info.value.details["error_code"] == "invalid_api_key"  # the server's error is kept…
     for text in (str(info.value), repr(info.value.details), caplog.text):
         assert wrong not in text  # …but the key the server echoed is masked
     assert "…0000" in str(info.value)
-    assert len(openai_server.requests) == 1  # a rejected key is never retried
+    assert len(fake_server.requests) == 1  # a rejected key is never retried
 
 
-def test_body_that_is_not_json_is_a_provider_error(openai_server: EmbeddingsServer) -> None:
+def test_body_that_is_not_json_is_a_provider_error(fake_server: FakeProviderServer) -> None:
+    fake_server.push(Raw("<html>gateway</html>", "text/plain"))
     with pytest.raises(ProviderError, match="could not be decoded"):
-        _embedder(openai_server, model="fault-badjson").embed(["hello"])
+        _embedder(fake_server).embed(["hello"])
 
 
 def test_unreachable_server_is_provider_unavailable() -> None:
@@ -128,93 +141,93 @@ def test_unreachable_server_is_provider_unavailable() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     embedder = OpenAIEmbedder(
-        api_key=VALID_KEY, base_url=f"http://127.0.0.1:{port}/v1", dimensions=4, max_retries=0
+        api_key=TEST_KEY, base_url=f"http://127.0.0.1:{port}/v1", dimensions=4, max_retries=0
     )
     with pytest.raises(ProviderUnavailableError, match="connection to openai failed") as info:
         embedder.embed(["hello"])
-    assert VALID_KEY not in str(info.value)
+    assert TEST_KEY not in str(info.value)
 
 
 def test_a_500_is_retried_after_the_backoff_delay(
-    openai_server: EmbeddingsServer, sleeps: SleepRecorder
+    fake_server: FakeProviderServer, sleeps: SleepRecorder
 ) -> None:
-    openai_server.fail_next.append((500, {}))
-    embedder = _embedder(openai_server, http_options={"sleep": sleeps, "random": lambda: 0.0})
+    fake_server.push(Status(500, error_body("queued failure")))
+    embedder = _embedder(fake_server, http_options={"sleep": sleeps, "random": lambda: 0.0})
 
     vectors = embedder.embed(["abc"])
 
     assert vectors[0, 0] == 3.0
-    assert len(openai_server.requests) == 2
+    assert len(fake_server.requests) == 2
     assert sleeps.delays == [0.5]  # the SDK's first backoff, without jitter
 
 
 def test_a_429_waits_as_long_as_retry_after_ms_asks(
-    openai_server: EmbeddingsServer, sleeps: SleepRecorder
+    fake_server: FakeProviderServer, sleeps: SleepRecorder
 ) -> None:
-    openai_server.fail_next.append((429, {"retry-after-ms": "1500"}))
+    fake_server.push(Status(429, error_body("slow down"), {"retry-after-ms": "1500"}))
 
-    vectors = _embedder(openai_server, http_options={"sleep": sleeps}).embed(["abc"])
+    vectors = _embedder(fake_server, http_options={"sleep": sleeps}).embed(["abc"])
 
     assert vectors.shape == (1, 4)
-    assert len(openai_server.requests) == 2
+    assert len(fake_server.requests) == 2
     assert sleeps.delays == [1.5]
 
 
 def test_retries_stop_after_max_retries_and_report_the_attempts(
-    openai_server: EmbeddingsServer, sleeps: SleepRecorder
+    fake_server: FakeProviderServer, sleeps: SleepRecorder
 ) -> None:
-    openai_server.fail_next.extend([(503, {})] * 3)
-    embedder = _embedder(openai_server, max_retries=2, http_options={"sleep": sleeps, "random": lambda: 0.0})
+    fake_server.push(*[Status(503, error_body("unavailable"))] * 3)
+    embedder = _embedder(fake_server, max_retries=2, http_options={"sleep": sleeps, "random": lambda: 0.0})
 
     with pytest.raises(ProviderUnavailableError, match="HTTP 503 after 3 attempts") as info:
         embedder.embed(["abc"])
 
     assert info.value.details["attempts"] == 3
-    assert len(openai_server.requests) == 3
+    assert len(fake_server.requests) == 3
     assert sleeps.delays == [0.5, 1.0]
 
 
 def test_a_later_batch_is_retried_without_resending_earlier_ones(
-    openai_server: EmbeddingsServer, sleeps: SleepRecorder
+    fake_server: FakeProviderServer, sleeps: SleepRecorder
 ) -> None:
-    openai_server.fail_next.extend([(200, {}), (502, {"retry-after": "2"})])  # 200: no fault for batch 1
-    embedder = _embedder(openai_server, batch_size=1, http_options={"sleep": sleeps})
+    fake_server.push(Scenario(), Status(502, error_body("bad gateway"), {"retry-after": "2"}))
+    embedder = _embedder(fake_server, batch_size=1, http_options={"sleep": sleeps})
 
     vectors = embedder.embed(["a", "bb"])
 
-    assert [r["payload"]["input"] for r in openai_server.requests] == [["a"], ["bb"], ["bb"]]
+    assert [r.body["input"] for r in fake_server.requests] == [["a"], ["bb"], ["bb"]]
     assert vectors[:, 0].tolist() == [1.0, 2.0]
     assert sleeps.delays == [2.0]
 
 
 def test_disallowed_model_requests_fail_before_sending(
-    openai_server: EmbeddingsServer, monkeypatch: pytest.MonkeyPatch
+    fake_server: FakeProviderServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(llm_base, "ALLOW_MODEL_REQUESTS", False)
 
     with pytest.raises(ProviderError, match="ALLOW_MODEL_REQUESTS is False") as info:
-        _embedder(openai_server).embed(["hello"])
+        _embedder(fake_server).embed(["hello"])
 
     assert info.value.code == "MODEL_REQUESTS_DISABLED"
-    assert openai_server.requests == []
+    assert fake_server.requests == []
 
 
-def test_empty_input_returns_an_empty_matrix_without_a_request(openai_server: EmbeddingsServer) -> None:
-    vectors = _embedder(openai_server).embed([])
+def test_empty_input_returns_an_empty_matrix_without_a_request(fake_server: FakeProviderServer) -> None:
+    vectors = _embedder(fake_server).embed([])
     assert vectors.shape == (0, 4) and vectors.dtype == np.float32
-    assert openai_server.requests == []
+    assert fake_server.requests == []
 
 
-def test_bad_items_are_rejected_before_any_request(openai_server: EmbeddingsServer) -> None:
+def test_bad_items_are_rejected_before_any_request(fake_server: FakeProviderServer) -> None:
     with pytest.raises(MastraError, match=r"texts\[1\] is int"):
-        _embedder(openai_server).embed(["ok", 3])  # type: ignore[list-item]
+        _embedder(fake_server).embed(["ok", 3])  # type: ignore[list-item]
     with pytest.raises(MastraError, match=r"texts\[0\] is an empty string"):
-        _embedder(openai_server).embed([""])
-    assert openai_server.requests == []
+        _embedder(fake_server).embed([""])
+    assert fake_server.requests == []
 
 
-async def test_aembed_awaits_the_same_request(openai_server: EmbeddingsServer) -> None:
-    vectors = await _embedder(openai_server).aembed(["abcd"])
+async def test_aembed_awaits_the_same_request(fake_server: FakeProviderServer) -> None:
+    vectors = await _embedder(fake_server).aembed(["abcd"])
     assert vectors[0, :2].tolist() == [4.0, float(ord("a"))]
 
 
@@ -227,7 +240,7 @@ def test_dimension_comes_from_dimensions_or_the_model_table() -> None:
 
 
 def test_repr_shows_model_and_never_the_key() -> None:
-    assert repr(OpenAIEmbedder(api_key=VALID_KEY)) == "OpenAIEmbedder(model='text-embedding-3-small')"
+    assert repr(OpenAIEmbedder(api_key=TEST_KEY)) == "OpenAIEmbedder(model='text-embedding-3-small')"
     assert (
         repr(OpenAIEmbedder(dimensions=8)) == "OpenAIEmbedder(model='text-embedding-3-small', dimensions=8)"
     )
@@ -243,20 +256,22 @@ def test_negative_max_retries_is_a_config_error() -> None:
         OpenAIEmbedder(max_retries=-1)
 
 
-async def test_sync_embed_works_inside_a_running_event_loop(openai_server: EmbeddingsServer) -> None:
+async def test_sync_embed_works_inside_a_running_event_loop(fake_server: FakeProviderServer) -> None:
     # Jupyter runs cells inside a loop; embed() must not call asyncio.run there.
-    vectors = _embedder(openai_server).embed(["abc"])
+    vectors = _embedder(fake_server).embed(["abc"])
     assert vectors[0, 0] == 3.0
 
 
-def test_vectors_of_an_unexpected_width_are_refused(openai_server: EmbeddingsServer) -> None:
+def test_vectors_of_an_unexpected_width_are_refused(fake_server: FakeProviderServer) -> None:
     # The test server answers 1536-wide vectors when no `dimensions` is sent; text-embedding-3-large
     # should be 3072 wide, so the mismatch must be reported instead of reaching a vector index.
-    embedder = _embedder(openai_server, model="text-embedding-3-large", dimensions=None)
+    embedder = _embedder(fake_server, model="text-embedding-3-large", dimensions=None)
     with pytest.raises(ProviderError, match=r"widths \[1536\], expected 3072"):
         embedder.embed(["ok"])
 
 
-def test_ragged_vectors_are_a_provider_error(openai_server: EmbeddingsServer) -> None:
+def test_ragged_vectors_are_a_provider_error(fake_server: FakeProviderServer) -> None:
+    ragged = [{"index": 0, "embedding": [1.0, 2.0]}, {"index": 1, "embedding": [1.0]}]
+    fake_server.push(Status(200, {"object": "list", "data": ragged, "model": "m"}))
     with pytest.raises(ProviderError, match=r"widths \[1, 2\], expected 4"):
-        _embedder(openai_server, model="fault-ragged").embed(["a", "b"])
+        _embedder(fake_server).embed(["a", "b"])

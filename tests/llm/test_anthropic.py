@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fake_server import TEST_KEY, FakeProviderServer, Raw, Scenario
+from fake_provider import TEST_KEY, FakeProviderServer, Raw, Scenario
 from inline_snapshot import snapshot
 
 from mastra_lab.errors import ProviderUnavailableError
@@ -33,7 +33,7 @@ async def test_request_puts_system_on_top_and_tool_results_in_a_user_turn(
     ]
     await make_model("anthropic", "claude-3-5-haiku-latest").generate(messages, tools=[WEATHER], stop=["END"])
     request = fake_server.requests[0]
-    assert request.path == "/anthropic/v1/messages"
+    assert request.path == "/v1/messages"
     assert request.headers["x-api-key"] == TEST_KEY
     assert request.headers["anthropic-version"] == "2023-06-01"
     assert "authorization" not in request.headers

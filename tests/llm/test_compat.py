@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fake_server import FakeProviderServer
+from fake_provider import FakeProviderServer
 
 from mastra_lab.llm import Message, get_model
 from mastra_lab.llm.compat import CompatModel
@@ -16,7 +16,7 @@ async def test_works_without_a_key_and_sends_no_authorization(
     response = await model.generate([Message.user("hi")], max_tokens=10)
     request = fake_server.requests[0]
     assert response.text == "Hello from the fake server!"
-    assert request.path == "/compat/v1/chat/completions"
+    assert request.path == "/v1/chat/completions"
     assert "authorization" not in request.headers
     assert request.body["model"] == "llama3.2"
     assert request.body["max_tokens"] == 10
@@ -55,7 +55,7 @@ async def test_parallel_tool_calls_sharing_index_zero_stay_separate(make_model, 
     """Ollama streams each call of a parallel batch whole, every one at ``index: 0``."""
     import json
 
-    from fake_server import Raw
+    from fake_provider import Raw
 
     from mastra_lab.llm import ToolCall
     from mastra_lab.llm.base import ToolCallEvent

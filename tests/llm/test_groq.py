@@ -1,9 +1,9 @@
-"""Groq: OpenAI's format at /openai/v1, usage in ``x_groq``, and ``tool_use_failed`` as a ToolError."""
+"""Groq: OpenAI's format below /openai/v1, usage in ``x_groq``, and ``tool_use_failed`` as a ToolError."""
 
 from __future__ import annotations
 
 import pytest
-from fake_server import TEST_KEY, FakeProviderServer, Status
+from fake_provider import TEST_KEY, FakeProviderServer, Status
 
 from mastra_lab.errors import ToolError
 from mastra_lab.llm import Message, ToolDefinition, get_model
@@ -26,7 +26,7 @@ async def test_requests_go_to_the_openai_path_with_bearer_auth(
 ) -> None:
     await make_model("groq", "llama-3.3-70b-versatile").generate([Message.user("x")], max_tokens=20)
     request = fake_server.requests[0]
-    assert request.path == "/groq/openai/v1/chat/completions"
+    assert request.path == "/openai/v1/chat/completions"
     assert request.headers["authorization"] == f"Bearer {TEST_KEY}"
     assert request.body["max_tokens"] == 20
     assert "max_completion_tokens" not in request.body
@@ -49,16 +49,16 @@ async def test_tool_use_failed_becomes_a_tool_error_with_the_failed_generation(
     assert len(fake_server.requests) == 1
 
 
-def test_default_base_url_is_groqs_openai_endpoint() -> None:
+def test_default_endpoint_is_groqs_openai_path() -> None:
     model = get_model("groq:llama-3.1-8b-instant")
     assert isinstance(model, GroqModel)
-    assert model.base_url == "https://api.groq.com/openai/v1"
+    assert model.endpoint == "https://api.groq.com/openai/v1/chat/completions"
 
 
 async def test_tool_use_failed_inside_a_stream_is_a_tool_error_too(
     make_model, fake_server: FakeProviderServer
 ) -> None:
-    from fake_server import Scenario
+    from fake_provider import Scenario
 
     fake_server.push(Scenario(text="", stream_error=TOOL_USE_FAILED["error"]))
     with pytest.raises(ToolError) as info:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from fake_server import TEST_KEY, Delay, FakeProviderServer, Raw, Reset, Scenario, SleepRecorder, Status
+from fake_provider import TEST_KEY, Delay, FakeProviderServer, Raw, Reset, Scenario, SleepRecorder, Status
 from hypothesis import given
 from hypothesis import strategies as st
 

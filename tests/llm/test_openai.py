@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fake_server import TEST_KEY, FakeProviderServer, Raw, Scenario
+from fake_provider import TEST_KEY, FakeProviderServer, Raw, Scenario
 from inline_snapshot import snapshot
 
 from mastra_lab.errors import ProviderError, ProviderUnavailableError, ToolError
@@ -31,7 +31,7 @@ async def test_request_body_and_headers_follow_chat_completions(
         messages, tools=[WEATHER], tool_choice="required", temperature=0, max_tokens=50
     )
     request = fake_server.requests[0]
-    assert request.path == "/openai/v1/chat/completions"
+    assert request.path == "/v1/chat/completions"
     assert request.headers["authorization"] == f"Bearer {TEST_KEY}"
     assert request.headers["content-type"] == "application/json"
     assert request.body == snapshot(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fake_server import FakeProviderServer, Scenario
+from fake_provider import FakeProviderServer, Scenario
 from pydantic import BaseModel
 
 from mastra_lab.llm import Message, ToolCall, ToolDefinition

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from mastra_lab.llm.anthropic import AnthropicModel
 from mastra_lab.llm.compat import CompatModel
 from mastra_lab.llm.groq import GroqModel
 from mastra_lab.llm.openai import OpenAIModel
+from mastra_lab.llm.testing import TestModel
 
 
 @pytest.fixture(autouse=True)
@@ -73,8 +75,30 @@ def test_ids_without_a_model_name_are_rejected(bad: object) -> None:
 
 
 def test_test_id_gives_a_test_model() -> None:
-    testing = pytest.importorskip("mastra_lab.llm.testing")
-    assert isinstance(get_model("test"), testing.TestModel)
+    assert isinstance(get_model("test"), TestModel)
+    assert get_model("test", text="hi").text == "hi"  # type: ignore[attr-defined]
+    assert isinstance(get_model("test:anything"), TestModel)
+
+
+def test_the_test_provider_is_registered_like_the_others() -> None:
+    assert registry._BUILTIN["test"] == "mastra_lab.llm.testing:make_test_model"
+    assert "test" in list_providers()
+
+
+def test_sending_a_request_never_imports_the_testing_module() -> None:
+    code = (
+        "import sys\n"
+        "from mastra_lab.errors import ProviderUnavailableError\n"
+        "from mastra_lab.llm import Message, get_model\n"
+        "model = get_model('openai:m', api_key='sk-x', base_url='http://127.0.0.1:9/v1', max_retries=0)\n"
+        "try:\n"
+        "    model.generate_sync([Message.user('hi')])\n"
+        "except ProviderUnavailableError:\n"
+        "    pass\n"
+        "print('mastra_lab.llm.testing' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 class _EchoModel(OpenAIModel):

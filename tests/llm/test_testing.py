@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
-import textwrap
 from collections.abc import AsyncIterator, Callable, Iterator
 from enum import StrEnum
 from typing import Any, Literal
@@ -20,8 +18,6 @@ from pydantic import BaseModel, Field
 from mastra_lab import _runtime
 from mastra_lab.errors import MastraError, ProviderError, ToolError
 from mastra_lab.llm import base
-from mastra_lab.llm import cache as cache_module
-from mastra_lab.llm import testing as testing_module
 from mastra_lab.llm._schema_data import example_for_schema
 from mastra_lab.llm.base import (
     ErrorEvent,
@@ -706,8 +702,6 @@ def test_resolve_model_rejects_what_is_not_a_model() -> None:
 
 
 def test_resolve_model_turns_the_test_id_into_a_test_model() -> None:
-    pytest.importorskip("mastra_lab.llm.registry", reason="get_model lands with the providers branch")
-
     assert isinstance(resolve_model("test"), TestModel)
     with override_model("test") as active:
         assert isinstance(active, TestModel)
@@ -743,17 +737,3 @@ def test_reprs_show_only_non_default_fields() -> None:
         "CapturedRequest(model='test:test', messages=[Message(role='user', parts=[TextPart(text='hi')])])"
     )
     assert repr(TestModel(output={"a": 1})) == "TestModel(output={'a': 1})"
-
-
-def _docstring_examples(module: Any) -> list[str]:
-    docs = [module.__doc__ or ""] + [getattr(module, name).__doc__ or "" for name in module.__all__]
-    return [block for doc in docs for block in re.findall(r"```python\n(.*?)```", doc, re.S)]
-
-
-@pytest.mark.parametrize("module", [testing_module, cache_module], ids=lambda m: m.__name__)
-def test_docstring_examples_run(module: Any) -> None:
-    examples = _docstring_examples(module)
-
-    assert examples
-    for example in examples:
-        exec(textwrap.dedent(example), {})

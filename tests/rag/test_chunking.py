@@ -7,7 +7,7 @@ import tiktoken
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mastra_lab.errors import ConfigError
+from mastra_lab.errors import ConfigError, MastraError
 from mastra_lab.rag import Chunk, Document, chunk
 
 CHAR_STRATEGIES = ["recursive", "character", "sentence", "markdown"]
@@ -252,3 +252,12 @@ def test_auto_tokenizer_never_downloads_and_falls_back_to_whitespace(
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))  # an empty cache: tiktoken would have to download
     auto = chunk(PROSE, "token", max_size=8, overlap=0)
     assert auto == chunk(PROSE, "token", max_size=8, overlap=0, tokenizer="whitespace")
+
+
+def test_a_plain_string_chunks_under_the_id_from_text_would_give() -> None:
+    assert chunk("Hello there.")[0].document_id == Document.from_text("Hello there.").id
+
+
+def test_what_is_neither_a_document_nor_a_string_is_refused_by_name() -> None:
+    with pytest.raises(MastraError, match="chunk\\(\\) takes a Document or a str, got bytes"):
+        chunk(b"Hello")  # type: ignore[arg-type]

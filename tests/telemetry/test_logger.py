@@ -3,6 +3,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import subprocess
+import sys
 
 import pytest
 
@@ -72,7 +74,6 @@ def test_records_inside_a_span_carry_its_trace_id() -> None:
     tracer = Tracer()
     with tracer.span("op") as span:
         get_logger("x").info("inside")
-    assert span is not None
     assert json.loads(out.getvalue())["trace_id"] == span.trace_id
 
 
@@ -90,3 +91,18 @@ def test_records_reach_caplog_like_any_stdlib_logger(caplog: pytest.LogCaptureFi
         get_logger("llm", provider="openai").debug("attempt 1")
     assert caplog.records[-1].getMessage() == "attempt 1"
     assert caplog.records[-1].mastra == {"provider": "openai"}  # type: ignore[attr-defined]
+
+
+def test_importing_the_logger_imports_no_tracing() -> None:
+    code = (
+        "import sys; from mastra_lab.telemetry import get_logger; get_logger('x').info('hi');"
+        "print(sorted(m for m in sys.modules if m.startswith('mastra_lab.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = [
+        "mastra_lab._lazy",
+        "mastra_lab.telemetry",
+        "mastra_lab.telemetry._context",
+        "mastra_lab.telemetry.logger",
+    ]
+    assert out.stdout.strip() == str(loaded)

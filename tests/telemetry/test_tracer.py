@@ -9,7 +9,7 @@ import pytest
 
 from mastra_lab._secret import Secret
 from mastra_lab.errors import ToolError
-from mastra_lab.telemetry import ConsoleExporter, InMemoryExporter, Tracer, current_span
+from mastra_lab.telemetry import ConsoleExporter, InMemoryExporter, Span, Tracer, current_span
 
 
 def _tracer() -> tuple[Tracer, InMemoryExporter]:
@@ -26,7 +26,6 @@ def test_nested_spans_share_the_trace_and_point_to_their_parent() -> None:
             assert current_span() is child
         assert current_span() is root
     assert current_span() is None
-    assert root is not None and child is not None
     assert child.trace_id == root.trace_id == "id0"
     assert (root.parent_span_id, child.parent_span_id) == (None, root.span_id)
     assert [s.name for s in exported.spans] == ["llm.request", "agent.generate"]  # children end first
@@ -35,7 +34,6 @@ def test_nested_spans_share_the_trace_and_point_to_their_parent() -> None:
 def test_span_records_times_output_and_attributes() -> None:
     tracer, exported = _tracer()
     with tracer.span("tool:add", "tool", attributes={"x": 1}) as span:
-        assert span is not None
         span.set_output(3)
         span.set_attribute("y", 2)
     (done,) = exported.spans
@@ -60,20 +58,38 @@ async def test_nesting_survives_await_and_gather() -> None:
         with tracer.span(name, "step") as span:
             await asyncio.sleep(0)
             assert current_span() is span
-            return span.parent_span_id if span else None
+            return span.parent_span_id
 
     with tracer.span("workflow", "workflow") as root:
         parents = await asyncio.gather(child("a"), child("b"), child("c"))
-    assert root is not None
     assert parents == [root.span_id] * 3
     assert {s.trace_id for s in exported.spans} == {root.trace_id}
 
 
-def test_disabled_tracer_yields_none_and_exports_nothing() -> None:
+def test_disabled_tracer_yields_a_span_that_records_nothing_and_exports_nothing() -> None:
     exporter = InMemoryExporter()
-    with Tracer([exporter], enabled=False).span("x") as span:
-        assert span is None
+    tracer = Tracer([exporter], enabled=False)
+    with tracer.span("outer", input={"prompt": "hi"}) as span, tracer.span("inner") as inner:
+        assert isinstance(span, Span) and isinstance(inner, Span)
+        span.set_attribute("tokens", 3)
+        span.set_output("done")
+        assert current_span() is None  # nothing became the parent of later spans
+    assert (span.attributes, span.output, span.input) == ({}, None, None)
     assert exporter.spans == []
+
+
+def test_disabled_tracer_records_no_error_and_still_reraises() -> None:
+    with pytest.raises(ToolError), Tracer(enabled=False).span("x") as span:
+        raise ToolError("bad", code="TOOL_BAD")
+    assert span.error is None
+
+
+def test_disabled_spans_do_not_share_state() -> None:
+    tracer = Tracer(enabled=False)
+    with tracer.span("a") as first:
+        first.attributes["leak"] = True
+    with tracer.span("b") as second:
+        assert second.attributes == {}
 
 
 def test_to_dict_is_json_ready_and_masks_secrets() -> None:

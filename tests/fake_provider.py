@@ -1,13 +1,16 @@
 """A fake LLM provider: a real HTTP server on 127.0.0.1 speaking the OpenAI, Groq and Anthropic formats.
 
 Payloads follow the providers' documented examples (``chat.completion`` / ``chat.completion.chunk`` objects
-ending in ``data: [DONE]``, Groq's ``x_groq``, Anthropic's ``message`` object and named stream events). The
-server records every request it receives and answers from a per-test *script* of replies, so tests can inject
-faults: HTTP errors with retry headers, connection resets, slow answers, streams cut in the middle, bad JSON.
+ending in ``data: [DONE]``, Groq's ``x_groq``, Anthropic's ``message`` object and named stream events, the
+``/embeddings`` list). The server records every request it receives and answers from a per-test *script* of
+replies, so tests can inject faults: HTTP errors with retry headers, connection resets, slow answers, streams
+cut in the middle, bad JSON.
 
-Routes (all ``POST``): ``/openai/v1/chat/completions``, ``/groq/openai/v1/chat/completions``,
-``/compat/v1/chat/completions`` and ``/anthropic/v1/messages``. Imported by the tests' conftest and, by
-path, by ``benchmarks/provider_bench.py``.
+It serves the paths the official SDKs request (all ``POST``), so a base URL is given exactly as a user gives
+it to the SDK: ``/v1/chat/completions`` (OpenAI and compatible servers; base ``…/v1``),
+``/openai/v1/chat/completions`` (Groq; base ``…`` or ``…/openai/v1``), ``/v1/messages`` (Anthropic; base
+``…`` or ``…/v1``) and ``/v1/embeddings``. Any other path is a 404, as on a real server. Used by the suite's
+conftest (both the model and the embedder tests) and, by path, by ``benchmarks/provider_bench.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import json
 import socket
 import struct
 import threading
-import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +32,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 __all__ = [
-    "BASE_PATHS",
+    "ROUTES",
     "TEST_KEY",
     "Delay",
     "FakeProviderServer",
@@ -40,6 +42,7 @@ __all__ = [
     "Scenario",
     "SleepRecorder",
     "Status",
+    "error_body",
     "serve",
 ]
 
@@ -57,12 +60,22 @@ class SleepRecorder:
         self.delays.append(seconds)
 
 
-BASE_PATHS = {
-    "openai": "/openai/v1",
-    "groq": "/groq/openai/v1",
-    "compat": "/compat/v1",
-    "anthropic": "/anthropic/v1",
+ROUTES = {
+    "/v1/chat/completions": "openai",
+    "/openai/v1/chat/completions": "groq",
+    "/v1/messages": "anthropic",
+    "/v1/embeddings": "embeddings",
 }
+"""Request path → the API answering it."""
+
+_SDK_BASE = {"openai": "/v1", "compat": "/v1", "embeddings": "/v1", "anthropic": "", "groq": ""}
+_VERSIONED_BASE = {**_SDK_BASE, "anthropic": "/v1", "groq": "/openai/v1"}
+
+
+def error_body(message: str, code: str | None = None) -> dict[str, Any]:
+    """An error in the OpenAI format, ``{"error": {"message": …, "type": …, "code": …}}``."""
+    return {"error": {"message": message, "type": "invalid_request_error", "code": code}}
+
 
 OPENAI_USAGE = {
     "prompt_tokens": 19,
@@ -138,7 +151,8 @@ class Delay:
 class RecordedRequest:
     """What the server received."""
 
-    provider: str
+    api: str
+    """``openai``, ``groq``, ``anthropic``, ``embeddings`` (see :data:`ROUTES`), or ``unknown`` (a 404)."""
     path: str
     headers: dict[str, str]
     body: Any
@@ -274,6 +288,28 @@ def anthropic_events(s: Scenario, model: str) -> Iterator[bytes]:
     yield _sse({"type": "message_stop"}, "message_stop")
 
 
+# -- embeddings ---------------------------------------------------------------------------------------------
+
+
+def embeddings_list(body: dict[str, Any]) -> dict[str, Any]:
+    """Vectors ``[len(text), ord(text[0]), 0, …]`` (``dimensions`` wide, 1536 by default), in reverse order.
+
+    The real API does not promise the order of ``data``; answering reversed makes clients sort by ``index``.
+    """
+    dims = int(body.get("dimensions") or 1536)
+    inputs = body.get("input") or []
+    data = [
+        {
+            "object": "embedding",
+            "index": i,
+            "embedding": [float(len(t)), float(ord(t[0]))] + [0.0] * (dims - 2),
+        }
+        for i, t in enumerate(inputs)
+    ]
+    usage = {"prompt_tokens": len(data), "total_tokens": len(data)}
+    return {"object": "list", "data": data[::-1], "model": body.get("model"), "usage": usage}
+
+
 # -- the server ---------------------------------------------------------------------------------------------
 
 
@@ -297,11 +333,19 @@ class FakeProviderServer:
         self.record = True
         """Record requests (benchmarks switch it off)."""
         self.url = ""
+        self.socket: socket.socket | None = None
+        """The listening socket, set by :func:`serve`."""
         self.app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["POST"])])
 
-    def base_url(self, provider: str) -> str:
-        """Base URL to give a model of ``provider`` (``openai``, ``groq``, ``compat``, ``anthropic``)."""
-        return self.url + BASE_PATHS[provider]
+    def base_url(self, provider: str, *, versioned: bool = False) -> str:
+        """The base URL a user would give ``provider``'s SDK for this server.
+
+        Args:
+            provider: ``openai``, ``compat``, ``embeddings``, ``anthropic`` or ``groq``.
+            versioned: For Anthropic and Groq, the form that ends in the version path (``…/v1``,
+                ``…/openai/v1``) instead of the SDKs' default (the bare host).
+        """
+        return self.url + (_VERSIONED_BASE if versioned else _SDK_BASE)[provider]
 
     def push(self, *replies: Any) -> None:
         """Answer the next requests with these replies, in order; afterwards answer ``self.default``."""
@@ -316,7 +360,7 @@ class FakeProviderServer:
 
     async def _handle(self, request: Request) -> Response:
         path = "/" + request.path_params["path"]
-        provider = next((p for p, base in BASE_PATHS.items() if path.startswith(base + "/")), "unknown")
+        api = ROUTES.get(path, "unknown")
         raw = await request.body()
         try:
             body = json.loads(raw)
@@ -324,14 +368,16 @@ class FakeProviderServer:
             body = raw.decode("utf-8", "replace")
         port = request.client.port if request.client else 0
         if self.record:
-            self.requests.append(RecordedRequest(provider, path, dict(request.headers), body, port))
+            self.requests.append(RecordedRequest(api, path, dict(request.headers), body, port))
+        if api == "unknown":
+            return JSONResponse(error_body(f"no route for POST {path}", "not_found"), 404)
         reply = self.script.popleft() if self.script else self.default
-        return await self._render(request, provider, body, reply)
+        return await self._render(request, api, body, reply)
 
-    async def _render(self, request: Request, provider: str, body: Any, reply: Any) -> Response:
+    async def _render(self, request: Request, api: str, body: Any, reply: Any) -> Response:
         if isinstance(reply, Delay):
             await asyncio.sleep(reply.seconds)
-            return await self._render(request, provider, body, reply.then)
+            return await self._render(request, api, body, reply.then)
         if isinstance(reply, Reset):
             _abort(request)
             return Response(status_code=500)
@@ -341,25 +387,23 @@ class FakeProviderServer:
             return JSONResponse(reply.body, reply.status, reply.headers)
         if isinstance(reply, Raw):
             return Response(reply.content, reply.status, media_type=reply.content_type)
-        return self._scenario(request, provider, body if isinstance(body, dict) else {}, reply)
+        return self._scenario(request, api, body if isinstance(body, dict) else {}, reply)
 
-    def _scenario(self, request: Request, provider: str, body: dict[str, Any], s: Scenario) -> Response:
+    def _scenario(self, request: Request, api: str, body: dict[str, Any], s: Scenario) -> Response:
         model = str(body.get("model", "fake-model"))
         headers = {"x-request-id": "req_fake_123", **s.headers}
-        if provider == "anthropic":
+        if api == "anthropic":
             headers = {"request-id": "req_fake_123", **s.headers}
+        if api == "embeddings":
+            return JSONResponse(embeddings_list(body), headers=headers)
         if not body.get("stream"):
-            data = (
-                anthropic_message(s, model)
-                if provider == "anthropic"
-                else openai_completion(s, model, provider)
-            )
+            data = anthropic_message(s, model) if api == "anthropic" else openai_completion(s, model, api)
             return JSONResponse(data, headers=headers)
-        if provider == "anthropic":
+        if api == "anthropic":
             events = anthropic_events(s, model)
         else:
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-            events = openai_chunks(s, model, provider, include_usage)
+            events = openai_chunks(s, model, api, include_usage)
         return StreamingResponse(
             self._stream(request, events, s.cut_after), media_type="text/event-stream", headers=headers
         )
@@ -375,25 +419,21 @@ class FakeProviderServer:
 
 
 def serve(server: FakeProviderServer) -> tuple[uvicorn.Server, threading.Thread]:
-    """Run ``server`` on a free port of 127.0.0.1 in a daemon thread; sets ``server.url``."""
+    """Run ``server`` on a free port of 127.0.0.1 in a daemon thread; sets ``server.url``.
+
+    The socket is bound and listening before the thread starts, so a request sent at once waits in the
+    backlog until uvicorn accepts it: nothing has to poll for the server to be ready.
+    """
+    # proto=IPPROTO_TCP: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say they are TCP.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    server.socket = sock
     config = uvicorn.Config(
-        server.app,
-        host="127.0.0.1",
-        port=0,
-        log_level="critical",
-        lifespan="off",
-        ws="none",
-        http="h11",
-        timeout_graceful_shutdown=1,
+        server.app, log_level="critical", lifespan="off", ws="none", http="h11", timeout_graceful_shutdown=1
     )
     uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, name="fake-provider-server", daemon=True)
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, name="fake-provider", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the fake provider server did not start")
-        time.sleep(0.002)
-    port = uv.servers[0].sockets[0].getsockname()[1]
-    server.url = f"http://127.0.0.1:{port}"
+    server.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     return uv, thread
