@@ -103,10 +103,11 @@ def _step_telemetry(d: _Demo) -> str:
 
 def _step_span(d: _Demo) -> str:
     mastra = d.values["mastra"]
-    with mastra.tracer.span("demo.search", "custom", input={"query": "duckdb"}) as span:
-        assert span is not None
-        with mastra.tracer.span("demo.child", "tool"):
-            pass
+    with (
+        mastra.tracer.span("demo.search", "custom", input={"query": "duckdb"}) as span,
+        mastra.tracer.span("demo.child", "tool"),
+    ):
+        pass
     spans = mastra.storage.get_trace(span.trace_id)
     if len(spans) != 2:
         raise MastraError(f"expected 2 stored spans in trace {span.trace_id}, found {len(spans)}")

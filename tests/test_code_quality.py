@@ -14,12 +14,12 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_finds_nothing() -> None:
-    done = _run("ruff", "check", "mastra_lab", "tests", "benchmarks")
+    done = _run("ruff", "check", "mastra_lab", "tests", "benchmarks", "notebooks")
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_code_is_formatted() -> None:
-    done = _run("ruff", "format", "--check", "mastra_lab", "tests", "benchmarks")
+    done = _run("ruff", "format", "--check", "mastra_lab", "tests", "benchmarks", "notebooks")
     assert done.returncode == 0, done.stdout + done.stderr
 
 
