@@ -12,7 +12,7 @@ import pytest
 
 from mastra_lab.errors import StorageError
 from mastra_lab.storage import DuckDBStore
-from mastra_lab.storage.duckdb import map_duckdb_errors
+from mastra_lab.storage._duckdb_sql import map_duckdb_errors
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLDER = (
@@ -80,8 +80,8 @@ def test_connection_and_lock_are_shared_for_other_components() -> None:
 
 def test_sql_errors_are_storage_errors_with_the_reason() -> None:
     with DuckDBStore() as store:
-        with pytest.raises(StorageError, match=r"DuckDB error: .*no_such_table"):
-            store.sql("SELECT * FROM no_such_table")
+        with pytest.raises(StorageError, match=r"DuckDB error: .*no_such_column"):
+            store.sql("SELECT no_such_column FROM mastra_threads")
         with pytest.raises(StorageError, match="syntax error"):
             store.sql("SELEC 1")
 
