@@ -134,23 +134,38 @@ class DuckDBStore(SQLStore):
     def _ts_column(self, values: list[Any]) -> list[Any]:
         return values  # DuckDB takes aware datetimes as they are
 
-    def _insert_many(self, table: str, columns: dict[str, list[Any]], n: int, tail: str) -> None:
-        names = ", ".join(columns)
+    def _insert_columns(
+        self, table: str, columns: dict[str, list[Any]], times: Sequence[str], tail: str
+    ) -> None:
+        n = len(next(iter(columns.values())))
         if n <= _SMALL_BATCH:  # one multi-row VALUES statement beats a DataFrame scan for a few rows
-            marks = "(" + ", ".join("?" * len(columns)) + ")"
-            values = [x for row in zip(*columns.values(), strict=True) for x in row]
-            self._conn.execute(
-                f"INSERT INTO {table} ({names}) VALUES {', '.join([marks] * n)} {tail}", values
-            )
+            super()._insert_columns(table, columns, times, tail)
             return
-        self._conn.register("_mastra_batch", _batch(columns))
+        names = ", ".join(columns)
+        # registered outside the transaction: (un)registering inside an aborted one would fail
+        self._conn.register("_mastra_batch", _batch({**columns, "_ord": list(range(n))}))
         try:
             try:  # plain INSERT is the fast path; new ids are the common case
-                self._conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _mastra_batch")
-            except duckdb.ConstraintException:  # some ids exist: the statement rolled back; upsert instead
-                self._conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _mastra_batch {tail}")
+                self._insert_batch(table, names, n, "")
+            except duckdb.ConstraintException:  # some ids exist: all of it rolled back; upsert instead
+                self._insert_batch(table, names, n, tail)
         finally:
             self._conn.unregister("_mastra_batch")
+
+    def _insert_batch(self, table: str, names: str, n: int, tail: str) -> None:
+        with self._tx():
+            start = self._seq(table, n)
+            self._conn.execute(
+                f"INSERT INTO {table} ({names}, seq) SELECT {names}, _ord + ? FROM _mastra_batch {tail}",
+                [start],
+            )
+
+    def _insert_many(self, table: str, columns: dict[str, list[Any]], n: int, tail: str) -> None:
+        marks = "(" + ", ".join("?" * len(columns)) + ")"
+        values = [x for row in zip(*columns.values(), strict=True) for x in row]
+        self._conn.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([marks] * n)} {tail}", values
+        )
 
     def _sql(
         self, query: str, params: Sequence[Any] | Mapping[str, Any] | None, allow_files: bool

@@ -193,8 +193,7 @@ class SQLiteStore(SQLStore):
     def _insert_many(self, table: str, columns: dict[str, list[Any]], n: int, tail: str) -> None:
         names = list(columns)
         sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) {tail}"
-        with self._tx():
-            self._conn.executemany(sql, zip(*columns.values(), strict=True))
+        self._conn.executemany(sql, zip(*columns.values(), strict=True))
 
     def _sql(
         self, query: str, params: Sequence[Any] | Mapping[str, Any] | None, allow_files: bool
