@@ -1,8 +1,11 @@
 """``SQLiteStore``: storage in a SQLite file, for when DuckDB's single-writer file lock is in the way.
 
 SQLite lets several processes share a file, ships with Python, and is what many tools already read. The
-file runs in WAL mode with ``synchronous=NORMAL``: a committed write survives the process being killed.
-Timestamps are stored as fixed-width ISO-8601 UTC text, so they sort correctly as strings.
+file runs in WAL mode. By default it also runs with ``synchronous=FULL``: every commit is fsynced, so a
+write that has returned survives a process crash *and* a power loss or OS crash. ``synchronous="normal"``
+skips that fsync (SQLite then syncs only at checkpoints): a returned write still survives the process
+being killed, but a power loss can roll back the last commits (the file stays consistent). Timestamps are
+stored as fixed-width ISO-8601 UTC text, so they sort correctly as strings.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from mastra_lab.errors import StorageError
 from mastra_lab.storage._sql import SQLStore
@@ -46,6 +49,8 @@ TRANSACTION UPDATE
 """
 _ACTION_NAMES = {getattr(sqlite3, f"SQLITE_{n}"): n.replace("_", " ") for n in _ACTIONS_TEXT.split()}
 _DENIED = ("not authorized", "authorization denied")
+Synchronous = Literal["full", "normal"]
+_SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
 _ATTACH_FIX = "sql() reads only this store's tables, never another database"
 _WRITE_FIX = "sql() is read-only: use create()/update()/delete() and the other Storage methods to change data"
 
@@ -139,6 +144,8 @@ class SQLiteStore(SQLStore):
     Args:
         path: Database file (created on first use) or ``":memory:"``.
         id_factory: Makes record ids when ``create`` gets none (default: uuid4 hex).
+        synchronous: ``"full"`` (the default) fsyncs every commit, so a returned write survives a power
+            loss; ``"normal"`` is faster and survives a crash of the process but not of the machine.
 
     Example:
         ```python
@@ -155,19 +162,34 @@ class SQLiteStore(SQLStore):
     column_types: ClassVar[dict[str, str]] = {"text": "TEXT", "json": "TEXT", "ts": "TEXT", "int": "INTEGER"}
     begin_sql: ClassVar[str] = "BEGIN IMMEDIATE"
 
-    def __init__(self, path: str | Path, *, id_factory: Callable[[], str] | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        id_factory: Callable[[], str] | None = None,
+        synchronous: Synchronous = "full",
+    ) -> None:
+        if not isinstance(synchronous, str) or synchronous not in _SYNCHRONOUS:
+            raise StorageError(
+                f"synchronous must be 'full' or 'normal', got {synchronous!r}; use 'full' (the default) "
+                "unless losing the last commits on a power loss is acceptable",
+                code="STORAGE_BAD_ARGUMENT",
+                details={"synchronous": repr(synchronous)},
+            )
         super().__init__(id_factory=id_factory)
         self.path = str(path)
+        self.synchronous: Synchronous = synchronous
         with map_sqlite_errors(self.path):
             # isolation_level=None: we issue BEGIN/COMMIT ourselves; one connection, guarded by self._lock.
             self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
             if self.path != ":memory:":
                 self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute(f"PRAGMA synchronous={_SYNCHRONOUS[synchronous]}")
         self._setup()
 
     def __repr__(self) -> str:
-        return f"SQLiteStore(path={self.path!r})" + (" closed" if self.closed else "")
+        sync = "" if self.synchronous == "full" else f", synchronous={self.synchronous!r}"
+        return f"SQLiteStore(path={self.path!r}{sync})" + (" closed" if self.closed else "")
 
     def _map_errors(self) -> Any:
         return map_sqlite_errors(self.path)
