@@ -117,3 +117,14 @@ def test_every_duckdb_error_becomes_a_storage_error(exc: Exception, code: str) -
 def test_sql_allows_every_kind_of_read(query: str) -> None:
     with DuckDBStore() as store:
         assert store.sql(query) is not None
+
+
+def test_the_connection_never_installs_or_loads_extensions_by_itself(tmp_path: Path) -> None:
+    with DuckDBStore(tmp_path / "ext.duckdb") as store, store.lock:
+        settings = dict(
+            store.connection.execute(
+                "SELECT name, value FROM duckdb_settings() "
+                "WHERE name IN ('autoinstall_known_extensions', 'autoload_known_extensions')"
+            ).fetchall()
+        )
+    assert settings == {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
