@@ -93,8 +93,12 @@ class DuckDBStore(SQLStore):
                 details={"path": self.path},
             )
         with map_duckdb_errors(self.path):
-            self._conn = duckdb.connect(self.path, read_only=self.read_only, config=ENGINE_CONFIG)
+            self._conn = duckdb.connect(self.path, read_only=self.read_only)
             self._conn.execute("SET TimeZone = 'UTC'")
+            # SET rather than connect(config=...): a config that differs from another connection's would
+            # stop a DuckDBVector (or the user's own duckdb.connect) from opening the same file here
+            for name, value in ENGINE_CONFIG.items():
+                self._conn.execute(f"SET {name} = {value}")
         self._setup(read_only=self.read_only)
 
     def __repr__(self) -> str:

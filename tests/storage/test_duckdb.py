@@ -128,3 +128,14 @@ def test_the_connection_never_installs_or_loads_extensions_by_itself(tmp_path: P
             ).fetchall()
         )
     assert settings == {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+
+
+def test_another_connection_to_the_same_file_can_still_open_it(tmp_path: Path) -> None:
+    path = tmp_path / "shared.duckdb"
+    with DuckDBStore(path) as store:
+        store.create("notes", {"a": 1}, id="n1")
+        other = duckdb.connect(str(path))  # e.g. a DuckDBVector or the user's own connection
+        try:
+            assert other.execute("SELECT id FROM notes").fetchall() == [("n1",)]
+        finally:
+            other.close()
