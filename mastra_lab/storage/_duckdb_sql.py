@@ -33,8 +33,10 @@ ENGINE_CONFIG: dict[str, Any] = {"autoinstall_known_extensions": False, "autoloa
 # Only SELECT: EXPLAIN ANALYZE would run the statement it explains.
 _READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT})
 _SELECT_NODES = frozenset({"SELECT_NODE", "SET_OPERATION_NODE", "RECURSIVE_CTE_NODE", "CTE_NODE"})
-_TABLE_REFS = frozenset({"BASE_TABLE", "TABLE_FUNCTION", "JOIN", "SUBQUERY", "EMPTY", "EXPRESSION_LIST"})
-_TABLE_REFS_TOO = frozenset({"PIVOT", "SHOW_REF"})
+# Table reference kinds the walker understands; any other kind is refused.
+_TABLE_REFS = frozenset(
+    {"BASE_TABLE", "TABLE_FUNCTION", "JOIN", "SUBQUERY", "EMPTY", "EXPRESSION_LIST", "PIVOT", "SHOW_REF"}
+)
 # Table functions that only compute rows from their arguments.
 _ROW_FUNCTIONS = frozenset({"range", "generate_series", "unnest", "json_each", "json_tree", "repeat"})
 # Table functions that read files or URLs: allowed with allow_files=True only.
@@ -168,7 +170,7 @@ class _Walker:
             return [(function.get("arguments"), scope), (node.get("subquery"), scope)]
         elif kind == "SHOW_REF" and node.get("query") is None:
             raise _refuse("SHOW of the catalog or a setting", self.query, "use tables() to list tables")
-        elif kind not in _TABLE_REFS and kind not in _TABLE_REFS_TOO:
+        elif kind not in _TABLE_REFS:
             raise _refuse(f"the table reference kind {kind}", self.query, "rewrite it as a plain SELECT")
         return [(child, scope) for child in node.values()]
 
