@@ -1,7 +1,7 @@
-"""Storage benchmark: our DuckDBStore beside raw DuckDB doing the same work, in the same run.
+"""Storage benchmark: our DuckDBStore beside raw DuckDB doing the same work, and what durability costs.
 
-Two measurements, each against the fastest honest raw-DuckDB equivalent on an identical table (same
-columns, primary key and thread index, also in a file):
+Two measurements against the fastest honest raw-DuckDB equivalent on an identical table (same columns,
+primary key and thread index, also in a file):
 
 * **save** — ``save_messages`` of a batch of ``StoredMessage`` objects (10,000 by default; they carry their
   ``resource_id``, as the Memory layer's do) vs. building a DataFrame from the same Python values and
@@ -11,6 +11,16 @@ columns, primary key and thread index, also in a file):
 * **last-20** — ``get_messages(thread, last=20)`` among 1,000,000 stored messages over 1,000 threads vs.
   ``SELECT … WHERE thread_id = ? ORDER BY created_at DESC LIMIT 20`` with ``fetchall()``. Reported as median
   latency; the ratio is ours / raw (target ≤ 2).
+
+And the price of ``SQLiteStore``'s default ``synchronous="full"`` (an fsync at every commit, so a returned
+write survives a power loss) against the opt-out ``synchronous="normal"``, on two files side by side:
+
+* **sqlite create** — one ``create()`` (one commit); median latency, ratio full / normal.
+* **sqlite save** — ``save_messages`` of a 1,000-message batch (one commit); median latency, ratio full /
+  normal. The fsync is paid once per commit, so batching amortises it.
+
+Calls alternate between the two files so that machine noise hits both alike. Absolute numbers depend
+mostly on how fast the disk completes an fsync.
 
 Run: ``python benchmarks/storage_bench.py`` (``--quick`` for small sizes).
 """
@@ -33,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import duckdb
 import pandas as pd
 
-from mastra_lab.storage import DuckDBStore, StoredMessage, Thread
+from mastra_lab.storage import DuckDBStore, SQLiteStore, StoredMessage, Thread
 
 __all__ = ["main"]
 
@@ -148,6 +158,32 @@ def bench_last20(total: int, threads: int, queries: int, tmp: Path) -> tuple[flo
     return ours_t, raw_t
 
 
+def bench_sqlite_sync(creates: int, batch: int, repeats: int, tmp: Path) -> dict[str, tuple[float, float]]:
+    """Median seconds per ``create()`` and per ``save_messages`` batch: {kind: (full, normal)}."""
+    stores = {mode: SQLiteStore(tmp / f"sync_{mode}.sqlite", synchronous=mode) for mode in ("full", "normal")}
+    times: dict[tuple[str, str], list[float]] = {}
+    for store in stores.values():
+        store.save_thread(Thread("t", "r"))
+        store.create("notes", {"warm": True})
+    for i in range(creates):
+        for mode, store in stores.items():
+            start = time.perf_counter()
+            store.create("notes", {"i": i, "text": "a note"})
+            times.setdefault(("create", mode), []).append(time.perf_counter() - start)
+    for r in range(repeats):
+        msgs = [StoredMessage(f"{r}-{i}", "t", "user", f"message {i}") for i in range(batch)]
+        for mode, store in stores.items():
+            start = time.perf_counter()
+            store.save_messages(msgs)
+            times.setdefault(("save", mode), []).append(time.perf_counter() - start)
+    for store in stores.values():
+        store.close()
+    return {
+        kind: (statistics.median(times[(kind, "full")]), statistics.median(times[(kind, "normal")]))
+        for kind in ("create", "save")
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run both benchmarks and print a table of ours vs. raw with ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -156,26 +192,41 @@ def main(argv: list[str] | None = None) -> int:
     batch, total, threads, repeats, queries = (
         (1_000, 50_000, 100, 5, 50) if args.quick else (10_000, 1_000_000, 1_000, 15, 300)
     )
+    creates, sync_batch = (50, 1_000) if args.quick else (300, 1_000)
     with tempfile.TemporaryDirectory() as tmp:
         save_ours, save_raw = bench_save(batch, repeats, Path(tmp))
         get_ours, get_raw = bench_last20(total, threads, queries, Path(tmp))
+        sync = bench_sqlite_sync(creates, sync_batch, repeats, Path(tmp))
     rows = [
         (
-            f"save_messages ({batch:,} msgs)",
+            f"DuckDBStore save_messages ({batch:,} msgs) vs raw DuckDB",
             f"{batch / save_ours:,.0f} msg/s",
             f"{batch / save_raw:,.0f} msg/s",
             f"{save_raw / save_ours:.2f}x throughput",
             "≥ 0.5x",
         ),
         (
-            f"get_messages last=20 (of {total:,})",
+            f"DuckDBStore get_messages last=20 (of {total:,}) vs raw DuckDB",
             f"{get_ours * 1e3:.2f} ms",
             f"{get_raw * 1e3:.2f} ms",
             f"{get_ours / get_raw:.2f}x latency",
             "≤ 2x",
         ),
+        *(
+            (
+                f"SQLiteStore {label}, synchronous full vs normal",
+                f"{full * 1e3:.2f} ms",
+                f"{normal * 1e3:.2f} ms",
+                f"{full / normal:.2f}x latency",
+                "—",
+            )
+            for label, (full, normal) in (
+                ("create()", sync["create"]),
+                (f"save_messages ({sync_batch:,} msgs)", sync["save"]),
+            )
+        ),
     ]
-    header = ("benchmark", "ours (DuckDBStore)", "raw DuckDB", "ratio", "target")
+    header = ("benchmark", "ours", "baseline", "ratio", "target")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-__all__ = ["MIGRATIONS", "Migrator", "migrate", "migration"]
+__all__ = ["MIGRATIONS", "SEQ_TABLES", "Migrator", "migrate", "migration"]
 
 
 class _Conn(Protocol):
@@ -103,6 +103,27 @@ def m004_spans(db: Migrator) -> None:
         "seq {int} NOT NULL)"
     )
     db.execute("CREATE INDEX mastra_spans_trace ON mastra_spans (trace_id)")
+
+
+SEQ_TABLES = (
+    "mastra_records",
+    "mastra_threads",
+    "mastra_messages",
+    "mastra_workflow_snapshots",
+    "mastra_spans",
+)
+"""The tables whose rows carry an insertion-order ``seq``."""
+
+
+@migration
+def m005_sequences(db: Migrator) -> None:
+    """The last ``seq`` handed out per table, kept in the file so that every writer takes from one counter.
+
+    Seeded from what is already stored, so an older database goes on numbering after its existing rows.
+    """
+    db.execute("CREATE TABLE mastra_sequences (name {text} PRIMARY KEY, last {int} NOT NULL)")
+    for table in SEQ_TABLES:
+        db.execute(f"INSERT INTO mastra_sequences SELECT '{table}', coalesce(max(seq), 0) FROM {table}")
 
 
 def applied(db: Migrator) -> list[str]:

@@ -35,7 +35,9 @@ _MSG_CONFLICT = "ON CONFLICT (id) DO UPDATE SET " + ", ".join(
 _SPAN_CONFLICT = "ON CONFLICT (span_id) DO UPDATE SET " + ", ".join(
     f"{c} = excluded.{c}" for c in v.SPAN_COLUMNS if c not in ("span_id", "trace_id")
 )
-_INTERNAL_TABLES = frozenset({"_mastra_migrations", "mastra_records", "mastra_record_tables"})
+_INTERNAL_TABLES = frozenset(
+    {"_mastra_migrations", "mastra_records", "mastra_record_tables", "mastra_sequences"}
+)
 _CHUNK = 500
 _log = get_logger("mastra_lab.storage")
 
@@ -59,7 +61,6 @@ class SQLStore(Storage):
 
     def __init__(self, *, id_factory: Callable[[], str] | None = None) -> None:
         super().__init__(id_factory=id_factory)
-        self._next_seq: dict[str, int] = {}
         self._views: set[str] = set()
 
     # -- dialect ----------------------------------------------------------------------------------------
@@ -78,7 +79,10 @@ class SQLStore(Storage):
 
     @abstractmethod
     def _insert_many(self, table: str, columns: dict[str, list[Any]], n: int, tail: str) -> None:
-        """Insert ``n`` rows given column-wise in one bulk write; ``tail`` is the ON CONFLICT clause."""
+        """Insert ``n`` rows given column-wise in one bulk write (inside the caller's transaction).
+
+        ``tail`` is the ON CONFLICT clause, or ``""`` for a plain insert.
+        """
 
     def _ts_column(self, values: list[Any]) -> list[Any]:
         """A column of UTC datetimes (or ``None``) in the engine's form."""
@@ -113,12 +117,16 @@ class SQLStore(Storage):
         self._x("COMMIT")
 
     def _seq(self, table: str, n: int = 1) -> int:
-        """First of ``n`` fresh insertion-order numbers for ``table`` (we hold the only writer lock)."""
-        start = self._next_seq.get(table)
-        if start is None:
-            start = int(self._q(f"SELECT coalesce(max(seq), 0) FROM {table}")[0][0]) + 1
-        self._next_seq[table] = start + n
-        return start
+        """First of ``n`` fresh insertion-order numbers for ``table``; call it inside the write transaction.
+
+        The counter lives in the file (``mastra_sequences``) and is bumped by the same transaction that
+        inserts the rows, so other connections and processes writing the file never get the same numbers,
+        and numbers follow commit order. One indexed row update: no scan of the table.
+        """
+        rows = self._q(
+            "UPDATE mastra_sequences SET last = last + ? WHERE name = ? RETURNING last", (n, table)
+        )
+        return int(rows[0][0]) - n + 1
 
     def _where(self, where: v.WhereItems) -> tuple[str, list[Any]]:
         sql = "".join(f" AND {self._json_eq('data')}" for _ in where)
@@ -195,20 +203,22 @@ class SQLStore(Storage):
     # -- threads, messages, resources -------------------------------------------------------------------
 
     def _upsert_thread(self, thread: Thread, meta_json: str) -> None:
-        self._x(
-            f"INSERT INTO mastra_threads ({_THREAD}, seq) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) "
-            "DO UPDATE SET resource_id = excluded.resource_id, title = excluded.title, "
-            "metadata = excluded.metadata, updated_at = excluded.updated_at",
-            (
-                thread.id,
-                thread.resource_id,
-                thread.title,
-                meta_json,
-                self._ts_in(thread.created_at),
-                self._ts_in(thread.updated_at),
-                self._seq("mastra_threads"),
-            ),
-        )
+        created, updated = self._ts_in(thread.created_at), self._ts_in(thread.updated_at)
+        with self._tx():
+            self._x(
+                f"INSERT INTO mastra_threads ({_THREAD}, seq) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) "
+                "DO UPDATE SET resource_id = excluded.resource_id, title = excluded.title, "
+                "metadata = excluded.metadata, updated_at = excluded.updated_at",
+                (
+                    thread.id,
+                    thread.resource_id,
+                    thread.title,
+                    meta_json,
+                    created,
+                    updated,
+                    self._seq("mastra_threads"),
+                ),
+            )
 
     def _get_thread(self, id: str) -> Thread | None:
         rows = self._q(f"SELECT {_THREAD} FROM mastra_threads WHERE id = ?", (id,))
@@ -246,9 +256,10 @@ class SQLStore(Storage):
         n = len(next(iter(columns.values())))
         for name in times:
             columns[name] = self._ts_column(columns[name])
-        start = self._seq(table, n)
-        columns["seq"] = list(range(start, start + n))
-        self._insert_many(table, columns, n, tail)
+        with self._tx():
+            start = self._seq(table, n)
+            columns["seq"] = list(range(start, start + n))
+            self._insert_many(table, columns, n, tail)
 
     def _get_messages(self, thread_id: str, last: int | None) -> list[StoredMessage]:
         if last is None:
@@ -294,12 +305,13 @@ class SQLStore(Storage):
         self, workflow: str, run_id: str, status: str | None, snap: str, now: datetime
     ) -> None:
         ts = self._ts_in(now)
-        self._x(
-            f"INSERT INTO mastra_workflow_snapshots ({_RUN}, seq) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (workflow, run_id) DO UPDATE SET status = excluded.status, "
-            "snapshot = excluded.snapshot, updated_at = excluded.updated_at",
-            (workflow, run_id, status, snap, ts, ts, self._seq("mastra_workflow_snapshots")),
-        )
+        with self._tx():
+            self._x(
+                f"INSERT INTO mastra_workflow_snapshots ({_RUN}, seq) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (workflow, run_id) DO UPDATE SET status = excluded.status, "
+                "snapshot = excluded.snapshot, updated_at = excluded.updated_at",
+                (workflow, run_id, status, snap, ts, ts, self._seq("mastra_workflow_snapshots")),
+            )
 
     def _get_run(self, workflow: str, run_id: str) -> WorkflowRun | None:
         rows = self._q(

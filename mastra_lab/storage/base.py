@@ -501,17 +501,30 @@ class Storage(DataFrameForms, StorageHooks):
         return sorted(self._tables())
 
     @_operation
-    def sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> pd.DataFrame:
-        """Run one read-only SQL statement and return a DataFrame; anything that writes is refused.
+    def sql(
+        self,
+        query: str,
+        params: Sequence[Any] | Mapping[str, Any] | None = None,
+        *,
+        allow_files: bool = False,
+    ) -> pd.DataFrame:
+        """Run one read-only SQL statement over the store's tables and return a DataFrame.
+
+        Read-only means more than "changes nothing": the query may read only the tables :meth:`tables`
+        lists (and the CTEs it defines). Files, URLs, other databases (``ATTACH``), extensions, settings
+        and catalog functions are refused with a :class:`StorageError` before anything runs, so the text
+        can come from a notebook cell or a web form.
 
         Args:
             query: A single ``SELECT`` (user tables are views with id, data, metadata, created_at,
                 updated_at columns).
             params: Positional (``?``) or named parameters.
+            allow_files: Also let the query read files (``read_csv(...)``, ``FROM 'data.parquet'``) on the
+                DuckDB-based backends; it stays read-only and still never loads extensions.
         """
         if not isinstance(query, str) or not query.strip():
             raise StorageError(f"sql() needs a query string, got {query!r:.60}", code="STORAGE_BAD_SQL")
-        return self._sql(query, params)
+        return self._sql(query, params, bool(allow_files))
 
 
 def _uuid_hex() -> str:

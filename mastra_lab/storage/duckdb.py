@@ -1,17 +1,16 @@
 """``DuckDBStore``: the default storage backend — one embedded DuckDB file (or ``:memory:``).
 
 DuckDB is columnar and vectorised, so message batches go in as one DataFrame scan (``INSERT … SELECT``)
-rather than row by row, and notebook users can run analytical SQL over the same file. Only this module
-imports :mod:`duckdb`; ``mastra_lab.storage`` loads it lazily. The store exposes its connection and lock so
-that a ``DuckDBVector`` can share the file.
+rather than row by row, and notebook users can run analytical SQL over the same file (checked by
+``_duckdb_sql``, which ``InMemoryStore`` shares). ``mastra_lab.storage`` loads this module lazily, so
+importing the package never imports :mod:`duckdb`. The store exposes its connection and lock so that a
+``DuckDBVector`` can share the file; the connection never auto-installs or auto-loads extensions.
 """
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -22,101 +21,15 @@ except ImportError as exc:  # pragma: no cover - duckdb is a core dependency
     raise ImportError('DuckDBStore needs duckdb: pip install "mastra-lab"') from exc
 
 from mastra_lab.errors import StorageError
+from mastra_lab.storage._duckdb_sql import ENGINE_CONFIG, check_query, map_duckdb_errors
 from mastra_lab.storage._sql import SQLStore
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DuckDBStore", "check_read_only", "map_duckdb_errors"]
+__all__ = ["DuckDBStore"]
 
 _SMALL_BATCH = 32
-# Only SELECT: EXPLAIN ANALYZE would run the statement it explains.
-_READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT})
-_SELECT_NODES = frozenset({"SELECT_NODE", "SET_OPERATION_NODE", "RECURSIVE_CTE_NODE", "CTE_NODE"})
-_parser: duckdb.DuckDBPyConnection | None = None  # parses only; never holds data
-_parser_lock = threading.Lock()
-
-
-def check_read_only(query: str) -> None:
-    """Raise :class:`StorageError` unless ``query`` is one SELECT that contains no data-changing part.
-
-    The statement type comes from DuckDB's own parser (``duckdb.extract_statements``); a SELECT is then
-    serialised to its syntax tree (``json_serialize_sql``) so that a DELETE/INSERT/UPDATE hidden in a CTE is
-    refused too.
-    """
-    with map_duckdb_errors():
-        statements = duckdb.extract_statements(query)
-    if len(statements) != 1:
-        raise StorageError(
-            f"sql() runs exactly one statement, got {len(statements)} in {query!r:.80}; split them into "
-            "separate calls",
-            code="STORAGE_BAD_SQL",
-        )
-    kind = statements[0].type.name
-    if statements[0].type in _READ_ONLY_STATEMENTS:
-        kind = _first_write_node(query) or kind
-        if kind == "SELECT":
-            return
-    raise StorageError(
-        f"sql() is read-only: {kind} statements are refused ({query!r:.80}); use create()/update()/"
-        "delete() and the other Storage methods to change data",
-        code="STORAGE_SQL_READ_ONLY",
-        details={"statement": kind},
-    )
-
-
-def _first_write_node(query: str) -> str | None:
-    """The first query node in ``query``'s syntax tree that is not part of a plain SELECT, if any."""
-    global _parser
-    with _parser_lock:
-        if _parser is None:
-            _parser = duckdb.connect()
-        with map_duckdb_errors():
-            tree = json.loads(_parser.execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0])  # type: ignore[index]
-    if tree.get("error"):
-        return "UNVERIFIABLE"
-    stack: list[Any] = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            kind = node.get("type")
-            if isinstance(kind, str) and kind.endswith("_NODE") and kind not in _SELECT_NODES:
-                return kind.removesuffix("_NODE").removesuffix("_QUERY")
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return None
-
-
-@contextmanager
-def map_duckdb_errors(path: str = ":memory:") -> Iterator[None]:
-    """Turn :mod:`duckdb` exceptions into :class:`StorageError` (the one place that does so)."""
-    try:
-        yield
-    except duckdb.Error as exc:
-        text = str(exc)
-        if isinstance(exc, duckdb.IOException) and "lock" in text.lower():
-            raise StorageError(
-                f"DuckDB file {path!r} is locked by another process ({text.splitlines()[0][:200]}); "
-                "close that process, or open the file with DuckDBStore(path, read_only=True) in every "
-                "process that only needs to read",
-                code="STORAGE_LOCKED",
-                category="system",
-                details={"path": path},
-            ) from exc
-        if "read-only" in text.lower() or "read only" in text.lower():
-            raise StorageError(
-                f"DuckDB file {path!r} is open read-only, so it cannot be changed; open it with "
-                "read_only=False to write",
-                code="STORAGE_READ_ONLY",
-                details={"path": path},
-            ) from exc
-        raise StorageError(
-            f"DuckDB error: {text.splitlines()[0][:300] if text else type(exc).__name__}",
-            code="STORAGE_BACKEND",
-            category="system",
-            details={"backend": "duckdb", "type": type(exc).__name__},
-        ) from exc
 
 
 def _batch(columns: dict[str, list[Any]]) -> Any:
@@ -182,6 +95,10 @@ class DuckDBStore(SQLStore):
         with map_duckdb_errors(self.path):
             self._conn = duckdb.connect(self.path, read_only=self.read_only)
             self._conn.execute("SET TimeZone = 'UTC'")
+            # SET rather than connect(config=...): a config that differs from another connection's would
+            # stop a DuckDBVector (or the user's own duckdb.connect) from opening the same file here
+            for name, value in ENGINE_CONFIG.items():
+                self._conn.execute(f"SET {name} = {value}")
         self._setup(read_only=self.read_only)
 
     def __repr__(self) -> str:
@@ -221,26 +138,43 @@ class DuckDBStore(SQLStore):
     def _ts_column(self, values: list[Any]) -> list[Any]:
         return values  # DuckDB takes aware datetimes as they are
 
-    def _insert_many(self, table: str, columns: dict[str, list[Any]], n: int, tail: str) -> None:
-        names = ", ".join(columns)
+    def _insert_columns(
+        self, table: str, columns: dict[str, list[Any]], times: Sequence[str], tail: str
+    ) -> None:
+        n = len(next(iter(columns.values())))
         if n <= _SMALL_BATCH:  # one multi-row VALUES statement beats a DataFrame scan for a few rows
-            marks = "(" + ", ".join("?" * len(columns)) + ")"
-            values = [x for row in zip(*columns.values(), strict=True) for x in row]
-            self._conn.execute(
-                f"INSERT INTO {table} ({names}) VALUES {', '.join([marks] * n)} {tail}", values
-            )
+            super()._insert_columns(table, columns, times, tail)
             return
-        self._conn.register("_mastra_batch", _batch(columns))
+        names = ", ".join(columns)
+        # registered outside the transaction: (un)registering inside an aborted one would fail
+        self._conn.register("_mastra_batch", _batch({**columns, "_ord": list(range(n))}))
         try:
             try:  # plain INSERT is the fast path; new ids are the common case
-                self._conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _mastra_batch")
-            except duckdb.ConstraintException:  # some ids exist: the statement rolled back; upsert instead
-                self._conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _mastra_batch {tail}")
+                self._insert_batch(table, names, n, "")
+            except duckdb.ConstraintException:  # some ids exist: all of it rolled back; upsert instead
+                self._insert_batch(table, names, n, tail)
         finally:
             self._conn.unregister("_mastra_batch")
 
-    def _sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None) -> pd.DataFrame:
-        check_read_only(query)
+    def _insert_batch(self, table: str, names: str, n: int, tail: str) -> None:
+        with self._tx():
+            start = self._seq(table, n)
+            self._conn.execute(
+                f"INSERT INTO {table} ({names}, seq) SELECT {names}, _ord + ? FROM _mastra_batch {tail}",
+                [start],
+            )
+
+    def _insert_many(self, table: str, columns: dict[str, list[Any]], n: int, tail: str) -> None:
+        marks = "(" + ", ".join("?" * len(columns)) + ")"
+        values = [x for row in zip(*columns.values(), strict=True) for x in row]
+        self._conn.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([marks] * n)} {tail}", values
+        )
+
+    def _sql(
+        self, query: str, params: Sequence[Any] | Mapping[str, Any] | None, allow_files: bool
+    ) -> pd.DataFrame:
+        check_query(query, self._tables(), allow_files=allow_files)
         cursor = self._conn.cursor()  # its own transaction: rolled back, so even side effects vanish
         try:
             cursor.execute("BEGIN TRANSACTION")

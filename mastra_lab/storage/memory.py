@@ -260,13 +260,15 @@ class InMemoryStore(Storage):
             "mastra_spans": (v.SPAN_COLUMNS, (r[:12] for r in self._spans.values())),
         }
 
-    def _sql(self, query: str, params: Sequence[Any] | Mapping[str, Any] | None) -> pd.DataFrame:
+    def _sql(
+        self, query: str, params: Sequence[Any] | Mapping[str, Any] | None, allow_files: bool
+    ) -> pd.DataFrame:
         import duckdb
         import pandas as pd
 
-        from mastra_lab.storage.duckdb import check_read_only, map_duckdb_errors
+        from mastra_lab.storage._duckdb_sql import ENGINE_CONFIG, check_query, map_duckdb_errors
 
-        check_read_only(query)
+        check_query(query, self._tables(), allow_files=allow_files)
         frames = {
             name: pd.DataFrame(list(rows), columns=list(cols))
             for name, (cols, rows) in self._frames_spec().items()
@@ -277,7 +279,9 @@ class InMemoryStore(Storage):
                 for k, r in sorted(records.items(), key=lambda kv: (kv[1][2], kv[1][4]))
             ]
             frames[table] = pd.DataFrame(rows, columns=list(_rows.RECORD_COLUMNS))
-        with map_duckdb_errors(), duckdb.connect() as con:
+        # a throwaway engine: without allow_files it cannot reach the file system or the network at all
+        config = {**ENGINE_CONFIG, "enable_external_access": allow_files}
+        with map_duckdb_errors(), duckdb.connect(config=config) as con:
             con.execute("SET TimeZone = 'UTC'")
             for name, frame in frames.items():
                 con.register(name, frame)

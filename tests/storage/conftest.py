@@ -48,3 +48,17 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Calla
 def file_backend(request: pytest.FixtureRequest) -> type[Storage]:
     """Each backend class that keeps its data in a file."""
     return FILE_BACKENDS[request.param]
+
+
+@pytest.fixture
+def open_store(tmp_path: Path) -> Iterator[Callable[[str], Storage]]:
+    """Opens a store of the named backend (for tests whose cases differ per backend's SQL dialect)."""
+    made: list[Storage] = []
+
+    def open_(backend: str) -> Storage:
+        made.append(BACKENDS[backend](tmp_path))
+        return made[-1]
+
+    yield open_
+    for s in made:
+        s.close()

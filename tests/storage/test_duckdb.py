@@ -12,7 +12,7 @@ import pytest
 
 from mastra_lab.errors import StorageError
 from mastra_lab.storage import DuckDBStore
-from mastra_lab.storage.duckdb import map_duckdb_errors
+from mastra_lab.storage._duckdb_sql import map_duckdb_errors
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLDER = (
@@ -80,8 +80,8 @@ def test_connection_and_lock_are_shared_for_other_components() -> None:
 
 def test_sql_errors_are_storage_errors_with_the_reason() -> None:
     with DuckDBStore() as store:
-        with pytest.raises(StorageError, match=r"DuckDB error: .*no_such_table"):
-            store.sql("SELECT * FROM no_such_table")
+        with pytest.raises(StorageError, match=r"DuckDB error: .*no_such_column"):
+            store.sql("SELECT no_such_column FROM mastra_threads")
         with pytest.raises(StorageError, match="syntax error"):
             store.sql("SELEC 1")
 
@@ -117,3 +117,25 @@ def test_every_duckdb_error_becomes_a_storage_error(exc: Exception, code: str) -
 def test_sql_allows_every_kind_of_read(query: str) -> None:
     with DuckDBStore() as store:
         assert store.sql(query) is not None
+
+
+def test_the_connection_never_installs_or_loads_extensions_by_itself(tmp_path: Path) -> None:
+    with DuckDBStore(tmp_path / "ext.duckdb") as store, store.lock:
+        settings = dict(
+            store.connection.execute(
+                "SELECT name, value FROM duckdb_settings() "
+                "WHERE name IN ('autoinstall_known_extensions', 'autoload_known_extensions')"
+            ).fetchall()
+        )
+    assert settings == {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+
+
+def test_another_connection_to_the_same_file_can_still_open_it(tmp_path: Path) -> None:
+    path = tmp_path / "shared.duckdb"
+    with DuckDBStore(path) as store:
+        store.create("notes", {"a": 1}, id="n1")
+        other = duckdb.connect(str(path))  # e.g. a DuckDBVector or the user's own connection
+        try:
+            assert other.execute("SELECT id FROM notes").fetchall() == [("n1",)]
+        finally:
+            other.close()

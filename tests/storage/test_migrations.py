@@ -29,6 +29,7 @@ FINAL_COLUMNS = snapshot(
         "mastra_record_tables": ["name", "created_at"],
         "mastra_records": ["tbl", "id", "data", "metadata", "created_at", "updated_at", "seq"],
         "mastra_resources": ["id", "working_memory", "metadata", "created_at", "updated_at"],
+        "mastra_sequences": ["name", "last"],
         "mastra_spans": [
             "span_id",
             "trace_id",
@@ -139,6 +140,14 @@ def test_a_database_at_the_oldest_schema_catches_up_and_keeps_its_data(
     conn = _connect(file_backend, path)
     try:
         assert _columns(conn) == FINAL_COLUMNS
+        # the counter was seeded from the stored rows, so the new record numbers on after the old one
+        assert conn.execute("SELECT id, seq FROM mastra_records ORDER BY seq").fetchall() == [
+            ("old", 1),
+            (new_id, 2),
+        ]
+        assert conn.execute("SELECT last FROM mastra_sequences WHERE name = 'mastra_records'").fetchall() == [
+            (2,)
+        ]
     finally:
         conn.close()
 

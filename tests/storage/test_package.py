@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -39,3 +40,27 @@ def test_all_lists_exactly_the_public_names() -> None:
     )
     for name in storage.__all__:
         assert getattr(storage, name).__name__ == name
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, including imports inside functions."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_backends_do_not_import_each_other() -> None:
+    package = ROOT / "mastra_lab" / "storage"
+    backends = {"memory", "duckdb", "sqlite"}
+    for name in backends:
+        imported = _imported_modules(package / f"{name}.py")
+        others = {f"mastra_lab.storage.{other}" for other in backends - {name}}
+        assert not imported & others, f"{name}.py imports {sorted(imported & others)}"
+    shared = "mastra_lab.storage._duckdb_sql"
+    assert shared in _imported_modules(package / "memory.py")
+    assert shared in _imported_modules(package / "duckdb.py")

@@ -68,3 +68,30 @@ def test_every_sqlite_error_becomes_a_storage_error(exc: Exception, code: str) -
         raise exc
     assert info.value.code == code
     assert info.value.__cause__ is exc
+
+
+def test_a_file_store_syncs_every_commit_to_disk_by_default(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "full.sqlite") as store:
+        assert store.sql("PRAGMA synchronous")["synchronous"].tolist() == [2]  # FULL: fsync at each commit
+        assert repr(store) == f"SQLiteStore(path={str(tmp_path / 'full.sqlite')!r})"
+
+
+def test_synchronous_normal_is_an_explicit_opt_out(tmp_path: Path) -> None:
+    path = tmp_path / "normal.sqlite"
+    with SQLiteStore(path, synchronous="normal") as store:
+        assert store.sql("PRAGMA synchronous")["synchronous"].tolist() == [1]
+        assert repr(store) == f"SQLiteStore(path={str(path)!r}, synchronous='normal')"
+        store.create("notes", {"a": 1}, id="n1")
+    with SQLiteStore(path) as store:  # the setting belongs to the connection, not the file
+        assert store.sql("PRAGMA synchronous")["synchronous"].tolist() == [2]
+        assert store.count("notes") == 1
+
+
+@pytest.mark.parametrize("bad", ["off", "fast", "", 1, None, "full "])
+def test_a_bad_synchronous_value_is_refused_before_the_file_is_created(tmp_path: Path, bad: object) -> None:
+    path = tmp_path / "never.sqlite"
+    with pytest.raises(StorageError, match=r"synchronous.*'full'.*'normal'") as info:
+        SQLiteStore(path, synchronous=bad)  # type: ignore[arg-type]
+    assert repr(bad) in info.value.message
+    assert info.value.code == "STORAGE_BAD_ARGUMENT"
+    assert not path.exists()
