@@ -337,7 +337,7 @@ def bench_hnsw_reopen(data: np.ndarray, queries: np.ndarray, dim: int) -> None:
         _row(f"DuckDBVector HNSW {n:,} rows: build + save seconds", f"{build + save:,.1f}", "", "")
         with DuckDBVector(path) as store:
             reopen = _timed(lambda: store.query("a", queries[0], top_k=K))
-            origin = store._mirrors["a"].ann_origin
+            origin = store._resident["a"].ann_origin
             qps = _qps(lambda q: store.query("a", q, top_k=K, ef=64), queries)
         _row(f"reopen + first query seconds (graph {origin})", f"{reopen:,.2f}", "", "")
         _row("DuckDBVector HNSW ef=64 qps", f"{qps:,.0f}", "", "")
