@@ -12,7 +12,6 @@ rebuild. :func:`batch_paths` finds every path of a batch of documents and its va
 from __future__ import annotations
 
 import bisect
-import heapq
 from collections.abc import Sequence
 from itertools import repeat
 from typing import Any
@@ -211,11 +210,15 @@ class Column:
         if fresh:
             if old:
                 inserted = np.array([p for p, _ in fresh], dtype=np.int64)
-                shift = np.searchsorted(inserted, np.arange(len(old)), side="right")
+                shift = np.zeros(len(old) + 1, dtype=np.int64)  # the extra 0 is picked by code -1 (no string)
+                shift[:-1] = np.searchsorted(inserted, np.arange(len(old)), side="right")
                 codes = self.code
-                has = codes >= 0
-                codes[has] += shift[codes[has]]
-            self.strings = list(heapq.merge(old, [s for _, s in fresh]))
+                codes += shift[codes]
+            if len(fresh) <= 8:  # the usual single write: a memmove per string beats rebuilding the list
+                for offset, (p, string) in enumerate(fresh):
+                    old.insert(p + offset, string)
+            else:
+                self.strings = sorted(old + [s for _, s in fresh])  # two sorted runs: one linear merge
         lookup = {s: bisect.bisect_left(self.strings, s) for s in distinct}
         return np.fromiter(map(lookup.__getitem__, strs), dtype=np.int64, count=len(strs))
 

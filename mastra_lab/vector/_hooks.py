@@ -6,7 +6,8 @@ write against the index's in-memory :class:`~mastra_lab.vector._rows.Rows` and w
 backend's :meth:`VectorHooks._map_errors`. A hook that persists a write (``_save_*``) runs *before* the
 in-memory rows change, so a write the backend refuses leaves both untouched.
 
-The rows come from :meth:`VectorHooks._load` the first time an index is used. By default every search - the
+The rows come from :meth:`VectorHooks._load` the first time an index is used (an upsert into a flat index
+can skip that, see :meth:`VectorHooks._slots`). By default every search - the
 filtered ones too - runs on them: the matrix, the HNSW graph and the columnar metadata view. A backend that
 can answer a filter (or a whole search) better where its data lives - SQL over ``jsonb`` in PostgreSQL, say -
 overrides :meth:`VectorHooks._mask` (or :meth:`VectorHooks._search`).
@@ -92,6 +93,12 @@ class VectorHooks(ABC):
 
     def _count(self, spec: IndexSpec) -> int | None:
         """The row count if it can be had without loading the rows; ``None`` (the default) loads them."""
+        return None
+
+    def _slots(self, spec: IndexSpec, ids: list[str]) -> tuple[dict[str, int], int] | None:
+        """For an upsert into a flat index whose rows are not loaded: the slots of those ``ids`` already
+        stored, and the row count, read where the rows are kept - so that bulk loading never loads the
+        index. ``None`` (the default) loads the rows instead."""
         return None
 
     def _flush(self, spec: IndexSpec, rows: Rows) -> None:

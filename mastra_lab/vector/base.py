@@ -37,7 +37,7 @@ from mastra_lab.vector._checks import (
 )
 from mastra_lab.vector._hooks import VectorHooks
 from mastra_lab.vector._matrix import plan_removal
-from mastra_lab.vector._rows import Rows
+from mastra_lab.vector._rows import Rows, plan_slots
 from mastra_lab.vector._types import IndexSpec, IndexStats, QueryResult, QueryResults, UpsertBatch
 from mastra_lab.vector.filter import parse_filter
 
@@ -290,11 +290,18 @@ class VectorStore(VectorHooks):
         arr, out_ids, metas, docs = check_upsert(name, spec.dimension, vectors, metadata, ids, documents)
         if not out_ids:
             return []
-        rows = self._rows(spec)
-        slots, is_old = rows.plan_upsert(out_ids)
+        rows = self._resident.get(name)
+        # a graph must see every write, so only a flat index may be written without loading its rows
+        stored = self._slots(spec, out_ids) if rows is None and spec.kind == "flat" else None
+        if stored is None:
+            rows = self._rows(spec)
+            slots, is_old = rows.plan_upsert(out_ids)
+        else:
+            slots, is_old = plan_slots(stored[0], stored[1], out_ids)
         batch = UpsertBatch(out_ids, slots, is_old, arr, metas, docs)
         self._save_upsert(spec, batch)
-        rows.apply_upsert(batch)
+        if rows is not None:
+            rows.apply_upsert(batch)
         return out_ids
 
     @_operation("update a vector in {name}")

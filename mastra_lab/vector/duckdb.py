@@ -2,11 +2,12 @@
 
 The table is the source of truth: one ``vec_<index>`` table per index with ``id``, ``slot`` (the row's
 position in the in-memory matrix), ``vector FLOAT[dim]``, ``metadata JSON`` and ``document``; a registry
-table ``_mastra_vector_indexes`` holds each index's shape, the embedder recorded on it and a write
-``version``. Searching - filtered or not - runs on the in-memory rows every store shares
+table ``_mastra_vector_indexes`` holds each index's shape, the embedder recorded on it and, for HNSW
+indexes, a write ``version``. Searching - filtered or not - runs on the in-memory rows every store shares
 (:class:`~mastra_lab.vector._rows.Rows`): they are loaded once, on first use, with one Arrow scan, and every
 later write goes to the table (in one transaction) and then to the rows, so nothing is ever reloaded and no
-query runs SQL.
+query runs SQL. Upserts into a flat index that has not been loaded yet go to the table only, so bulk loading
+a file never pays for the load.
 
 HNSW graphs (``index="hnsw"``) are saved beside the database file as ``<db>.<index>.usearch`` by
 :meth:`DuckDBVector.close` / :meth:`DuckDBVector.flush` and loaded - not rebuilt - on open. A graph file
@@ -47,6 +48,7 @@ _REGISTRY_UPGRADES = (
     # Each statement brings a registry written by an older release up to date; append, never edit.
     f"ALTER TABLE {_REGISTRY} ADD COLUMN IF NOT EXISTS embedder VARCHAR",
 )
+_SMALL_BATCH = 16  # rows up to which plain parameters beat registering an Arrow table
 _log = get_logger("mastra_lab.vector.duckdb")
 
 
@@ -174,9 +176,11 @@ class DuckDBVector(VectorStore):
             self._run("ROLLBACK")
             raise
 
-    def _bump(self, name: str) -> None:
-        """Count a write (an HNSW file saved at an older version is stale)."""
-        self._run(f"UPDATE {_REGISTRY} SET version = version + 1 WHERE name = ?", [name])
+    def _bump(self, spec: IndexSpec) -> None:
+        """Count a write to an HNSW index: its graph file saved at an older version is stale. (Flat indexes
+        derive nothing from their rows, so their writes skip this statement.)"""
+        if spec.kind == "hnsw":
+            self._run(f"UPDATE {_REGISTRY} SET version = version + 1 WHERE name = ?", [spec.name])
 
     def _ann_path(self, name: str) -> Path | None:
         return None if self.path is None else self.path.with_name(f"{self.path.name}.{name}.usearch")
@@ -239,6 +243,12 @@ class DuckDBVector(VectorStore):
 
     # -- rows ------------------------------------------------------------------------------------------
 
+    def _slots(self, spec: IndexSpec, ids: list[str]) -> tuple[dict[str, int], int]:
+        found = self._run(
+            f"SELECT id, slot FROM vec_{spec.name} WHERE id IN (SELECT unnest(?::VARCHAR[]))", [ids]
+        )
+        return dict(found), self._count(spec)
+
     def _load(self, spec: IndexSpec) -> Rows:
         """One Arrow scan of the table into the rows (vectors straight into the matrix, in slot order)."""
         rows = Rows.empty(spec)
@@ -260,9 +270,32 @@ class DuckDBVector(VectorStore):
         return rows
 
     def _save_upsert(self, spec: IndexSpec, batch: UpsertBatch) -> None:
+        old = batch.slots[batch.is_old]
+        with self._transaction():
+            if len(old):
+                self._run(
+                    f"DELETE FROM vec_{spec.name} WHERE slot IN (SELECT unnest(?::BIGINT[]))", [old.tolist()]
+                )
+            if len(batch.ids) <= _SMALL_BATCH:
+                self._insert_rows(spec, batch)
+            else:
+                self._insert_bulk(spec, batch)
+            self._bump(spec)
+
+    def _insert_rows(self, spec: IndexSpec, batch: UpsertBatch) -> None:
+        """A few rows as plain parameters."""
+        columns = (batch.ids, batch.slots.tolist(), batch.vectors.tolist(), batch.metadata, batch.documents)
+        rows = zip(*columns, strict=True)
+        self.con.executemany(
+            f"INSERT INTO vec_{spec.name} VALUES (?, ?, ?::FLOAT[{spec.dimension}], CAST(? AS JSON), ?)",
+            [[i, s, v, json.dumps(m, sort_keys=True), d] for i, s, v, m, d in rows],
+        )
+
+    def _insert_bulk(self, spec: IndexSpec, batch: UpsertBatch) -> None:
+        """One INSERT through Arrow; the metadata is one ``json.dumps`` of the batch that DuckDB splits and
+        matches by slot (3x cheaper than a JSON text per row)."""
         import pyarrow as pa
 
-        old = batch.slots[batch.is_old]
         table = pa.table(
             {
                 "id": batch.ids,
@@ -271,41 +304,36 @@ class DuckDBVector(VectorStore):
                 "document": pa.array(batch.documents, pa.string()),
             }
         )
-        # one json.dumps for the batch, split by DuckDB and matched by slot: 3x cheaper than a text per row
-        metadata = json.dumps(batch.metadata, sort_keys=True)
-        with self._transaction():
-            if len(old):
-                self._run(
-                    f"DELETE FROM vec_{spec.name} WHERE slot IN (SELECT unnest(?::BIGINT[]))", [old.tolist()]
-                )
-            self.con.register("_mastra_upsert", table)
-            try:
-                self._run(
-                    f"INSERT INTO vec_{spec.name} SELECT u.id, u.slot, u.vector, m.metadata, u.document "
-                    "FROM _mastra_upsert AS u JOIN (SELECT unnest(?::BIGINT[]) AS slot, "
-                    "unnest(json_extract(CAST(? AS JSON), '$[*]')) AS metadata) AS m ON u.slot = m.slot",
-                    [batch.slots.tolist(), metadata],
-                )
-            finally:
-                self.con.unregister("_mastra_upsert")
-            self._bump(spec.name)
+        self.con.register("_mastra_upsert", table)
+        try:
+            self._run(
+                f"INSERT INTO vec_{spec.name} SELECT u.id, u.slot, u.vector, m.metadata, u.document "
+                "FROM _mastra_upsert AS u JOIN (SELECT unnest(?::BIGINT[]) AS slot, "
+                "unnest(json_extract(CAST(? AS JSON), '$[*]')) AS metadata) AS m ON u.slot = m.slot",
+                [batch.slots.tolist(), json.dumps(batch.metadata, sort_keys=True)],
+            )
+        finally:
+            self.con.unregister("_mastra_upsert")
 
     def _save_update(
         self, spec: IndexSpec, slot: int, vector: np.ndarray | None, metadata: dict[str, Any] | None
     ) -> None:
-        # by slot, not id: slots follow insertion order, so DuckDB's zone maps skip almost every row group
+        sets, params = [], []
+        if vector is not None:
+            sets.append(f"vector = ?::FLOAT[{spec.dimension}]")
+            params.append(vector[0].tolist())
+        if metadata is not None:
+            sets.append("metadata = CAST(? AS JSON)")
+            params.append(json.dumps(metadata, sort_keys=True))
+        # one statement (atomic on its own); by slot, not id: slots follow insertion order, so DuckDB's zone
+        # maps skip almost every row group
+        update = f"UPDATE vec_{spec.name} SET {', '.join(sets)} WHERE slot = ?"
+        if spec.kind == "flat":
+            self._run(update, [*params, slot])
+            return
         with self._transaction():
-            if vector is not None:
-                self._run(
-                    f"UPDATE vec_{spec.name} SET vector = ?::FLOAT[{spec.dimension}] WHERE slot = ?",
-                    [vector[0].tolist(), slot],
-                )
-            if metadata is not None:
-                self._run(
-                    f"UPDATE vec_{spec.name} SET metadata = CAST(? AS JSON) WHERE slot = ?",
-                    [json.dumps(metadata, sort_keys=True), slot],
-                )
-            self._bump(spec.name)
+            self._run(update, [*params, slot])
+            self._bump(spec)
 
     def _save_removal(
         self, spec: IndexSpec, dead: np.ndarray, holes: np.ndarray, sources: np.ndarray
@@ -319,7 +347,7 @@ class DuckDBVector(VectorStore):
                     f"unnest(?::BIGINT[]) AS hole) AS mv WHERE {table}.slot = mv.src",
                     [sources.tolist(), holes.tolist()],
                 )
-            self._bump(spec.name)
+            self._bump(spec)
 
     # -- HNSW graph files ------------------------------------------------------------------------------
 
