@@ -205,17 +205,8 @@ def ingest(
         if stats is not None
         else 0
     )
-    _log.info(
-        "ingested",
-        extra={
-            "mastra": {
-                "index": index,
-                "documents": len(docs),
-                "chunks": len(chunks),
-                "stale_removed": removed,
-            }
-        },
-    )
+    counts = {"documents": len(docs), "chunks": len(chunks), "stale_removed": removed}
+    _log.info("ingested", extra={"mastra": {"index": index, **counts}})
     return IngestReport(documents=len(docs), chunks=len(chunks), vectors=upserted)
 
 

@@ -3,9 +3,9 @@
 Every public method lives here, concrete: it checks its arguments (so bad input fails identically on every
 backend, before anything is written), takes the store's lock, refuses calls after :meth:`VectorStore.close`,
 wraps the whole call in the backend's ``_map_errors()`` and calls the small ``_``-prefixed hooks a backend
-implements (listed in ``_hooks.py``). Each index is searched in memory - one float32 matrix, an optional
-HNSW graph and a columnar view of the metadata that answers every filter - loaded from the backend on first
-use and kept current by every write. A new backend (PostgreSQL…) subclasses :class:`VectorStore`,
+implements (listed in ``_hooks.py``). By default each index is searched in memory - one float32 matrix, an
+optional HNSW graph and a columnar view of the metadata that answers every filter - loaded from the backend
+on first use and kept current by every write. A new backend (PostgreSQL…) subclasses :class:`VectorStore`,
 implements the hooks, and must pass ``tests/vector/test_conformance.py`` unchanged.
 """
 
@@ -200,16 +200,20 @@ class VectorStore(VectorHooks):
             spec = IndexSpec(name, dimension, metric, index, m, ef_construction, recorded)
             self._create(spec)
             self._specs[name] = spec
-            return
+        else:
+            self._specs[name] = self._reconcile(old, dimension, metric, recorded)
+
+    def _reconcile(self, old: IndexSpec, dimension: int, metric: str, recorded: str | None) -> IndexSpec:
+        """``create_index`` of an existing index: refuse another shape or embedder, record a first one."""
+        name = old.name
         if (old.dimension, old.metric) != (dimension, metric):
             raise VectorError(
                 f"index {name!r} already exists with dimension {old.dimension} and metric {old.metric!r}; "
                 f"delete_index({name!r}) first or use another name",
                 code="VECTOR_INDEX_EXISTS",
             )
-        self._specs[name] = old
         if recorded is None or old.embedder == recorded:
-            return
+            return old
         if old.embedder is not None:
             raise VectorError(
                 f"index {name!r} already records embedder {old.embedder!r}, not {recorded!r}; its vectors "
@@ -220,7 +224,7 @@ class VectorStore(VectorHooks):
             )
         spec = dataclasses.replace(old, embedder=recorded)
         self._save_embedder(spec)
-        self._specs[name] = spec
+        return spec
 
     @_operation("list indexes")
     def list_indexes(self) -> list[str]:

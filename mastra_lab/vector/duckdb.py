@@ -141,7 +141,8 @@ class DuckDBVector(VectorStore):
     @contextlib.contextmanager
     def _map_errors(self, action: str) -> Iterator[None]:
         """Turn DuckDB's exceptions into :class:`VectorError`: the one place DuckDBVector does it (the base
-        class wraps every hook call in it)."""
+        class wraps every hook call in it; DuckDBStore maps the same exceptions to ``StorageError`` in
+        :func:`mastra_lab.storage.duckdb.map_duckdb_errors`)."""
         try:
             yield
         except duckdb.Error as exc:
