@@ -161,7 +161,7 @@ class DuckDBVector(VectorStore):
                 details={"backend": "duckdb", "type": type(exc).__name__},
             ) from exc
 
-    # -- SQL helpers -----------------------------------------------------------------------------------
+    # -- SQL statements --------------------------------------------------------------------------------
 
     def _run(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Execute and fetch everything (DuckDB refuses other work while a result is unfinished)."""
