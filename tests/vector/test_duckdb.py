@@ -73,8 +73,10 @@ def test_read_only_store_can_query_but_not_write(tmp_path: Path) -> None:
         store.upsert("docs", [[1, 0, 0]], ids=["a"])
     with DuckDBVector(path, read_only=True) as store:
         assert store.query("docs", [1, 0, 0])[0].id == "a"
-        with pytest.raises(VectorError, match="DuckDB failed to upsert into 'docs'"):
+        with pytest.raises(VectorError, match="DuckDB failed to upsert into 'docs'") as info:
             store.upsert("docs", [[0, 1, 0]], ids=["b"])
+        assert info.value.code == "VECTOR_READ_ONLY" and "open it with read_only=False" in str(info.value)
+        assert store.describe_index("docs").count == 1
 
 
 def test_filter_values_are_bound_not_spliced_into_sql(tmp_path: Path) -> None:
@@ -216,3 +218,20 @@ def test_rows_whose_slots_moved_load_back_in_slot_order(tmp_path: Path) -> None:
             (hit,) = store.query("docs", x[i], top_k=1, filter={"i": i})
             assert hit.id == f"v{i}"
         np.testing.assert_allclose(store._resident["docs"].matrix.data, expected, rtol=1e-6)
+
+
+def test_upserts_into_an_index_not_yet_loaded_replace_by_id_without_loading_it(tmp_path: Path) -> None:
+    path = tmp_path / "v.duckdb"
+    x = _vectors(30)
+    with DuckDBVector(path) as store:
+        store.create_index("docs", 8)
+        store.upsert("docs", x[:20], ids=[f"v{i}" for i in range(20)], metadata=[{"i": i} for i in range(20)])
+    with DuckDBVector(path) as store:
+        store.upsert("docs", x[20:23], ids=["v0", "v21", "v5"], metadata=[{"i": 100}, {"i": 21}, {"i": 105}])
+        assert "docs" not in store._resident and store.describe_index("docs").count == 21
+        (hit,) = store.query("docs", x[20], top_k=1)
+        assert (hit.id, hit.metadata) == ("v0", {"i": 100})
+        assert {h.id for h in store.query("docs", x[0], top_k=30, filter={"i": {"$gte": 100}})} == {
+            "v0",
+            "v5",
+        }
