@@ -1,13 +1,15 @@
 """The columnar view of one index's metadata, and the vectorised evaluation of filters over it.
 
 Per-row Python on every query would cost more than the search itself, so each index keeps its metadata a
-second time as typed numpy columns (:mod:`mastra_lab.vector._columns`), one per path found in any document,
-built when rows are written and kept current by every later write. A filter - however new - is then a few
-numpy comparisons per leaf: equality, ``$in``, ranges, ``$exists`` and ``$regex`` run on the typed columns
-(string ranges are integer comparisons on codes into the *sorted* unique strings; a regex is tried once per
-distinct string). Rows whose value is an array - and the rarer operators - fall back to the reference
-:func:`~mastra_lab.vector.filter.match_value`, on those rows only. The result equals
-:func:`~mastra_lab.vector.filter.matches` row by row (a property test checks it after arbitrary writes).
+second time as typed numpy columns (:mod:`mastra_lab.vector._columns`), one per path found in any document
+(up to :data:`MAX_COLUMNS` of them), built when rows are written and kept current by every later write. A
+filter - however new - is then a few numpy comparisons per leaf: equality, ``$in``, ranges, ``$exists`` and
+``$regex`` run on the typed columns (string ranges are integer comparisons on codes into the *sorted* unique
+strings; a regex is tried once per distinct string). Rows whose value is an array fall back to the reference
+:func:`~mastra_lab.vector.filter.match_value`, on those rows only; the rarer operators (``$all``,
+``$elemMatch``, ``$size``, ``$contains``) are answered by the reference
+:func:`~mastra_lab.vector.filter.matches`, row by row. The result equals ``matches`` for every row (a
+property test checks it after arbitrary writes).
 """
 
 from __future__ import annotations

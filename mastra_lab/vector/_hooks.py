@@ -7,10 +7,10 @@ backend's :meth:`VectorHooks._map_errors`. A hook that persists a write (``_save
 in-memory rows change, so a write the backend refuses leaves both untouched.
 
 The rows come from :meth:`VectorHooks._load` the first time an index is used (an upsert into a flat index
-can skip that, see :meth:`VectorHooks._slots`). By default every search - the
-filtered ones too - runs on them: the matrix, the HNSW graph and the columnar metadata view. A backend that
-can answer a filter (or a whole search) better where its data lives - SQL over ``jsonb`` in PostgreSQL, say -
-overrides :meth:`VectorHooks._mask` (or :meth:`VectorHooks._search`).
+can skip that, see :meth:`VectorHooks._slots`). By default every search - the filtered ones too - runs on
+them: the matrix, the HNSW graph and the columnar metadata view. A backend that can answer a filter (or a
+whole search) better where its data lives - SQL over ``jsonb`` in PostgreSQL, say - overrides
+:meth:`VectorHooks._mask` (or :meth:`VectorHooks._search`).
 """
 
 from __future__ import annotations
