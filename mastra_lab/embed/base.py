@@ -1,8 +1,10 @@
 """The one seam every embedder implements.
 
 Vector stores, ``ingest`` and memory only need "texts in, float32 matrix out", so the base class asks an
-implementer for exactly that: a ``dimension`` and ``embed(texts)``. Input checking and the async twin are
-concrete here so each embedder behaves the same on bad input and empty batches.
+implementer for exactly that - a ``dimension`` and ``embed(texts)`` - plus a ``name`` saying which embedding
+space the vectors live in, which a vector index records so that it is never queried with vectors from
+another one. Input checking and the async twin are concrete here so each embedder behaves the same on bad
+input and empty batches.
 """
 
 from __future__ import annotations
@@ -22,14 +24,22 @@ __all__ = ["Embedder"]
 class Embedder(ABC):
     """Turns texts into vectors.
 
-    To implement one, set ``dimension`` (the width of every vector) and override :meth:`embed`, which must
-    return a C-contiguous ``float32`` array of shape ``(len(texts), dimension)``; call
-    :meth:`_check_texts` first so bad input fails the same way everywhere, and return
+    To implement one, set ``dimension`` (the width of every vector) and ``name``, and override
+    :meth:`embed`, which must return a C-contiguous ``float32`` array of shape ``(len(texts), dimension)``;
+    call :meth:`_check_texts` first so bad input fails the same way everywhere, and return
     ``np.zeros((0, dimension), np.float32)`` for an empty batch. Override :meth:`aembed` when the work is
     I/O (an HTTP provider); the default runs :meth:`embed` in a worker thread.
     """
 
     dimension: int
+    """The width of every vector."""
+
+    name: str
+    """A stable identifier of the embedding space, ``"<family>:<model-or-parameters>"``: two embedders with
+    the same name must turn the same text into the same vector, so it includes every parameter that changes
+    the vectors (``"hashing:dim=384,ngrams=3-5,bigrams=on,lowercase=on"``,
+    ``"openai:text-embedding-3-small,dimensions=512"``). Vector indexes record it (see
+    :meth:`~mastra_lab.vector.base.VectorStore.create_index`)."""
 
     @abstractmethod
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:

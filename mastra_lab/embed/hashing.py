@@ -103,6 +103,11 @@ class HashingEmbedder(Embedder):
         self.ngram_range = ngram_range
         self.bigrams = bigrams
         self.lowercase = lowercase
+        ngrams = "off" if ngram_range is None else f"{ngram_range[0]}-{ngram_range[1]}"
+        self.name = (
+            f"hashing:dim={dim},ngrams={ngrams},bigrams={'on' if bigrams else 'off'},"
+            f"lowercase={'on' if lowercase else 'off'}"
+        )
         # token -> (word hash, feature columns, signed feature weights)
         self._cache: dict[str, tuple[int, npt.NDArray[np.int64], npt.NDArray[np.float64]]] = {}
 

@@ -48,6 +48,7 @@ class SentenceTransformerEmbedder(Embedder):
     ) -> None:
         st = _import_sentence_transformers()
         self.model_name = model_name
+        self.name = f"sentence-transformers:{model_name}"
         self.batch_size = batch_size
         self._model = st.SentenceTransformer(model_name, device=device, **model_kwargs)
         getter = getattr(self._model, "get_sentence_embedding_dimension", None)

@@ -90,6 +90,7 @@ class OpenAIEmbedder(Embedder):
             )
         self.model = model
         self.dimensions = dimensions
+        self.name = f"openai:{model}" + ("" if dimensions is None else f",dimensions={dimensions}")
         self.batch_size = batch_size
         self.timeout = timeout
         self.max_retries = max_retries

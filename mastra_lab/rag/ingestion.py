@@ -2,8 +2,10 @@
 
 Ids are ``"<document id>:<chunk index>"``, so ingesting a document again replaces its vectors instead of
 duplicating them; when the index already existed, chunks left over from a longer earlier version of a
-document are deleted afterwards. Everything that can be checked up front (document types, chunking options,
-duplicate document ids, the index's dimension) is checked before the first write.
+document are deleted afterwards. The index records the embedder that fills it (its ``name``): ingesting into
+it with another embedder, or querying it with ``query_text`` and another one, is refused, since vectors from
+different embedders are not comparable. Everything that can be checked up front (document types, chunking
+options, duplicate document ids, the index's dimension and embedder) is checked before the first write.
 
 Each vector stores the chunk text as its ``document`` and, as metadata, the document's metadata plus
 ``document_id``, ``chunk_index``, ``start``, ``end`` (offsets into the document's text) and, for the
@@ -38,7 +40,7 @@ from mastra_lab.telemetry import get_logger
 
 if TYPE_CHECKING:
     from mastra_lab.embed import Embedder
-    from mastra_lab.vector import VectorStore
+    from mastra_lab.vector import IndexStats, VectorStore
 
 __all__ = ["IngestReport", "ingest"]
 
@@ -87,24 +89,47 @@ def _as_documents(documents: Iterable[Document | str]) -> list[Document]:
     return docs
 
 
-def _check_existing(vector: VectorStore, index: str, dimension: int, create_index: bool) -> bool:
-    """Whether ``index`` exists; refuses a dimension mismatch or a missing index without create_index."""
+def _check_existing(
+    vector: VectorStore, index: str, embedder: Embedder, create_index: bool
+) -> IndexStats | None:
+    """The index's stats, or ``None`` if it does not exist; refuses a missing index without create_index,
+    and an index of another dimension or filled by another embedder."""
     if index not in vector.list_indexes():
         if not create_index:
             raise VectorError(
                 f"index {index!r} does not exist; create it first or call ingest(..., create_index=True)",
                 code="VECTOR_UNKNOWN_INDEX",
             )
-        return False
+        return None
     stats = vector.describe_index(index)
-    if stats.dimension != dimension:
+    if stats.dimension != embedder.dimension:
         raise VectorError(
             f"index {index!r} holds {stats.dimension}-dimensional vectors but the embedder makes "
-            f"{dimension}; use an embedder of that dimension or ingest into a new index",
+            f"{embedder.dimension}; use an embedder of that dimension or ingest into a new index",
             code="VECTOR_DIMENSION_MISMATCH",
-            details={"index": index, "expected": stats.dimension, "got": dimension},
+            details={"index": index, "expected": stats.dimension, "got": embedder.dimension},
         )
-    return True
+    name = getattr(embedder, "name", None)
+    if stats.embedder is not None and name != stats.embedder:
+        raise VectorError(
+            f"index {index!r} was filled by embedder {stats.embedder!r}, but this ingest uses {name!r}; "
+            f"ingest with {stats.embedder!r}, or into a new index (vectors from different embedders are "
+            "not comparable)",
+            code="VECTOR_EMBEDDER_MISMATCH",
+            details={"index": index, "recorded": stats.embedder, "given": name},
+        )
+    return stats
+
+
+def _record_embedder(
+    vector: VectorStore, index: str, embedder: Embedder, metric: str, stats: IndexStats | None
+) -> None:
+    """Create the index recording ``embedder``, or record it on an existing index that has none."""
+    named = embedder if isinstance(getattr(embedder, "name", None), str) else None
+    if stats is None:
+        vector.create_index(index, embedder.dimension, metric, embedder=named)  # type: ignore[arg-type]
+    elif named is not None and stats.embedder is None:
+        vector.create_index(index, stats.dimension, stats.metric, embedder=named)  # type: ignore[arg-type]
 
 
 def _vector_metadata(c: Chunk) -> dict[str, Any]:
@@ -149,7 +174,9 @@ def ingest(
         documents: :class:`Document` objects or plain strings.
         vector: Any vector store (``InMemoryVector``, ``DuckDBVector``).
         index: The index name; created with the embedder's dimension when missing and ``create_index``.
-        embedder: Defaults to ``HashingEmbedder()`` (offline, lexical).
+            The embedder is recorded on it (on an existing index that records none, too).
+        embedder: Defaults to ``HashingEmbedder()`` (offline, lexical); an index filled by another
+            embedder is refused before anything is written.
         batch_size: Chunks embedded and upserted per step.
         strategy: Chunking strategy (see :func:`mastra_lab.rag.chunk`).
         max_size: Largest chunk (characters; tokens for ``token``).
@@ -170,26 +197,16 @@ def ingest(
         embedder = HashingEmbedder()
     per_doc = [chunk(d, strategy, max_size, overlap, tokenizer=tokenizer) for d in docs]
     chunks = [c for cs in per_doc for c in cs]
-    existed = _check_existing(vector, index, embedder.dimension, create_index)
-    if not existed:
-        vector.create_index(index, embedder.dimension, metric)  # type: ignore[arg-type]
+    stats = _check_existing(vector, index, embedder, create_index)
+    _record_embedder(vector, index, embedder, metric, stats)
     upserted = _upsert_batches(chunks, vector, index, embedder, batch_size, progress)
     removed = (
         _remove_stale(vector, index, {d.id: len(cs) for d, cs in zip(docs, per_doc, strict=True)})
-        if existed
+        if stats is not None
         else 0
     )
-    _log.info(
-        "ingested",
-        extra={
-            "mastra": {
-                "index": index,
-                "documents": len(docs),
-                "chunks": len(chunks),
-                "stale_removed": removed,
-            }
-        },
-    )
+    counts = {"documents": len(docs), "chunks": len(chunks), "stale_removed": removed}
+    _log.info("ingested", extra={"mastra": {"index": index, **counts}})
     return IngestReport(documents=len(docs), chunks=len(chunks), vectors=upserted)
 
 

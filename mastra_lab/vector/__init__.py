@@ -11,7 +11,8 @@ import typing as _typing
 from mastra_lab import _lazy
 
 if _typing.TYPE_CHECKING:
-    from mastra_lab.vector.base import IndexStats, QueryResult, QueryResults, VectorStore
+    from mastra_lab.vector._types import IndexStats, QueryResult, QueryResults
+    from mastra_lab.vector.base import VectorStore
     from mastra_lab.vector.duckdb import DuckDBVector
     from mastra_lab.vector.memory import InMemoryVector
 
@@ -22,9 +23,9 @@ __getattr__, __dir__ = _lazy.attach(
     {
         "DuckDBVector": "mastra_lab.vector.duckdb",
         "InMemoryVector": "mastra_lab.vector.memory",
-        "IndexStats": "mastra_lab.vector.base",
-        "QueryResult": "mastra_lab.vector.base",
-        "QueryResults": "mastra_lab.vector.base",
+        "IndexStats": "mastra_lab.vector._types",
+        "QueryResult": "mastra_lab.vector._types",
+        "QueryResults": "mastra_lab.vector._types",
         "VectorStore": "mastra_lab.vector.base",
     },
 )

@@ -1,21 +1,29 @@
-"""Evaluate a parsed filter over many metadata objects at once, with numpy.
+"""The columnar view of one index's metadata, and the vectorised evaluation of filters over it.
 
-Per-row Python on every query would cost more than the search itself, so the common leaves (equality,
-``$in``, ranges, ``$exists``, ``$regex``) run on typed columns that are extracted once per path and cached
-until the next write: a kind code per row, a float64 column for numbers, int codes into the *sorted* unique
-strings (so string ranges are integer comparisons too) and a bool column. Rows whose value is an array - and
-the rarer operators - fall back to the reference :func:`~mastra_lab.vector.filter.match_value`, on those
-rows only. The result equals :func:`~mastra_lab.vector.filter.matches` row by row (tested).
+Per-row Python on every query would cost more than the search itself, so each index keeps its metadata a
+second time as typed numpy columns (:mod:`mastra_lab.vector._columns`), one per path found in any document
+(up to :data:`MAX_COLUMNS` of them), built when rows are written and kept current by every later write. A
+filter - however new - is then a few numpy comparisons per leaf: equality, ``$in``, ranges, ``$exists`` and
+``$regex`` run on the typed columns (string ranges are integer comparisons on codes into the *sorted* unique
+strings; a regex is tried once per distinct string). Rows whose value is an array fall back to the reference
+:func:`~mastra_lab.vector.filter.match_value`, on those rows only; the rarer operators (``$all``,
+``$elemMatch``, ``$size``, ``$contains``) are answered by the reference
+:func:`~mastra_lab.vector.filter.matches`, row by row. The result equals ``matches`` for every row (a
+property test checks it after arbitrary writes).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
+from mastra_lab.vector._columns import KIND_MISSING as _MISSING
+from mastra_lab.vector._columns import KIND_NULL as _NULL
+from mastra_lab.vector._columns import Column as _Column
+from mastra_lab.vector._columns import batch_paths
 from mastra_lab.vector.filter import (
     MISSING,
     And,
@@ -31,9 +39,8 @@ from mastra_lab.vector.filter import (
     resolve,
 )
 
-__all__ = ["ColumnCache"]
+__all__ = ["MAX_COLUMNS", "ColumnCache"]
 
-_MISSING, _NULL, _BOOL, _NUM, _STR, _ARRAY, _OBJECT = range(7)
 _NUM_CMP: dict[str, Any] = {
     "$gt": np.greater,
     "$gte": np.greater_equal,
@@ -41,140 +48,87 @@ _NUM_CMP: dict[str, Any] = {
     "$lte": np.less_equal,
 }
 _FAST_OPS = frozenset({"$eq", "$ne", "$in", "$nin", "$gt", "$gte", "$lt", "$lte", "$exists", "$regex"})
-
-
-def _kind(v: Any) -> int:
-    if v is MISSING:
-        return _MISSING
-    if v is None:
-        return _NULL
-    if isinstance(v, bool):
-        return _BOOL
-    if isinstance(v, int | float):
-        return _NUM
-    if isinstance(v, str):
-        return _STR
-    return _ARRAY if isinstance(v, list) else _OBJECT
-
-
-class _Column:
-    """Typed views of the values at one path, one entry per row."""
-
-    def __init__(self, values: list[Any]) -> None:
-        self.values = values
-        n = len(values)
-        self.kind = np.fromiter((_kind(v) for v in values), dtype=np.int8, count=n)
-        is_num = self.kind == _NUM
-        self.num = np.full(n, np.nan)
-        if is_num.any():
-            self.num[is_num] = np.array([values[i] for i in np.flatnonzero(is_num)], dtype=np.float64)
-        self.bool = np.full(n, -1, dtype=np.int8)
-        is_bool = self.kind == _BOOL
-        if is_bool.any():
-            self.bool[is_bool] = np.array([values[i] for i in np.flatnonzero(is_bool)], dtype=np.int8)
-        self.code = np.full(n, -1, dtype=np.int64)
-        str_rows = np.flatnonzero(self.kind == _STR)
-        self.strings: list[str] = []
-        if len(str_rows):
-            uniques, inverse = np.unique(
-                np.array([values[i] for i in str_rows], dtype=object), return_inverse=True
-            )
-            self.strings = list(uniques)
-            self.code[str_rows] = inverse
-        self.array_rows = np.flatnonzero(self.kind == _ARRAY)
-
-    def extend(self, values: list[Any]) -> None:
-        """Append rows without re-reading the old ones (string codes are remapped with numpy)."""
-        part, n0 = _Column(values), len(self.values)
-        self.values.extend(values)
-        self.kind = np.concatenate([self.kind, part.kind])
-        self.num = np.concatenate([self.num, part.num])
-        self.bool = np.concatenate([self.bool, part.bool])
-        self.array_rows = np.concatenate([self.array_rows, part.array_rows + n0])
-        merged = np.union1d(np.array(self.strings, dtype=object), np.array(part.strings, dtype=object))
-        if len(merged) != len(self.strings):
-            remap = np.searchsorted(merged, np.array(self.strings, dtype=object)) if self.strings else None
-            if remap is not None:
-                old = self.code >= 0
-                self.code[old] = remap[self.code[old]]
-            self.strings = list(merged)
-        new_code = part.code
-        if part.strings:
-            new_code = part.code.copy()
-            has = new_code >= 0
-            new_code[has] = np.searchsorted(merged, np.array(part.strings, dtype=object))[new_code[has]]
-        self.code = np.concatenate([self.code, new_code])
-
-    def set(self, row: int, value: Any) -> None:
-        """Overwrite one row's value (a new string is inserted into the sorted uniques, codes shifted)."""
-        self.values[row] = value
-        kind = _kind(value)
-        self.kind[row] = kind
-        self.num[row] = value if kind == _NUM else np.nan
-        self.bool[row] = int(value) if kind == _BOOL else -1
-        self.code[row] = -1
-        if kind == _STR:
-            pos = self.str_bound(value, "left")
-            if pos == len(self.strings) or self.strings[pos] != value:
-                self.code[self.code >= pos] += 1
-                self.strings.insert(pos, value)
-            self.code[row] = pos
-        self.array_rows = np.flatnonzero(self.kind == _ARRAY)
-
-    def move(self, holes: np.ndarray, sources: np.ndarray, n: int) -> None:
-        """Mirror a compaction: the row at ``sources[i]`` moves to ``holes[i]``, then keep ``n`` rows."""
-        for h, src in zip(holes.tolist(), sources.tolist(), strict=True):
-            self.values[h] = self.values[src]
-        del self.values[n:]
-        for name in ("kind", "num", "bool", "code"):
-            arr = getattr(self, name)
-            arr[holes] = arr[sources]
-            setattr(self, name, arr[:n].copy())
-        self.array_rows = np.flatnonzero(self.kind == _ARRAY)
-
-    def str_bound(self, value: str, side: str) -> int:
-        """Position of ``value`` among the sorted unique strings (``bisect_left``/``bisect_right``)."""
-        import bisect
-
-        return (bisect.bisect_left if side == "left" else bisect.bisect_right)(self.strings, value)
+MAX_COLUMNS: Final = 64
+"""Paths materialised as columns when written; further paths get a column the first time a filter reads
+them (one pass over the documents) and are kept current from then on. Bounds memory for documents with
+many distinct keys."""
 
 
 class ColumnCache:
-    """Columns of one collection's metadata, extracted lazily per path and kept up to date by the writes
-    (appends, replacements, compacting deletes) instead of being rebuilt.
+    """Columns for every path of a collection's documents, kept current by the writes instead of rebuilt.
+
+    The owner keeps the documents in one list and tells the view what changed: :meth:`appended` after adding
+    documents at the end, :meth:`replaced` after overwriting some, :meth:`moved` after a compacting delete.
+    Both vector stores keep one per index (in :class:`~mastra_lab.vector._rows.Rows`), so every filter on
+    either is answered here.
 
     Args:
-        docs: The metadata objects, one per row (the list is read, never copied or changed).
+        docs: The documents, one per row (the list is read, never copied or changed).
+        max_columns: How many paths to materialise as documents are written (see :data:`MAX_COLUMNS`).
     """
 
-    def __init__(self, docs: Sequence[Any]) -> None:
+    def __init__(self, docs: Sequence[Any], max_columns: int = MAX_COLUMNS) -> None:
         self.docs = docs
+        self._max_columns = max_columns
         self._columns: dict[tuple[str, ...], _Column] = {}
+        self._rows = 0
+        self._partial = False  # some path was left out because MAX_COLUMNS were already materialised
+        self.appended()
 
-    def invalidate(self) -> None:
-        """Forget every column (call after a replacement, update or delete)."""
-        self._columns.clear()
-
-    def replaced(self, rows: Sequence[int]) -> None:
-        """The documents at ``rows`` were replaced: update those entries of the cached columns."""
+    def appended(self) -> None:
+        """Documents were added at the end of ``docs``: extend every column with them only."""
+        start = self._rows
+        new = list(self.docs[start:])
+        self._rows = len(self.docs)
+        if not new:
+            return
+        batch = batch_paths(new)
         for path, col in self._columns.items():
-            for row in rows:
-                col.set(row, resolve(self.docs[row], path))
+            values = batch.pop(path, None)
+            col.extend(values if values is not None else [MISSING] * len(new))
+        for path, values in batch.items():
+            if self._full():
+                break
+            col = _Column.missing(start)
+            col.extend(values)
+            self._columns[path] = col
+
+    def replaced(self, rows: Sequence[int] | np.ndarray) -> None:
+        """The documents at ``rows`` (distinct row numbers) were replaced: overwrite those entries only."""
+        at = np.asarray(rows, dtype=np.int64)
+        if not len(at):
+            return
+        new = [self.docs[r] for r in at.tolist()]
+        batch = batch_paths(new)
+        for path, col in self._columns.items():
+            values = batch.pop(path, None)
+            col.assign(at, values if values is not None else [MISSING] * len(new))
+        for path, values in batch.items():
+            if self._full():
+                break
+            col = _Column.missing(len(self.docs))
+            col.assign(at, values)
+            self._columns[path] = col
 
     def moved(self, holes: np.ndarray, sources: np.ndarray) -> None:
         """Rows were deleted and the list compacted (see ``plan_removal``): mirror it in the columns."""
+        self._rows = len(self.docs)
         for col in self._columns.values():
-            col.move(holes, sources, len(self.docs))
+            col.move(holes, sources, self._rows)
 
-    def appended(self) -> None:
-        """Rows were added at the end of ``docs``: extend the cached columns with them only."""
-        for path, col in self._columns.items():
-            col.extend([resolve(d, path) for d in self.docs[len(col.values) :]])
+    def _full(self) -> bool:
+        if len(self._columns) < self._max_columns:
+            return False
+        self._partial = True
+        return True
 
     def column(self, path: tuple[str, ...]) -> _Column:
+        """The column at ``path``; a path no document has is an all-missing column (not kept)."""
         col = self._columns.get(path)
         if col is None:
-            col = _Column([resolve(d, path) for d in self.docs])
+            if not self._partial:
+                return _Column.missing(len(self.docs))
+            col = _Column.of([resolve(d, path) for d in self.docs])
             self._columns[path] = col
         return col
 

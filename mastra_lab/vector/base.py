@@ -1,280 +1,278 @@
-"""The VectorStore seam: result types, the abstract store, and the input checks every backend shares.
+"""The ``VectorStore`` seam: one public API, validated once, over backends that only persist rows.
 
-Backends (``InMemoryVector``, ``DuckDBVector``) implement the storage-specific methods; everything that can
-be said once - validating vectors/ids/metadata before anything is written, ``query_text`` - lives here, so
-the two stores fail the same way on the same bad input (the conformance suite checks it).
+Every public method lives here, concrete: it checks its arguments (so bad input fails identically on every
+backend, before anything is written), takes the store's lock, refuses calls after :meth:`VectorStore.close`,
+wraps the whole call in the backend's ``_map_errors()`` and calls the small ``_``-prefixed hooks a backend
+implements (listed in ``_hooks.py``). By default each index is searched in memory - one float32 matrix, an
+optional HNSW graph and a columnar view of the metadata that answers every filter - loaded from the backend
+on first use and kept current by every write. A new backend (PostgreSQL…) subclasses :class:`VectorStore`,
+implements the hooks, and must pass ``tests/vector/test_conformance.py`` unchanged.
 """
 
 from __future__ import annotations
 
-import json
-import re
-import uuid
-from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
+import dataclasses
+import functools
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
 
-from mastra_lab.errors import FilterError, VectorError
+from mastra_lab.errors import VectorError
+from mastra_lab.vector._checks import (
+    IndexKind,
+    Metric,
+    check_delete_filter,
+    check_embedder,
+    check_index_name,
+    check_index_spec,
+    check_metadata_one,
+    check_query_vector,
+    check_top_k,
+    check_upsert,
+    describe_embedder,
+    unknown_index,
+)
+from mastra_lab.vector._hooks import VectorHooks
+from mastra_lab.vector._matrix import plan_removal
+from mastra_lab.vector._rows import Rows, plan_slots
+from mastra_lab.vector._types import IndexSpec, IndexStats, QueryResult, QueryResults, UpsertBatch
+from mastra_lab.vector.filter import parse_filter
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from mastra_lab.embed.base import Embedder
 
-__all__ = [
-    "METRICS",
-    "Embedder",
-    "IndexKind",
-    "IndexStats",
-    "Metric",
-    "QueryResult",
-    "QueryResults",
-    "VectorStore",
-    "check_delete_filter",
-    "check_index_name",
-    "check_index_spec",
-    "check_metadata_one",
-    "check_metric",
-    "check_query_vector",
-    "check_top_k",
-    "check_upsert",
-    "index_exists",
-    "unknown_index",
-]
+__all__ = ["IndexKind", "IndexStats", "Metric", "QueryResult", "QueryResults", "VectorStore"]
 
-Metric = Literal["cosine", "euclidean", "dotproduct"]
-IndexKind = Literal["flat", "hnsw"]
-METRICS: Final = ("cosine", "euclidean", "dotproduct")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+_S = TypeVar("_S", bound="VectorStore")
 
 
-@dataclass
-class QueryResult:
-    """One hit of a vector query; ``score`` is higher-is-better for every metric."""
+def _operation(action: str) -> Callable[[Callable[_P, _T]], Callable[_P, _T]]:
+    """Run a public method under the store's lock, refuse it after close, map backend exceptions.
 
-    id: str
-    score: float
-    metadata: dict[str, Any] = field(default_factory=dict)
-    vector: list[float] | None = None
-    document: str | None = None
-
-
-class QueryResults(list[QueryResult]):
-    """The hits of one query, best first: a plain list that also turns into a DataFrame."""
-
-    def to_df(self) -> pd.DataFrame:
-        """One row per hit: ``id``, ``score``, ``document``, a ``metadata.<key>`` column per top-level key."""
-        import pandas as pd
-
-        rows = []
-        for r in self:
-            row: dict[str, Any] = {"id": r.id, "score": r.score, "document": r.document}
-            row.update({f"metadata.{k}": v for k, v in r.metadata.items()})
-            if r.vector is not None:
-                row["vector"] = r.vector
-            rows.append(row)
-        return pd.DataFrame(rows, columns=None if rows else ["id", "score", "document"])
-
-
-@dataclass(frozen=True)
-class IndexStats:
-    """Size and shape of one index: ``IndexStats(dimension=384, count=10, metric='cosine')``."""
-
-    dimension: int
-    count: int
-    metric: str
-
-
-class Embedder(Protocol):
-    """Anything with ``embed(list[str]) -> float32 array (n, dimension)`` and a ``dimension``."""
-
-    dimension: int
-
-    def embed(self, texts: list[str]) -> np.ndarray: ...
-
-
-# ---------------------------------------------------------------------------------------------- checks
-
-
-def check_index_name(name: Any) -> str:
-    """Return ``name`` if it is a plain identifier (it becomes part of table and file names)."""
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise VectorError(
-            f"invalid index name {name!r}: use letters, digits and '_' (not starting with a digit, "
-            "at most 63 characters), e.g. 'docs_v1'",
-            code="VECTOR_INDEX_NAME",
-            details={"index": repr(name)},
-        )
-    return name
-
-
-def check_metric(metric: Any) -> Metric:
-    """Return ``metric`` if it is one of :data:`METRICS`."""
-    if metric not in METRICS:
-        raise VectorError(
-            f"unknown metric {metric!r}; use one of {', '.join(METRICS)}",
-            code="VECTOR_UNKNOWN_METRIC",
-            details={"metric": repr(metric)},
-        )
-    return metric  # type: ignore[no-any-return]
-
-
-def _as_matrix(vectors: Any, index: str, dimension: int, what: str) -> np.ndarray:
-    try:
-        arr = np.asarray(vectors, dtype=np.float32)
-    except (TypeError, ValueError) as exc:
-        raise VectorError(
-            f"{what} for index {index!r} must be numbers shaped (n, {dimension}): {exc}",
-            code="VECTOR_BAD_VECTOR",
-        ) from exc
-    if arr.size == 0 and what == "vectors":
-        return np.empty((0, dimension), dtype=np.float32)  # an empty upsert is a no-op
-    if arr.ndim == 1 and what == "query vector":
-        arr = arr[None, :]
-    if arr.ndim != 2 or (arr.shape[0] and arr.shape[1] != dimension):
-        got = arr.shape[-1] if arr.ndim >= 1 else 0
-        shape = "(n, dim)" if what == "vectors" else "(dim,)"
-        raise VectorError(
-            f"dimension mismatch for index {index!r}: expected {dimension}, got {got} "
-            f"({what} shaped {arr.shape}; pass {shape} with dim={dimension})",
-            code="VECTOR_DIMENSION_MISMATCH",
-            details={"index": index, "expected": dimension, "got": int(got)},
-        )
-    if arr.size and not np.isfinite(arr).all():
-        rows = np.flatnonzero(~np.isfinite(arr).all(axis=1))[:5].tolist()
-        raise VectorError(
-            f"{what} for index {index!r} contain NaN or infinity (rows {rows}); clean them before upserting",
-            code="VECTOR_NOT_FINITE",
-            details={"index": index, "rows": rows},
-        )
-    return np.ascontiguousarray(arr)
-
-
-def check_query_vector(vector: Any, index: str, dimension: int) -> np.ndarray:
-    """The query vector as a float32 ``(dimension,)`` array, or a :class:`VectorError`."""
-    arr = _as_matrix(vector, index, dimension, "query vector")
-    if arr.shape[0] != 1:
-        raise VectorError(
-            f"query for index {index!r} takes one vector, got {arr.shape[0]}",
-            code="VECTOR_DIMENSION_MISMATCH",
-        )
-    return np.asarray(arr[0])
-
-
-def _check_len(items: Sequence[Any] | None, n: int, what: str, index: str) -> None:
-    if items is not None and len(items) != n:
-        raise VectorError(
-            f"upsert into {index!r}: got {n} vectors but {len(items)} {what}; pass one per vector",
-            code="VECTOR_LENGTH_MISMATCH",
-            details={"index": index, "vectors": n, what: len(items)},
-        )
-
-
-def _check_ids(ids: Sequence[Any] | None, n: int, index: str) -> list[str]:
-    if ids is None:
-        return [uuid.uuid4().hex for _ in range(n)]
-    _check_len(ids, n, "ids", index)
-    out = [str(i) if isinstance(i, int) and not isinstance(i, bool) else i for i in ids]
-    if not all(isinstance(i, str) and i for i in out):
-        bad = next(i for i in out if not (isinstance(i, str) and i))
-        raise VectorError(
-            f"upsert into {index!r}: ids must be non-empty strings, got {bad!r}", code="VECTOR_BAD_ID"
-        )
-    if len(set(out)) != n:
-        dup = next(i for i in out if out.count(i) > 1)
-        raise VectorError(
-            f"upsert into {index!r}: duplicate id {dup!r} in one call; each id may appear once per upsert",
-            code="VECTOR_DUPLICATE_ID",
-            details={"index": index, "id": dup},
-        )
-    return out
-
-
-def check_metadata_one(meta: Any, index: str) -> dict[str, Any]:
-    """A JSON-object metadata value, copied (so later changes by the caller do not leak in)."""
-    if meta is None:
-        return {}
-    if not isinstance(meta, Mapping):
-        raise VectorError(
-            f"metadata for index {index!r} must be a dict (a JSON object), got {type(meta).__name__}",
-            code="VECTOR_BAD_METADATA",
-        )
-    try:
-        return json.loads(json.dumps(meta, allow_nan=False))  # type: ignore[no-any-return]
-    except (TypeError, ValueError) as exc:
-        raise VectorError(
-            f"metadata for index {index!r} must be JSON-serialisable without NaN: {exc}",
-            code="VECTOR_BAD_METADATA",
-        ) from exc
-
-
-def _check_metadata_many(metadata: Sequence[Any], index: str) -> list[dict[str, Any]]:
-    """Validate and copy a batch with one ``json`` round trip (per-row only to name a bad row)."""
-    if all(isinstance(m, Mapping) for m in metadata):
-        try:
-            return json.loads(json.dumps([dict(m) for m in metadata], allow_nan=False))  # type: ignore[no-any-return]
-        except (TypeError, ValueError):
-            pass  # find and name the bad row below
-    return [check_metadata_one(m, index) for m in metadata]
-
-
-def check_upsert(
-    index: str,
-    dimension: int,
-    vectors: Any,
-    metadata: Sequence[Any] | None,
-    ids: Sequence[Any] | None,
-    documents: Sequence[Any] | None,
-) -> tuple[np.ndarray, list[str], list[dict[str, Any]], list[str | None]]:
-    """Validate one upsert completely (before anything is written) and normalise its parts."""
-    arr = _as_matrix(vectors, index, dimension, "vectors")
-    n = arr.shape[0]
-    _check_len(metadata, n, "metadata", index)
-    _check_len(documents, n, "documents", index)
-    out_ids = _check_ids(ids, n, index)
-    metas = [{} for _ in range(n)] if metadata is None else _check_metadata_many(metadata, index)
-    docs: list[str | None] = [None] * n if documents is None else list(documents)
-    for d in docs:
-        if d is not None and not isinstance(d, str):
-            raise VectorError(
-                f"documents for index {index!r} must be strings or None, got {type(d).__name__}",
-                code="VECTOR_BAD_DOCUMENT",
-            )
-    return arr, out_ids, metas, docs
-
-
-def _check_top_k(top_k: Any) -> int:
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-        raise VectorError(f"top_k must be a positive integer, got {top_k!r}", code="VECTOR_BAD_TOP_K")
-    return top_k
-
-
-# --------------------------------------------------------------------------------------------- the seam
-
-
-class VectorStore(ABC):
-    """A named collection of indexes of vectors with JSON metadata.
-
-    Implementers provide the storage: ``create_index``, ``upsert``, ``query``, ``update_vector``,
-    ``delete_vector``, ``delete_vectors``, ``list_indexes``, ``describe_index`` and ``delete_index``. They
-    must validate with :func:`check_upsert`/:func:`check_query_vector` before writing, return
-    :class:`QueryResults` best first with higher-is-better scores, and raise :class:`VectorError` for an
-    unknown index. ``query_text`` and context-manager support are provided here.
+    Args:
+        action: What the method does, for error messages; ``{name}`` is replaced by the index name.
     """
 
-    @abstractmethod
+    def decorate(fn: Callable[_P, _T]) -> Callable[_P, _T]:
+        @functools.wraps(fn)
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+            self = args[0]
+            assert isinstance(self, VectorStore)
+            name = args[1] if len(args) > 1 else kwargs.get("name")
+            with self._lock:
+                if self._closed:
+                    raise VectorError(
+                        f"this {type(self).__name__} is closed; open a new store to keep working",
+                        code="VECTOR_CLOSED",
+                    )
+                with self._map_errors(action.format(name=repr(name))):
+                    return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+class VectorStore(VectorHooks):
+    """A named collection of indexes of vectors with JSON metadata and optional documents.
+
+    To write a backend: subclass, implement every abstract hook of
+    :class:`~mastra_lab.vector._hooks.VectorHooks` (each receives validated input and runs under
+    ``self._lock``), override ``_map_errors`` to turn your driver's exceptions into :class:`VectorError`,
+    and run the conformance suite against it. Results are best first with higher-is-better scores for
+    every metric (euclidean: ``1 / (1 + distance)``).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._closed = False
+        self._specs: dict[str, IndexSpec] = {}
+        self._resident: dict[str, Rows] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Persist what each backend derives from its rows (HNSW graphs) and release its resources.
+
+        Later calls raise :class:`VectorError`; closing twice is fine.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            with self._map_errors("close"):
+                try:
+                    for name, rows in self._resident.items():
+                        self._flush(self._specs[name], rows)
+                finally:
+                    self._close()
+                    self._resident.clear()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    def __enter__(self: _S) -> _S:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @_operation("flush")
+    def flush(self) -> None:
+        """Persist what is derived from the rows of every loaded index now (HNSW graph files)."""
+        for name, rows in self._resident.items():
+            self._flush(self._specs[name], rows)
+
+    # -- internals -------------------------------------------------------------------------------------
+
+    def _spec(self, name: str) -> IndexSpec:
+        spec = self._specs.get(name)
+        if spec is None:
+            check_index_name(name)
+            spec = self._read_spec(name)
+            if spec is None:
+                raise unknown_index(name, self._index_names())
+            self._specs[name] = spec
+        return spec
+
+    def _rows(self, spec: IndexSpec) -> Rows:
+        rows = self._resident.get(spec.name)
+        if rows is None:
+            rows = self._resident[spec.name] = self._load(spec)
+        return rows
+
+    def _remove(self, spec: IndexSpec, rows: Rows, slots: np.ndarray) -> int:
+        dead, holes, sources = plan_removal(rows.n, slots)
+        if len(dead):
+            self._save_removal(spec, dead, holes, sources)
+            rows.remove(dead)
+        return len(dead)
+
+    # -- indexes ---------------------------------------------------------------------------------------
+
+    @_operation("create index {name}")
     def create_index(
         self,
         name: str,
-        dimension: int,
+        dimension: int | None = None,
         metric: Metric = "cosine",
         index: IndexKind = "flat",
         m: int = 16,
         ef_construction: int = 128,
-    ) -> None: ...
+        *,
+        embedder: Embedder | None = None,
+    ) -> None:
+        """Create an index; a no-op if it exists with the same dimension and metric.
 
-    @abstractmethod
+        With ``embedder``, the index records the embedder's ``name``: :meth:`query_text` then refuses any
+        other embedder, and :func:`~mastra_lab.rag.ingest` refuses to mix embedders in it. Calling this for
+        an existing index that records no embedder yet records it; one that records another is an error.
+
+        Args:
+            name: An identifier (letters, digits, ``_``).
+            dimension: Vector length; may be left out when ``embedder`` is given (it is the embedder's).
+            metric: ``cosine`` (default), ``euclidean`` or ``dotproduct``.
+            index: ``flat`` (exact, default) or ``hnsw`` (approximate, for large collections).
+            m: HNSW connectivity.
+            ef_construction: HNSW build breadth.
+            embedder: The embedder whose vectors fill the index (anything with ``name`` and ``dimension``).
+        """
+        recorded = None
+        if embedder is not None:
+            recorded, dimension = check_embedder(embedder, dimension)
+        if dimension is None:
+            raise VectorError(
+                f"create_index({name!r}) needs dimension=N, or embedder=... to take the embedder's",
+                code="VECTOR_BAD_DIMENSION",
+            )
+        check_index_spec(name, dimension, metric, index, m, ef_construction)
+        old = self._specs.get(name) or self._read_spec(name)
+        if old is None:
+            spec = IndexSpec(name, dimension, metric, index, m, ef_construction, recorded)
+            self._create(spec)
+            self._specs[name] = spec
+        else:
+            self._specs[name] = self._reconcile(old, dimension, metric, recorded)
+
+    def _reconcile(self, old: IndexSpec, dimension: int, metric: str, recorded: str | None) -> IndexSpec:
+        """``create_index`` of an existing index: refuse another shape or embedder, record a first one."""
+        name = old.name
+        if (old.dimension, old.metric) != (dimension, metric):
+            raise VectorError(
+                f"index {name!r} already exists with dimension {old.dimension} and metric {old.metric!r}; "
+                f"delete_index({name!r}) first or use another name",
+                code="VECTOR_INDEX_EXISTS",
+            )
+        if recorded is None or old.embedder == recorded:
+            return old
+        if old.embedder is not None:
+            raise VectorError(
+                f"index {name!r} already records embedder {old.embedder!r}, not {recorded!r}; its vectors "
+                f"come from {old.embedder!r}, so keep using that one, or delete_index({name!r}) (or pick "
+                "another name) for the new embedder",
+                code="VECTOR_EMBEDDER_MISMATCH",
+                details={"index": name, "recorded": old.embedder, "given": recorded},
+            )
+        spec = dataclasses.replace(old, embedder=recorded)
+        self._save_embedder(spec)
+        return spec
+
+    @_operation("list indexes")
+    def list_indexes(self) -> list[str]:
+        """Names of all indexes, sorted."""
+        return sorted(self._index_names())
+
+    @_operation("describe index {name}")
+    def describe_index(self, name: str) -> IndexStats:
+        """``IndexStats(dimension, count, metric)`` of one index, plus ``embedder`` when one is recorded.
+
+        Args:
+            name: The index.
+        """
+        spec = self._spec(name)
+        rows = self._resident.get(name)
+        count = rows.n if rows is not None else self._count(spec)
+        if count is None:
+            count = self._rows(spec).n
+        return IndexStats(spec.dimension, count, spec.metric, spec.embedder)
+
+    @_operation("delete index {name}")
+    def delete_index(self, name: str) -> None:
+        """Drop an index and everything in it.
+
+        Args:
+            name: The index.
+        """
+        spec = self._spec(name)
+        self._drop(spec)
+        self._specs.pop(name, None)
+        self._resident.pop(name, None)
+
+    @_operation("rebuild index {name}")
+    def rebuild_index(self, name: str) -> None:
+        """Rebuild (and persist) the HNSW graph of ``name`` from its vectors; a no-op for flat indexes.
+
+        Args:
+            name: The index.
+        """
+        spec = self._spec(name)
+        if spec.kind == "hnsw":
+            rows = self._rows(spec)
+            rows.rebuild_ann()
+            self._flush(spec, rows)
+
+    # -- writes ----------------------------------------------------------------------------------------
+
+    @_operation("upsert into {name}")
     def upsert(
         self,
         name: str,
@@ -282,9 +280,95 @@ class VectorStore(ABC):
         metadata: Sequence[Mapping[str, Any] | None] | None = None,
         ids: Sequence[str] | None = None,
         documents: Sequence[str | None] | None = None,
-    ) -> list[str]: ...
+    ) -> list[str]:
+        """Insert vectors, replacing those whose id already exists; returns the ids.
 
-    @abstractmethod
+        Args:
+            name: The index.
+            vectors: ``(n, dimension)`` numbers.
+            metadata: One JSON object per vector (default ``{}``).
+            ids: One string id per vector (default: new uuid4 hex ids).
+            documents: Optional text per vector.
+        """
+        spec = self._spec(name)
+        arr, out_ids, metas, docs = check_upsert(name, spec.dimension, vectors, metadata, ids, documents)
+        if not out_ids:
+            return []
+        rows = self._resident.get(name)
+        # a graph must see every write, so only a flat index may be written without loading its rows
+        stored = self._slots(spec, out_ids) if rows is None and spec.kind == "flat" else None
+        if stored is None:
+            rows = self._rows(spec)
+            slots, is_old = rows.plan_upsert(out_ids)
+        else:
+            slots, is_old = plan_slots(stored[0], stored[1], out_ids)
+        batch = UpsertBatch(out_ids, slots, is_old, arr, metas, docs)
+        self._save_upsert(spec, batch)
+        if rows is not None:
+            rows.apply_upsert(batch)
+        return out_ids
+
+    @_operation("update a vector in {name}")
+    def update_vector(
+        self, name: str, id: str, vector: Any = None, metadata: Mapping[str, Any] | None = None
+    ) -> None:
+        """Replace the vector and/or the metadata of one existing id.
+
+        Args:
+            name: The index.
+            id: An existing id.
+            vector: New vector (optional).
+            metadata: New metadata, replacing the old object (optional).
+        """
+        spec = self._spec(name)
+        arr = None if vector is None else check_query_vector(vector, name, spec.dimension)[None, :]
+        meta = None if metadata is None else check_metadata_one(metadata, name)
+        rows = self._rows(spec)
+        slot = rows.pos.get(id) if isinstance(id, str) else None
+        if slot is None:
+            raise VectorError(
+                f"no vector with id {id!r} in index {name!r}; upsert() it to add it",
+                code="VECTOR_UNKNOWN_ID",
+                details={"index": name, "id": repr(id)},
+            )
+        if arr is None and meta is None:
+            return
+        self._save_update(spec, slot, arr, meta)
+        if arr is not None:
+            rows.set_vector(slot, arr)
+        if meta is not None:
+            rows.set_metadata(slot, meta)
+
+    @_operation("delete from {name}")
+    def delete_vector(self, name: str, id: str) -> bool:
+        """Delete one id; returns whether it existed.
+
+        Args:
+            name: The index.
+            id: The id.
+        """
+        spec = self._spec(name)
+        rows = self._rows(spec)
+        slot = rows.pos.get(id) if isinstance(id, str) else None
+        return slot is not None and self._remove(spec, rows, np.array([slot], dtype=np.int64)) == 1
+
+    @_operation("delete from {name}")
+    def delete_vectors(self, name: str, filter: Mapping[str, Any]) -> int:
+        """Delete every vector whose metadata matches ``filter``; returns how many.
+
+        Args:
+            name: The index.
+            filter: A non-empty Mongo-style filter.
+        """
+        check_delete_filter(filter)
+        node = parse_filter(filter)
+        spec = self._spec(name)
+        rows = self._rows(spec)
+        return self._remove(spec, rows, np.flatnonzero(self._mask(spec, rows, node)))
+
+    # -- reads -----------------------------------------------------------------------------------------
+
+    @_operation("query {name}")
     def query(
         self,
         name: str,
@@ -294,106 +378,61 @@ class VectorStore(ABC):
         include_vector: bool = False,
         min_score: float | None = None,
         ef: int | None = None,
-    ) -> QueryResults: ...
+    ) -> QueryResults:
+        """The ``top_k`` nearest vectors, best first (higher score is better for every metric).
 
-    @abstractmethod
-    def update_vector(
-        self, name: str, id: str, vector: Any = None, metadata: Mapping[str, Any] | None = None
-    ) -> None: ...
-
-    @abstractmethod
-    def delete_vector(self, name: str, id: str) -> bool: ...
-
-    @abstractmethod
-    def delete_vectors(self, name: str, filter: Mapping[str, Any]) -> int: ...
-
-    @abstractmethod
-    def list_indexes(self) -> list[str]: ...
-
-    @abstractmethod
-    def describe_index(self, name: str) -> IndexStats: ...
-
-    @abstractmethod
-    def delete_index(self, name: str) -> None: ...
+        Args:
+            name: The index.
+            vector: The query, ``(dimension,)``.
+            top_k: How many results at most.
+            filter: Mongo-style metadata filter, applied before scoring (every result matches it).
+            include_vector: Also return each stored vector.
+            min_score: Drop results scoring below this.
+            ef: HNSW search breadth (ignored by flat indexes).
+        """
+        node = parse_filter(filter)
+        spec = self._spec(name)
+        q = check_query_vector(vector, name, spec.dimension)
+        check_top_k(top_k)
+        rows = self._rows(spec)
+        slots, scores = self._search(spec, rows, q, top_k, node if filter else None, ef)
+        if min_score is not None:
+            keep = scores >= min_score
+            slots, scores = slots[keep], scores[keep]
+        return rows.results(slots, scores, include_vector)
 
     def query_text(self, name: str, text: str, embedder: Embedder, **kwargs: Any) -> QueryResults:
         """Embed ``text`` with ``embedder`` and query with the result.
 
+        When the index records an embedder (see :meth:`create_index`), ``embedder`` must be that one - the
+        same ``name`` and ``dimension`` - since vectors from different embedders are not comparable.
+
         Args:
             name: The index.
             text: The query text.
-            embedder: Any object with ``embed(list[str]) -> (n, dim) float32`` (e.g. ``HashingEmbedder``).
+            embedder: An :class:`~mastra_lab.embed.Embedder` (e.g. ``HashingEmbedder()``).
             **kwargs: Passed to :meth:`query` (``top_k``, ``filter``, ``min_score`` ...).
         """
+        self._check_query_embedder(name, embedder)
         return self.query(name, embedder.embed([text])[0], **kwargs)
 
-    def rebuild_index(self, name: str) -> None:  # noqa: B027 - optional hook, exact indexes need nothing
-        """Rebuild the approximate (HNSW) structure of ``name``; a no-op for exact indexes."""
-
-    def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
-        """Release resources (persist ANN indexes for persistent stores)."""
-
-    def __enter__(self) -> VectorStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def check_index_spec(
-    name: str, dimension: Any, metric: Any, index: Any, m: Any, ef_construction: Any
-) -> None:
-    """Validate ``create_index`` arguments (shared by both stores)."""
-    check_index_name(name)
-    check_metric(metric)
-    if isinstance(dimension, bool) or not isinstance(dimension, int) or dimension < 1:
-        raise VectorError(
-            f"dimension must be a positive integer, got {dimension!r}", code="VECTOR_BAD_DIMENSION"
-        )
-    if index not in ("flat", "hnsw"):
-        raise VectorError(
-            f"unknown index kind {index!r}; use 'flat' (exact, the default) or 'hnsw' (approximate)",
-            code="VECTOR_UNKNOWN_INDEX_KIND",
-        )
-    for label, value in (("m", m), ("ef_construction", ef_construction)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 2:
-            raise VectorError(f"{label} must be an integer >= 2, got {value!r}", code="VECTOR_BAD_HNSW_PARAM")
-
-
-def index_exists(name: str, existing: tuple[int, str] | None, dimension: int, metric: str) -> bool:
-    """Whether ``create_index`` has nothing to do: the index exists with the same shape (an error if not)."""
-    if existing is None:
-        return False
-    if tuple(existing) != (dimension, metric):
-        raise VectorError(
-            f"index {name!r} already exists with dimension {existing[0]} and metric {existing[1]!r}; "
-            f"delete_index({name!r}) first or use another name",
-            code="VECTOR_INDEX_EXISTS",
-        )
-    return True
-
-
-def check_delete_filter(filter: Mapping[str, Any] | None) -> None:
-    """``delete_vectors`` needs a real filter; deleting everything is ``delete_index``."""
-    if not filter:
-        raise FilterError(
-            "delete_vectors needs a non-empty filter such as {'source': 'a.txt'}; "
-            "to remove everything use delete_index()",
-            code="VECTOR_FILTER_EMPTY",
-        )
-
-
-def check_top_k(top_k: Any) -> int:
-    """``top_k`` if it is a positive int."""
-    return _check_top_k(top_k)
-
-
-def unknown_index(name: str, known: Iterable[str]) -> VectorError:
-    """The error for a query/write against an index that does not exist."""
-    names = ", ".join(sorted(known)) or "none yet"
-    return VectorError(
-        f"index {name!r} does not exist (existing: {names}); "
-        f"create it with create_index({name!r}, dimension=...)",
-        code="VECTOR_UNKNOWN_INDEX",
-        details={"index": name},
-    )
+    @_operation("query {name}")
+    def _check_query_embedder(self, name: str, embedder: Embedder) -> None:
+        spec = self._spec(name)
+        given, dim = getattr(embedder, "name", None), getattr(embedder, "dimension", None)
+        if spec.embedder is not None and (given != spec.embedder or dim != spec.dimension):
+            raise VectorError(
+                f"index {name!r} was filled by embedder {spec.embedder!r} ({spec.dimension} dimensions), but "
+                f"query_text got {describe_embedder(embedder)} ({dim} dimensions); query it with the "
+                "embedder that filled it, or ingest the documents into a new index with this one",
+                code="VECTOR_EMBEDDER_MISMATCH",
+                details={"index": name, "recorded": spec.embedder, "given": given},
+            )
+        if isinstance(dim, int) and dim != spec.dimension:
+            raise VectorError(
+                f"index {name!r} holds {spec.dimension}-dimensional vectors but "
+                f"{describe_embedder(embedder)} makes {dim}; query it with an embedder of dimension "
+                f"{spec.dimension}",
+                code="VECTOR_DIMENSION_MISMATCH",
+                details={"index": name, "expected": spec.dimension, "got": dim},
+            )

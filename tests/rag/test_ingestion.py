@@ -165,3 +165,47 @@ def test_ingested_chunks_survive_reopening_a_duckdb_file(tmp_path: Path) -> None
     with DuckDBVector(tmp_path / "kb.duckdb") as reopened:
         (hit,) = reopened.query_text("kb", "resume suspended workflow steps", emb, top_k=1)
         assert hit.id == "guide:2" and hit.metadata["headers"] == ["Workflows"]
+
+
+def test_ingest_records_its_embedder_on_the_index_it_creates(store: VectorStore) -> None:
+    emb = HashingEmbedder(dim=32)
+    ingest(docs(), store, "kb", emb, progress=False)
+    assert (
+        store.describe_index("kb").embedder
+        == emb.name
+        == ("hashing:dim=32,ngrams=3-5,bigrams=on,lowercase=on")
+    )
+
+
+def test_ingest_records_its_embedder_on_an_existing_index_that_has_none(store: VectorStore) -> None:
+    store.create_index("kb", 384, metric="dotproduct")
+    ingest(docs(), store, "kb", progress=False)
+    assert store.describe_index("kb").embedder == HashingEmbedder().name
+    assert store.describe_index("kb").metric == "dotproduct"
+
+
+def test_ingest_with_another_embedder_is_refused_before_any_write(store: VectorStore) -> None:
+    ingest(docs(), store, "kb", HashingEmbedder(), max_size=60, progress=False)
+    count = store.describe_index("kb").count
+    other = HashingEmbedder(bigrams=False)
+    with pytest.raises(
+        VectorError,
+        match=r"index 'kb' was filled by embedder 'hashing:dim=384,ngrams=3-5,bigrams=on,lowercase=on', but "
+        r"this ingest uses 'hashing:dim=384,ngrams=3-5,bigrams=off,lowercase=on'; ingest with",
+    ):
+        ingest([Document("new text", id="new")], store, "kb", other, progress=False)
+    assert store.describe_index("kb").count == count
+    with pytest.raises(VectorError, match="was filled by embedder"):
+        store.query_text("kb", "bread", other)
+
+
+def test_query_text_after_reopening_refuses_an_embedder_other_than_the_one_that_ingested(
+    tmp_path: Path,
+) -> None:
+    with DuckDBVector(tmp_path / "kb.duckdb") as store:
+        ingest(docs(), store, "kb", HashingEmbedder(), progress=False)
+    with DuckDBVector(tmp_path / "kb.duckdb") as reopened:
+        assert reopened.describe_index("kb").embedder == HashingEmbedder().name
+        assert reopened.query_text("kb", "knead the dough", HashingEmbedder(), top_k=1)[0].id == "bread:0"
+        with pytest.raises(VectorError, match=r"but query_text got 'hashing:dim=384,ngrams=off"):
+            reopened.query_text("kb", "knead the dough", HashingEmbedder(ngram_range=None))

@@ -1,23 +1,45 @@
-"""Fixtures for the vector tests: one ``store`` fixture parametrized over every backend."""
+"""Fixtures for the vector tests: one ``store`` fixture parametrized over every backend.
+
+Besides the two stores, ``duckdb-sql`` is a backend written the way a database-native one (PostgreSQL with
+``jsonb``) would be: a DuckDBVector that answers every filter with SQL compiled by ``_filter_sql`` instead of
+the in-memory view, by overriding the one ``_mask`` hook. It passing the whole conformance suite shows that
+such a backend needs nothing but hooks.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from mastra_lab.vector import InMemoryVector, VectorStore
+from mastra_lab.vector import DuckDBVector, InMemoryVector, VectorStore
+from mastra_lab.vector._filter_sql import compile_sql
+from mastra_lab.vector._rows import Rows
+from mastra_lab.vector._types import IndexSpec
+from mastra_lab.vector.filter import FilterNode
 
-BACKENDS = ["memory", "duckdb"]
+BACKENDS = ["memory", "duckdb", "duckdb-sql"]
+
+
+class SQLFilterDuckDBVector(DuckDBVector):
+    """Filters answered by SQL over the JSON column, returned as a mask over the slots."""
+
+    def _mask(self, spec: IndexSpec, rows: Rows, node: FilterNode) -> np.ndarray:
+        sql, params = compile_sql(node)
+        got = self.con.execute(f"SELECT slot FROM vec_{spec.name} WHERE {sql}", params).fetchnumpy()["slot"]
+        mask = np.zeros(rows.n, dtype=bool)
+        mask[np.asarray(got, dtype=np.int64)] = True
+        return mask
 
 
 def make_store(kind: str, tmp_path: Path) -> VectorStore:
     """A fresh store of the given backend (DuckDB: a file in ``tmp_path``)."""
     if kind == "memory":
         return InMemoryVector()
-    from mastra_lab.vector import DuckDBVector
-
+    if kind == "duckdb-sql":
+        return SQLFilterDuckDBVector(tmp_path / "vectors.duckdb")
     return DuckDBVector(tmp_path / "vectors.duckdb")
 
 

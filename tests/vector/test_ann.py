@@ -101,7 +101,7 @@ def test_hnsw_graph_is_saved_beside_the_file_and_loaded_on_reopen_without_rebuil
     stamp = graph.stat().st_mtime_ns
     with DuckDBVector(path) as store:
         assert [h.id for h in store.query("docs", data[N], top_k=K)] == before
-        assert store._mirrors["docs"].ann_origin == "file"
+        assert store._resident["docs"].ann_origin == "file"
     assert graph.stat().st_mtime_ns == stamp  # nothing changed, nothing rewritten
 
 
@@ -115,10 +115,10 @@ def test_stale_graph_file_is_rebuilt_and_rebuild_index_rewrites_it(tmp_path: Pat
     store.connection.close()  # simulate a crash: the graph file was not saved after the last write
     with DuckDBVector(path) as store:
         assert store.query("docs", data[N], top_k=1)[0].id == "late"
-        assert store._mirrors["docs"].ann_origin == "built"
+        assert store._resident["docs"].ann_origin == "built"
     with DuckDBVector(path) as store:
         store.rebuild_index("docs")
-        assert store._mirrors["docs"].ann_origin == "built"
+        assert store._resident["docs"].ann_origin == "built"
     with DuckDBVector(path) as store:
         store.query("docs", data[0])
-        assert store._mirrors["docs"].ann_origin == "file"
+        assert store._resident["docs"].ann_origin == "file"

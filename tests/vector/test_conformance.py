@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
+from mastra_lab.embed import Embedder
 from mastra_lab.errors import FilterError, VectorError
 from mastra_lab.vector import IndexStats, QueryResult, VectorStore
 
@@ -244,3 +247,101 @@ def test_empty_upsert_is_a_no_op(store: VectorStore) -> None:
     _fill(store)
     assert store.upsert("docs", []) == []
     assert store.describe_index("docs").count == 3
+
+
+# --------------------------------------------------------------------------------- recorded embedders
+
+
+class AxisEmbedder(Embedder):
+    """Texts mentioning "first" point along the first axis, the rest along the last one."""
+
+    def __init__(self, name: str = "axis:v1", dimension: int = 3) -> None:
+        self.name, self.dimension = name, dimension
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        out = np.zeros((len(self._check_texts(texts)), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i, 0 if "first" in text else -1] = 1.0
+        return out
+
+
+def test_create_index_records_the_embedder_and_takes_its_dimension(store: VectorStore) -> None:
+    store.create_index("docs", embedder=AxisEmbedder())
+    stats = store.describe_index("docs")
+    assert stats == IndexStats(dimension=3, count=0, metric="cosine", embedder="axis:v1")
+    assert repr(stats) == "IndexStats(dimension=3, count=0, metric='cosine', embedder='axis:v1')"
+
+
+def test_query_text_with_the_recorded_embedder_finds_the_match(store: VectorStore) -> None:
+    store.create_index("docs", 3, embedder=AxisEmbedder())
+    store.upsert("docs", UNIT, metadata=META, ids=["a", "b", "c"])
+    assert store.query_text("docs", "the first one", AxisEmbedder(), top_k=1)[0].id == "a"
+
+
+def test_query_text_with_another_embedder_names_both_and_the_fix(store: VectorStore) -> None:
+    _fill(store)
+    store.create_index("docs", 3, embedder=AxisEmbedder())
+    with pytest.raises(
+        VectorError,
+        match=r"index 'docs' was filled by embedder 'axis:v1' \(3 dimensions\), but query_text got "
+        r"'axis:v2' \(3 dimensions\); query it with the embedder that filled it, or ingest",
+    ) as info:
+        store.query_text("docs", "first", AxisEmbedder("axis:v2"))
+    assert info.value.code == "VECTOR_EMBEDDER_MISMATCH"
+    assert info.value.details == {"index": "docs", "recorded": "axis:v1", "given": "axis:v2"}
+    with pytest.raises(VectorError, match=r"but query_text got 'axis:v1' \(4 dimensions\)"):
+        store.query_text("docs", "first", AxisEmbedder(dimension=4))
+
+
+def test_query_text_without_a_record_still_refuses_another_dimension_before_embedding(
+    store: VectorStore,
+) -> None:
+    _fill(store)
+    with pytest.raises(VectorError, match="index 'docs' holds 3-dimensional vectors but 'axis:v1' makes 4"):
+        store.query_text("docs", "first", AxisEmbedder(dimension=4))
+
+
+def test_create_index_again_records_an_embedder_once_and_refuses_another(store: VectorStore) -> None:
+    _fill(store)
+    store.create_index("docs", 3)
+    assert store.describe_index("docs").embedder is None
+    store.create_index("docs", 3, embedder=AxisEmbedder())
+    store.create_index("docs", 3, embedder=AxisEmbedder())
+    store.create_index("docs", 3)
+    assert store.describe_index("docs") == IndexStats(3, 3, "cosine", embedder="axis:v1")
+    with pytest.raises(VectorError, match=r"index 'docs' already records embedder 'axis:v1', not 'axis:v2'"):
+        store.create_index("docs", 3, embedder=AxisEmbedder("axis:v2"))
+    assert store.describe_index("docs").embedder == "axis:v1"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"dimension": 4, "embedder": AxisEmbedder()},
+            r"embedder 'axis:v1' makes 3-dimensional vectors but ",
+        ),
+        (
+            {"embedder": AxisEmbedder(name="")},
+            r"embedder= must be an Embedder with a non-empty name and an integer dimension; "
+            r"an unnamed AxisEmbedder has name='', dimension=3",
+        ),
+        ({}, r"create_index\('docs'\) needs dimension=N, or embedder="),
+    ],
+)
+def test_create_index_with_an_unusable_embedder_creates_nothing(
+    store: VectorStore, kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(VectorError, match=message):
+        store.create_index("docs", **kwargs)  # type: ignore[arg-type]
+    assert store.list_indexes() == []
+
+
+def test_a_closed_store_refuses_every_call(store: VectorStore) -> None:
+    _fill(store)
+    store.close()
+    store.close()
+    with pytest.raises(VectorError, match=r"is closed; open a new store to keep working"):
+        store.query("docs", [1, 0, 0])
+    with pytest.raises(VectorError, match="is closed"):
+        store.list_indexes()
