@@ -9,7 +9,7 @@ Three measurements, each against its baseline in the same run:
 3. SSE parse throughput without the network: our stream path (httpx-sse + chunk translation) vs the same bare
    line loop, over an in-memory response of many chunks.
 
-Run: ``/work/venv/bin/python benchmarks/provider_bench.py [--quick]``. Target: ratios ≤ 1.3×.
+Run: ``python benchmarks/provider_bench.py [--quick]``. Target: ratios ≤ 1.3×.
 """
 
 from __future__ import annotations

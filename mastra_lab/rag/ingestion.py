@@ -109,26 +109,20 @@ def _check_existing(
             code="VECTOR_DIMENSION_MISMATCH",
             details={"index": index, "expected": stats.dimension, "got": embedder.dimension},
         )
-    name = getattr(embedder, "name", None)
-    if stats.embedder is not None and name != stats.embedder:
-        raise VectorError(
-            f"index {index!r} was filled by embedder {stats.embedder!r}, but this ingest uses {name!r}; "
-            f"ingest with {stats.embedder!r}, or into a new index (vectors from different embedders are "
-            "not comparable)",
-            code="VECTOR_EMBEDDER_MISMATCH",
-            details={"index": index, "recorded": stats.embedder, "given": name},
-        )
     return stats
 
 
 def _record_embedder(
     vector: VectorStore, index: str, embedder: Embedder, metric: str, stats: IndexStats | None
 ) -> None:
-    """Create the index recording ``embedder``, or record it on an existing index that has none."""
+    """Create the index recording ``embedder``, or record it on an existing index that has none.
+
+    ``create_index`` on an existing index refuses one filled by another embedder, before anything is written.
+    """
     named = embedder if isinstance(getattr(embedder, "name", None), str) else None
     if stats is None:
         vector.create_index(index, embedder.dimension, metric, embedder=named)  # type: ignore[arg-type]
-    elif named is not None and stats.embedder is None:
+    elif named is not None:
         vector.create_index(index, stats.dimension, stats.metric, embedder=named)  # type: ignore[arg-type]
 
 

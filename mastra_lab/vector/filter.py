@@ -3,8 +3,8 @@
 Every vector store accepts the same filters, so they are parsed and validated in exactly one place into a
 small AST (:class:`Cond`, :class:`And`, :class:`Or`, :class:`Nor`, :class:`Not`, :class:`ElemMatch`).
 Back-ends compile that AST: :func:`matches` here is the reference (one document at a time), ``_filter_np``
-evaluates it vectorised over cached metadata columns, ``_filter_sql`` turns it into DuckDB SQL over a JSON
-column with bound parameters. A property test proves the back-ends agree.
+evaluates it vectorised over the typed metadata columns each index keeps current, ``_filter_sql`` turns it
+into DuckDB SQL over a JSON column with bound parameters. Property tests prove the back-ends agree.
 
 Semantics (document = the metadata object of one vector):
 

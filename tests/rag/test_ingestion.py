@@ -190,8 +190,8 @@ def test_ingest_with_another_embedder_is_refused_before_any_write(store: VectorS
     other = HashingEmbedder(bigrams=False)
     with pytest.raises(
         VectorError,
-        match=r"index 'kb' was filled by embedder 'hashing:dim=384,ngrams=3-5,bigrams=on,lowercase=on', but "
-        r"this ingest uses 'hashing:dim=384,ngrams=3-5,bigrams=off,lowercase=on'; ingest with",
+        match=r"index 'kb' already records embedder 'hashing:dim=384,ngrams=3-5,bigrams=on,lowercase=on', "
+        r"not 'hashing:dim=384,ngrams=3-5,bigrams=off,lowercase=on'; its vectors come from",
     ):
         ingest([Document("new text", id="new")], store, "kb", other, progress=False)
     assert store.describe_index("kb").count == count

@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from mastra_lab.errors import FilterError
+from mastra_lab.vector import VectorStore
 from mastra_lab.vector._filter_np import ColumnCache
 from mastra_lab.vector._filter_sql import compile_sql
 from mastra_lab.vector.filter import And, Cond, ElemMatch, Not, Or, matches, parse_filter
@@ -200,3 +201,20 @@ def test_sql_binds_values_as_parameters_never_in_the_text() -> None:
     sql, params = compile_sql(parse_filter({"name": "x' OR 1=1 --", "n": {"$in": [1, 2]}}))
     assert "OR 1=1" not in sql
     assert "x' OR 1=1 --" in params and 1.0 in params
+
+
+STORE_CASES = [
+    (docs, flt, want) for docs, cases in ((DOCS, CASES), (MASTRA_DOCS, MASTRA_CASES)) for flt, want in cases
+]
+
+
+@pytest.mark.parametrize(
+    ("docs", "flt", "expected"), STORE_CASES, ids=[json.dumps(c[1]) for c in STORE_CASES]
+)
+def test_every_store_answers_each_filter_form_like_the_reference(
+    store: VectorStore, docs: list[dict[str, Any]], flt: dict[str, Any], expected: list[int]
+) -> None:
+    store.create_index("t", 2)
+    store.upsert("t", [[1.0, 0.0]] * len(docs), ids=[str(i) for i in range(len(docs))], metadata=docs)
+    hits = store.query("t", [1.0, 0.0], top_k=len(docs), filter=flt)
+    assert sorted(int(h.id) for h in hits) == expected
