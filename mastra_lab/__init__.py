@@ -16,12 +16,15 @@ if typing.TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["Mastra", "MastraError"]
+__all__ = ["Mastra", "MastraError", "load_ipython_extension", "unload_ipython_extension"]
 
 __getattr__, __dir__ = _lazy.attach(
     __name__,
     {
         "Mastra": "mastra_lab.mastra",
         "MastraError": "mastra_lab.errors",
+        # `%load_ext mastra_lab` looks these up on the package; they resolve to the notebook layer only then.
+        "load_ipython_extension": "mastra_lab.lab.magics",
+        "unload_ipython_extension": "mastra_lab.lab.magics",
     },
 )
