@@ -17,8 +17,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
-from mastra_lab.lab.magics import MastraMagics, load_ipython_extension, unload_ipython_extension
-from mastra_lab.lab.panels._base import Panel
+from mastra_lab.lab.magics import MastraMagics
 
 __all__ = ["TestingShell", "click", "panels_raise"]
 
@@ -39,7 +38,7 @@ class TestingShell:
         self.shell = InteractiveShell(config=config, user_ns=user_ns)  # type: ignore[no-untyped-call]
         self.publisher = CapturingDisplayPublisher(shell=self.shell)  # type: ignore[no-untyped-call]
         self.shell.display_pub = self.publisher
-        load_ipython_extension(self.shell)
+        self.shell.extension_manager.load_extension("mastra_lab")
 
     @property
     def magics(self) -> MastraMagics:
@@ -78,7 +77,7 @@ class TestingShell:
         return self.shell.run_cell(source, store_history=False)  # type: ignore[no-untyped-call]
 
     def close(self) -> None:
-        unload_ipython_extension(self.shell)
+        self.shell.extension_manager.unload_extension("mastra_lab")
         self.shell.cleanup()  # type: ignore[no-untyped-call]
         InteractiveShell.clear_instance()
 
@@ -92,6 +91,8 @@ def click(button: Any) -> None:
 @contextmanager
 def panels_raise() -> Iterator[None]:
     """Within the block, a failing panel callback shows its error line and then raises."""
+    from mastra_lab.lab.panels._base import Panel
+
     previous, Panel.raise_errors = Panel.raise_errors, True
     try:
         yield

@@ -87,7 +87,6 @@ def load_ipython_extension(shell: InteractiveShell) -> None:
         return
     magics = MastraMagics(shell)
     shell.register_magics(magics)
-    shell.configurables.append(magics)  # type: ignore[arg-type]  # so `%config MastraMagics…` finds it
 
 
 def unload_ipython_extension(shell: InteractiveShell) -> None:
@@ -99,7 +98,8 @@ def unload_ipython_extension(shell: InteractiveShell) -> None:
     for kind in ("line", "cell"):
         shell.magics_manager.magics[kind].pop("mastra", None)
     shell.magics_manager.registry.pop(type(magics).__name__, None)
-    shell.configurables.remove(magics)  # type: ignore[arg-type]
+    # register_magics also made it a configurable (for %config); take it out of there too.
+    shell.configurables[:] = [c for c in shell.configurables if c is not magics]
 
 
 def _find(shell: InteractiveShell) -> MastraMagics | None:
