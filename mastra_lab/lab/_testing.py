@@ -38,7 +38,7 @@ class TestingShell:
         self.shell = InteractiveShell(config=config, user_ns=user_ns)  # type: ignore[no-untyped-call]
         self.publisher = CapturingDisplayPublisher(shell=self.shell)  # type: ignore[no-untyped-call]
         self.shell.display_pub = self.publisher
-        self.shell.extension_manager.load_extension("mastra_lab")
+        self.shell.extension_manager.load_extension("mastra_lab")  # type: ignore[union-attr]
 
     @property
     def magics(self) -> MastraMagics:
@@ -77,7 +77,7 @@ class TestingShell:
         return self.shell.run_cell(source, store_history=False)  # type: ignore[no-untyped-call]
 
     def close(self) -> None:
-        self.shell.extension_manager.unload_extension("mastra_lab")
+        self.shell.extension_manager.unload_extension("mastra_lab")  # type: ignore[union-attr]
         self.shell.cleanup()  # type: ignore[no-untyped-call]
         InteractiveShell.clear_instance()
 

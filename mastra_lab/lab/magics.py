@@ -99,7 +99,7 @@ def unload_ipython_extension(shell: InteractiveShell) -> None:
         shell.magics_manager.magics[kind].pop("mastra", None)
     shell.magics_manager.registry.pop(type(magics).__name__, None)
     # register_magics also made it a configurable (for %config); take it out of there too.
-    shell.configurables[:] = [c for c in shell.configurables if c is not magics]
+    shell.configurables[:] = [c for c in shell.configurables if c is not magics]  # type: ignore[comparison-overlap]
 
 
 def _find(shell: InteractiveShell) -> MastraMagics | None:
