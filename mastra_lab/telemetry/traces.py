@@ -29,6 +29,7 @@ __all__ = [
     "load_trace",
     "recent_traces",
     "recent_traces_df",
+    "summarize_trace",
     "trace_layout",
     "trace_spans_df",
 ]
@@ -280,6 +281,29 @@ def trace_layout(spans: Iterable[Mapping[str, Any] | Span]) -> list[SpanRow]:
             )
         )
     return rows
+
+
+def summarize_trace(spans: Iterable[Mapping[str, Any] | Span]) -> dict[str, Any]:
+    """One trace in the shape of a :func:`recent_traces` entry: trace_id, name, start, duration_ms,
+    span_count, status — for spans in hand rather than a storage query.
+
+    Args:
+        spans: The spans of one trace (at least one), as dicts or :class:`Span` objects.
+    """
+    items = [_span_dict(s) for s in spans]
+    rows = trace_layout(items)
+    if not rows:
+        raise MastraError("no spans to summarise", code="TELEMETRY_TRACE_NOT_FOUND", domain="telemetry")
+    root = rows[0]
+    status = "error" if any(r.status == "error" for r in rows) else root.status
+    return {
+        "trace_id": str(items[0].get("trace_id")),
+        "name": root.name,
+        "start": min(s["start"] for s in items),
+        "duration_ms": None if status == "running" else max(r.end_ms for r in rows),
+        "span_count": len(rows),
+        "status": status,
+    }
 
 
 def trace_spans_df(spans: Iterable[Mapping[str, Any] | Span]) -> pd.DataFrame:

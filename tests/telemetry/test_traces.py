@@ -17,6 +17,7 @@ from mastra_lab.telemetry.traces import (
     load_trace,
     recent_traces,
     recent_traces_df,
+    summarize_trace,
     trace_layout,
     trace_spans_df,
 )
@@ -181,3 +182,16 @@ def test_span_table_follows_the_layout_with_attributes() -> None:
         {"name": "child", "depth": 1, "start_ms": 5.0, "duration_ms": 3.0},
     ]
     assert df["attributes"][1] == {"tokens": 3}
+
+
+def test_summarize_trace_matches_the_listing_shape() -> None:
+    spans = [_span("root", None, 0, 30, name="agent"), _span("c", "root", 5, 10, error={"message": "x"})]
+    assert summarize_trace(spans) == {
+        "trace_id": "t1",
+        "name": "agent",
+        "start": T0,
+        "duration_ms": 30.0,
+        "span_count": 2,
+        "status": "error",
+    }
+    assert summarize_trace([_span("root", None, 0, None)])["status"] == "running"
