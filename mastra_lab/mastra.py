@@ -12,7 +12,7 @@ import dataclasses
 import os
 from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from mastra_lab import _runtime
 from mastra_lab.errors import MastraError
@@ -31,52 +31,6 @@ if TYPE_CHECKING:
     from mastra_lab.vector import IndexStats, QueryResults, VectorStore
 
 __all__ = ["IndexRef", "Mastra"]
-
-
-class IndexRef(NamedTuple):
-    """One index of one registered vector store, as :meth:`Mastra.find_index` finds it.
-
-    Attributes:
-        store_name: The name the store is registered under.
-        index_name: The index's name in that store.
-        store: The vector store itself.
-    """
-
-    store_name: str
-    index_name: str
-    store: VectorStore
-
-    @property
-    def path(self) -> str:
-        """``store/index``: the name that picks this index even when several stores have one so named."""
-        return f"{self.store_name}/{self.index_name}"
-
-    def describe(self) -> IndexStats:
-        """The index's :class:`~mastra_lab.vector.IndexStats` (dimension, count, metric, embedder)."""
-        return self.store.describe_index(self.index_name)
-
-
-def _resolve_embedder(
-    ref: str, recorded: str | None, given: Embedder | str | None, default: Embedder | str
-) -> Embedder:
-    """The embedder for an index: the one given, else the one it records, else ``default``."""
-    from mastra_lab.embed.registry import get_embedder
-
-    choice = given if given is not None else recorded if recorded is not None else default
-    if not isinstance(choice, str):
-        return choice
-    try:
-        return get_embedder(choice)
-    except MastraError as exc:
-        if given is None and recorded is not None:
-            raise MastraError(
-                f"index {ref!r} records embedder {recorded!r}, which cannot be rebuilt from its name "
-                f"({exc.message}); pass the embedder object that filled it as embedder=",
-                code=exc.code,
-                domain="vector",
-                details={"index": ref, "recorded": recorded},
-            ) from exc
-        raise
 
 
 def _named(kind: str, items: Mapping[str, Any] | Iterable[Any] | None) -> dict[str, Any]:
@@ -125,6 +79,55 @@ def _make_tracer(telemetry: Tracer | bool | str | None, storage: Storage) -> Tra
             code="MASTRA_TELEMETRY",
         )
     return Tracer(exporters)
+
+
+@dataclasses.dataclass(frozen=True)
+class IndexRef:
+    """One index of one registered vector store, as :meth:`Mastra.find_index` finds it.
+
+    ``IndexRef(store_name='default', index_name='help', store=<the DuckDBVector>)``; :attr:`path` names it.
+
+    Attributes:
+        store_name: The name the store is registered under.
+        index_name: The index's name in that store.
+        store: The vector store itself.
+    """
+
+    store_name: str
+    index_name: str
+    store: VectorStore = dataclasses.field(repr=False)
+
+    @property
+    def path(self) -> str:
+        """``store/index``: the name that picks this index even when several stores have one so named."""
+        return f"{self.store_name}/{self.index_name}"
+
+    def describe(self) -> IndexStats:
+        """The index's :class:`~mastra_lab.vector.IndexStats` (dimension, count, metric, embedder)."""
+        return self.store.describe_index(self.index_name)
+
+
+def _resolve_embedder(
+    ref: str, recorded: str | None, given: Embedder | str | None, default: Embedder | str
+) -> Embedder:
+    """The embedder for an index: the one given, else the one it records, else ``default``."""
+    from mastra_lab.embed.registry import get_embedder
+
+    choice = given if given is not None else recorded if recorded is not None else default
+    if not isinstance(choice, str):
+        return choice
+    try:
+        return get_embedder(choice)
+    except MastraError as exc:
+        if given is None and recorded is not None:
+            raise MastraError(
+                f"index {ref!r} records embedder {recorded!r}, which cannot be rebuilt from its name "
+                f"({exc.message}); pass the embedder object that filled it as embedder=",
+                code=exc.code,
+                domain="vector",
+                details={"index": ref, "recorded": recorded},
+            ) from exc
+        raise
 
 
 class Mastra:

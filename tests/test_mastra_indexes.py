@@ -35,8 +35,7 @@ def test_list_indexes_goes_by_store_then_index(mastra: Mastra) -> None:
     assert [r.path for r in mastra.list_indexes()] == ["archive/faq", "archive/help", "default/help"]
     ref = mastra.list_indexes()[0]
     assert ref == IndexRef("archive", "faq", mastra.get_vector("archive"))
-    store_name, index_name, store = ref
-    assert (store_name, index_name, store) == ("archive", "faq", mastra.get_vector("archive"))
+    assert repr(ref) == "IndexRef(store_name='archive', index_name='faq')"
 
 
 def test_an_index_name_unique_across_stores_is_found_without_its_store(mastra: Mastra) -> None:
