@@ -93,5 +93,12 @@ def _frame(hits: QueryResults) -> Any:
     """The hits as id, score, document and metadata columns (the metadata as one dict per row)."""
     import pandas as pd
 
-    rows = [{"id": h.id, "score": h.score, "document": h.document, "metadata": h.metadata} for h in hits]
-    return pd.DataFrame(rows, columns=["id", "score", "document", "metadata"])
+    columns = {
+        "id": [h.id for h in hits],
+        "score": [h.score for h in hits],
+        "document": [h.document for h in hits],
+        "metadata": [h.metadata for h in hits],
+    }
+    return pd.DataFrame(
+        {k: pd.Series(v, dtype="float64" if k == "score" else object) for k, v in columns.items()}
+    )

@@ -190,3 +190,10 @@ def test_loading_the_commands_imports_nothing_heavy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_no_hits_is_an_empty_table_with_the_same_columns(sh: TestingShell) -> None:
+    table = sh.line("""vector search help card --filter '{"category": "returns"}'""")
+    assert table.title == "0 results from help for 'card'"
+    assert table.df.empty and list(table.df.columns) == ["id", "score", "document", "metadata"]
+    assert str(table.df["score"].dtype) == "float64"
