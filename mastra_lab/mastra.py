@@ -8,6 +8,7 @@ same database the notebook inspects, without being told twice.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Mapping
 from types import TracebackType
@@ -20,11 +21,16 @@ from mastra_lab.telemetry.logger import MastraLogger, configure_logging, get_log
 from mastra_lab.telemetry.tracer import Tracer
 
 if TYPE_CHECKING:
-    from mastra_lab.config import Settings
-    from mastra_lab.llm.base import Model
-    from mastra_lab.storage import Storage
+    import pandas as pd
 
-__all__ = ["Mastra"]
+    from mastra_lab.config import Settings
+    from mastra_lab.embed.base import Embedder
+    from mastra_lab.llm.base import Model
+    from mastra_lab.rag import Document, IngestReport
+    from mastra_lab.storage import Storage
+    from mastra_lab.vector import IndexStats, QueryResults, VectorStore
+
+__all__ = ["IndexRef", "Mastra"]
 
 
 def _named(kind: str, items: Mapping[str, Any] | Iterable[Any] | None) -> dict[str, Any]:
@@ -73,6 +79,55 @@ def _make_tracer(telemetry: Tracer | bool | str | None, storage: Storage) -> Tra
             code="MASTRA_TELEMETRY",
         )
     return Tracer(exporters)
+
+
+@dataclasses.dataclass(frozen=True)
+class IndexRef:
+    """One index of one registered vector store, as :meth:`Mastra.find_index` finds it.
+
+    ``IndexRef(store_name='default', index_name='help', store=<the DuckDBVector>)``; :attr:`path` names it.
+
+    Attributes:
+        store_name: The name the store is registered under.
+        index_name: The index's name in that store.
+        store: The vector store itself.
+    """
+
+    store_name: str
+    index_name: str
+    store: VectorStore = dataclasses.field(repr=False)
+
+    @property
+    def path(self) -> str:
+        """``store/index``: the name that picks this index even when several stores have one so named."""
+        return f"{self.store_name}/{self.index_name}"
+
+    def describe(self) -> IndexStats:
+        """The index's :class:`~mastra_lab.vector.IndexStats` (dimension, count, metric, embedder)."""
+        return self.store.describe_index(self.index_name)
+
+
+def _resolve_embedder(
+    ref: str, recorded: str | None, given: Embedder | str | None, default: Embedder | str
+) -> Embedder:
+    """The embedder for an index: the one given, else the one it records, else ``default``."""
+    from mastra_lab.embed.registry import get_embedder
+
+    choice = given if given is not None else recorded if recorded is not None else default
+    if not isinstance(choice, str):
+        return choice
+    try:
+        return get_embedder(choice)
+    except MastraError as exc:
+        if given is None and recorded is not None:
+            raise MastraError(
+                f"index {ref!r} records embedder {recorded!r}, which cannot be rebuilt from its name "
+                f"({exc.message}); pass the embedder object that filled it as embedder=",
+                code=exc.code,
+                domain="vector",
+                details={"index": ref, "recorded": recorded},
+            ) from exc
+        raise
 
 
 class Mastra:
@@ -206,6 +261,130 @@ class Mastra:
     def get_vector(self, name: str) -> Any:
         """The vector store registered as ``name``."""
         return self._get("vector store", self._vectors, name)
+
+    def list_indexes(self) -> list[IndexRef]:
+        """Every index of every registered vector store, by store name, then index name."""
+        self._check_open()
+        return [
+            IndexRef(name, index, store)
+            for name, store in sorted(self._vectors.items())
+            for index in store.list_indexes()
+        ]
+
+    def find_index(self, name: str) -> IndexRef:
+        """The index called ``name`` (``index`` in whichever store has it, or ``store/index``).
+
+        Args:
+            name: ``"help"`` or ``"default/help"``.
+
+        Raises:
+            MastraError: No index has that name (the message lists the known ones as ``store/index``),
+                or several stores have one (the message lists the ``store/index`` forms to choose from).
+        """
+        indexes = self.list_indexes()
+        store_name, sep, index = name.rpartition("/")
+        found = [r for r in indexes if r.index_name == index and (not sep or r.store_name == store_name)]
+        if len(found) == 1:
+            return found[0]
+        paths = [r.path for r in found or indexes]
+        if found:
+            raise MastraError(
+                f"index {name!r} is in {len(found)} vector stores: {', '.join(paths)}; "
+                "name one as STORE/INDEX",
+                code="MASTRA_AMBIGUOUS",
+                details={"name": name, "candidates": paths},
+            )
+        known = ", ".join(paths) or "none yet (ingest documents first, or create_index on a vector store)"
+        raise MastraError(
+            f"no vector index named {name!r}; known indexes: {known}",
+            code="MASTRA_NOT_FOUND",
+            details={"kind": "vector index", "name": name, "known": paths},
+        )
+
+    def indexes_df(self) -> pd.DataFrame:
+        """One row per index of :meth:`list_indexes`: store, index, dimension, count, metric, embedder."""
+        import pandas as pd
+
+        rows = [
+            {"store": r.store_name, "index": r.index_name, **dataclasses.asdict(r.describe())}
+            for r in self.list_indexes()
+        ]
+        columns = ["store", "index", "dimension", "count", "metric", "embedder"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def search(
+        self,
+        index: str,
+        text: str,
+        *,
+        top_k: int = 10,
+        filter: Mapping[str, Any] | None = None,
+        embedder: Embedder | str | None = None,
+        default_embedder: Embedder | str = "hashing",
+        min_score: float | None = None,
+    ) -> QueryResults:
+        """Search an index by text, embedded by the embedder that filled it.
+
+        Args:
+            index: ``index`` or ``store/index`` (see :meth:`find_index`).
+            text: The query.
+            top_k: How many results at most.
+            filter: A Mongo-style metadata filter.
+            embedder: An embedder or its name (see :func:`~mastra_lab.embed.get_embedder`); by default the
+                one the index records, then ``default_embedder``. One other than the recorded is refused.
+            default_embedder: For an index that records no embedder.
+            min_score: Drop results scoring below this.
+        """
+        ref = self.find_index(index)
+        chosen = _resolve_embedder(ref.path, ref.describe().embedder, embedder, default_embedder)
+        options = {"top_k": top_k, "filter": filter, "min_score": min_score}
+        return ref.store.query_text(ref.index_name, text, chosen, **options)
+
+    def ingest(
+        self,
+        documents: Iterable[Document | str],
+        index: str,
+        *,
+        store: str | None = None,
+        embedder: Embedder | str | None = None,
+        default_embedder: Embedder | str = "hashing",
+        **options: Any,
+    ) -> IngestReport:
+        """Chunk, embed and upsert ``documents`` into ``index`` of a registered vector store.
+
+        Args:
+            documents: :class:`~mastra_lab.rag.Document` objects or strings (see
+                :func:`~mastra_lab.rag.load_documents` for files).
+            index: The index name; created when missing.
+            store: The registered store's name; by default ``"default"``, or the only store there is.
+            embedder: An embedder or its name; by default the one an existing index records, then
+                ``default_embedder``.
+            default_embedder: For a new index, or one that records no embedder.
+            **options: Passed to :func:`mastra_lab.rag.ingest` (``strategy``, ``max_size``, ``progress`` …).
+        """
+        from mastra_lab.rag import ingest
+
+        store_name, vector = self._pick_vector(store)
+        recorded = vector.describe_index(index).embedder if index in vector.list_indexes() else None
+        chosen = _resolve_embedder(f"{store_name}/{index}", recorded, embedder, default_embedder)
+        return ingest(documents, vector, index, chosen, **options)
+
+    def _pick_vector(self, name: str | None) -> tuple[str, VectorStore]:
+        if name is None:
+            if not self._vectors:
+                raise MastraError(
+                    "this Mastra has no vector store; register one with Mastra(vectors={'default': "
+                    "InMemoryVector()}) or add_vector('default', store)",
+                    code="MASTRA_NOT_FOUND",
+                )
+            if "default" not in self._vectors and len(self._vectors) > 1:
+                raise MastraError(
+                    f"this Mastra has several vector stores ({', '.join(sorted(self._vectors))}) and none "
+                    "is named 'default'; name the store to use",
+                    code="MASTRA_AMBIGUOUS",
+                )
+            name = "default" if "default" in self._vectors else next(iter(self._vectors))
+        return name, self.get_vector(name)
 
     def get_model(self, model_id: str | None = None, **kwargs: Any) -> Model:
         """A model by id (default: the configured ``default_model``), with the configured API key.

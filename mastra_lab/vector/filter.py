@@ -57,6 +57,7 @@ __all__ = [
     "match_value",
     "matches",
     "parse_filter",
+    "parse_filter_json",
     "resolve",
 ]
 
@@ -184,6 +185,38 @@ def parse_filter(filter: Mapping[str, Any] | None) -> FilterNode:
         msg = f"a filter must be a dict such as {{'field': 'value'}}, got {type(filter).__name__}"
         raise _err(msg, filter)
     return _parse_doc(filter, 0)
+
+
+def parse_filter_json(text: str) -> dict[str, Any] | None:
+    """A filter typed as JSON text (a notebook option, a panel text box), validated like :func:`parse_filter`.
+
+    Args:
+        text: A JSON object such as ``{"category": "billing"}``; empty or blank text means no filter.
+
+    Raises:
+        FilterError: The text is not JSON (the message gives the line, column and character of the
+            problem), is JSON but not an object, or is not a valid filter.
+    """
+    if not text.strip():
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FilterError(
+            f"the filter is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} "
+            f"(char {exc.pos}) of {text!r}; write a JSON object with double-quoted keys and strings, "
+            'such as {"category": "billing"}',
+            code="VECTOR_FILTER_JSON",
+            details={"filter": text[:200], "position": exc.pos},
+        ) from None
+    if not isinstance(value, dict):
+        raise _err(
+            f'the filter must be a JSON object such as {{"category": "billing"}}, '
+            f"got {type(value).__name__} {text.strip()!r}",
+            value,
+        )
+    parse_filter(value)
+    return value
 
 
 def _parse_doc(doc: Any, depth: int) -> FilterNode:

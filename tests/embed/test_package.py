@@ -8,11 +8,13 @@ import mastra_lab.embed
 
 def test_public_names_are_exactly_all() -> None:
     assert sorted(mastra_lab.embed.__all__) == [
+        "EMBEDDER_FAMILIES",
         "Embedder",
         "HashingEmbedder",
         "OpenAIEmbedder",
         "SentenceTransformerEmbedder",
         "WordLlamaEmbedder",
+        "get_embedder",
     ]
     assert all(getattr(mastra_lab.embed, name) for name in mastra_lab.embed.__all__)
 

@@ -14,6 +14,7 @@ def test_public_names_are_exactly_all() -> None:
         "IngestReport",
         "chunk",
         "ingest",
+        "load_documents",
     ]
     public = {n for n in vars(mastra_lab.rag) if not n.startswith("_")} - {"annotations"}
     assert set(mastra_lab.rag.__all__) <= public

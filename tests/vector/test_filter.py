@@ -12,7 +12,7 @@ from mastra_lab.errors import FilterError
 from mastra_lab.vector import VectorStore
 from mastra_lab.vector._filter_np import ColumnCache
 from mastra_lab.vector._filter_sql import compile_sql
-from mastra_lab.vector.filter import And, Cond, ElemMatch, Not, Or, matches, parse_filter
+from mastra_lab.vector.filter import And, Cond, ElemMatch, Not, Or, matches, parse_filter, parse_filter_json
 
 DOCS: list[dict[str, Any]] = [
     {"genre": "news", "year": 2021, "tags": ["x", "y"], "author": {"name": "ann", "age": 40}},
@@ -218,3 +218,37 @@ def test_every_store_answers_each_filter_form_like_the_reference(
     store.upsert("t", [[1.0, 0.0]] * len(docs), ids=[str(i) for i in range(len(docs))], metadata=docs)
     hits = store.query("t", [1.0, 0.0], top_k=len(docs), filter=flt)
     assert sorted(int(h.id) for h in hits) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", None),
+        ("  \n", None),
+        ('{"category": "billing"}', {"category": "billing"}),
+        ('{"year": {"$gte": 2020}, "tags": ["a"]}', {"year": {"$gte": 2020}, "tags": ["a"]}),
+    ],
+)
+def test_a_json_filter_parses_to_its_object_and_blank_means_none(text: str, expected: Any) -> None:
+    assert parse_filter_json(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "message"),
+    [
+        (
+            "{category: 'billing'}",
+            "VECTOR_FILTER_JSON",
+            "the filter is not valid JSON: Expecting property name enclosed in double quotes at line 1 "
+            "column 2 (char 1) of \"{category: 'billing'}\"",
+        ),
+        ('{"a": 1,\n "b": }', "VECTOR_FILTER_JSON", "Expecting value at line 2 column 7 (char 15)"),
+        ('["billing"]', "VECTOR_FILTER_INVALID", "must be a JSON object such as"),
+        ('{"year": {"$after": 2020}}', "VECTOR_FILTER_UNKNOWN_OPERATOR", "unknown filter operator '$after'"),
+    ],
+)
+def test_a_bad_json_filter_says_where_and_what(text: str, code: str, message: str) -> None:
+    with pytest.raises(FilterError) as caught:
+        parse_filter_json(text)
+    assert caught.value.code == code
+    assert message in caught.value.message
