@@ -138,6 +138,20 @@ class JupyterLab:
         """The URL that opens ``notebook`` (relative to :attr:`root`) in JupyterLab."""
         return f"{self.url}lab/tree/{notebook}?token={self.token}"
 
+    def api(self, method: str, path: str) -> Any:
+        """Call the server's REST API (``path`` without the leading ``/``) and return the decoded JSON."""
+        request = urllib.request.Request(
+            f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def shut_down_sessions(self) -> None:
+        """Stop every notebook's kernel, so a test leaves no kernel running for the next one."""
+        for session in self.api("GET", "api/sessions"):
+            self.api("DELETE", f"api/sessions/{session['id']}")
+
     def log_tail(self, lines: int = 40) -> str:
         """The end of the server's log, to attach to a failure."""
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])

@@ -92,11 +92,15 @@ def artifacts() -> Path:
 
 
 @pytest.fixture
-def run_notebook(jupyterlab: JupyterLab, artifacts: Path) -> RunNotebook:
-    """``run_notebook(page, name) -> NotebookRun``: open ``name`` on the session's server and run it all."""
+def run_notebook(jupyterlab: JupyterLab, artifacts: Path) -> Iterator[RunNotebook]:
+    """``run_notebook(page, name) -> NotebookRun``: open ``name`` on the session's server and run it all.
+
+    The kernels it started are shut down after the test.
+    """
     import browser_harness
 
     def run(page: Page, name: str) -> NotebookRun:
         return browser_harness.run_notebook(page, jupyterlab, name, artifacts)
 
-    return run
+    yield run
+    jupyterlab.shut_down_sessions()
