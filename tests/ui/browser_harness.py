@@ -79,6 +79,8 @@ _LAB_SETTINGS = {
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
     # Every cell stays in the DOM, so a test can find (and Playwright scroll to) any output.
     "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
+    # The copies in the server's root keep no outputs between runs.
+    "@jupyterlab/docmanager-extension:plugin": {"autosave": False},
 }
 _LAB_CONFIG = {
     "LabApp": {
@@ -135,8 +137,11 @@ class JupyterLab:
     """The server's combined stdout and stderr."""
 
     def lab_url(self, notebook: str) -> str:
-        """The URL that opens ``notebook`` (relative to :attr:`root`) in JupyterLab."""
-        return f"{self.url}lab/tree/{notebook}?token={self.token}"
+        """The URL that opens ``notebook`` (relative to :attr:`root`) alone in JupyterLab.
+
+        ``reset`` drops the tabs an earlier page left in the workspace, so the page shows this notebook only.
+        """
+        return f"{self.url}lab/tree/{notebook}?reset&token={self.token}"
 
     def api(self, method: str, path: str) -> Any:
         """Call the server's REST API (``path`` without the leading ``/``) and return the decoded JSON."""
@@ -249,6 +254,7 @@ def start_jupyterlab(root: Path, home: Path, python_path: Path | None = None) ->
         f"--ServerApp.root_dir={root}",
         "--ServerApp.allow_root=True",
         "--ServerApp.open_browser=False",
+        "--ServerApp.terminals_enabled=False",
     ]
     with log.open("wb") as out:
         process = subprocess.Popen(
