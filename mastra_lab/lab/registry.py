@@ -76,6 +76,10 @@ class Command:
     epilog: str | None = None
 
     def parser(self) -> CommandParser:
+        """The command's parser, built once: argparse setup costs more than a fast query."""
+        parser = _PARSERS.get(self)
+        if parser is not None:
+            return parser
         parser = CommandParser(
             prog=f"%mastra {self.name}",
             description=self.summary,
@@ -83,6 +87,7 @@ class Command:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         self.arguments(parser)
+        _PARSERS[self] = parser
         return parser
 
     def parse(self, line: str) -> argparse.Namespace:
@@ -98,6 +103,8 @@ class Command:
     def help(self) -> str:
         return self.parser().format_help()
 
+
+_PARSERS: dict[Command, CommandParser] = {}
 
 REGISTRY: dict[str, Command] = {}
 """Subcommand name → :class:`Command`, filled by the modules of this package."""

@@ -1,4 +1,4 @@
-"""Fixtures for the notebook layer: a real IPython shell with the extension loaded, panels that raise."""
+"""Fixtures for the notebook layer: a real IPython shell with the extension loaded."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mastra_lab.lab._testing import TestingShell, panels_raise
+from mastra_lab.lab._testing import TestingShell
 
 
 @pytest.fixture
@@ -16,9 +16,3 @@ def ip() -> Iterator[TestingShell]:
     yield shell
     shell.close()
 
-
-@pytest.fixture(autouse=True)
-def _panel_failures_fail_tests() -> Iterator[None]:
-    """A panel callback that fails shows its error line and raises, so the test sees it."""
-    with panels_raise():
-        yield
