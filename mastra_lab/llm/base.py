@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Generator, Mapping, Sequence
 from dataclasses import KW_ONLY, MISSING, dataclass, field, fields
 from typing import Any, Literal, TypeAlias
 
@@ -449,7 +449,7 @@ class Model(ABC):
         tool_choice: ToolChoice = "auto",
         output_schema: dict[str, Any] | type[Any] | None = None,
         **settings: Any,
-    ) -> Iterator[StreamEvent]:
+    ) -> Generator[StreamEvent, None, None]:
         """:meth:`stream` for code that cannot use ``async for`` (a magic, a script).
 
         Each event is handed over as soon as the background loop receives it; closing the iterator early
