@@ -4,7 +4,8 @@ Payloads follow the providers' documented examples (``chat.completion`` / ``chat
 ending in ``data: [DONE]``, Groq's ``x_groq``, Anthropic's ``message`` object and named stream events, the
 ``/embeddings`` list). The server records every request it receives and answers from a per-test *script* of
 replies, so tests can inject faults: HTTP errors with retry headers, connection resets, slow answers, streams
-cut in the middle, bad JSON.
+cut in the middle, bad JSON — and hold a stream after its first events until the test says go (:class:`Hold`),
+to see what a client shows before the rest exists.
 
 It serves the paths the official SDKs request (all ``POST``), so a base URL is given exactly as a user gives
 it to the SDK: ``/v1/chat/completions`` (OpenAI and compatible servers; base ``…/v1``),
@@ -36,6 +37,7 @@ __all__ = [
     "TEST_KEY",
     "Delay",
     "FakeProviderServer",
+    "Hold",
     "Raw",
     "RecordedRequest",
     "Reset",
@@ -98,6 +100,24 @@ ANTHROPIC_USAGE = {
 
 
 @dataclass
+class Hold:
+    """Stop a stream after ``after`` events until :meth:`release` is called (from any thread).
+
+    If nobody releases it within ``timeout`` seconds the connection is reset instead, so a client that
+    waited for the whole answer before showing anything fails rather than passing late.
+    """
+
+    after: int
+    timeout: float = 10.0
+    released: threading.Event = field(default_factory=threading.Event)
+    reached: threading.Event = field(default_factory=threading.Event)
+    """Set when the stream has sent its first ``after`` events and is waiting."""
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@dataclass
 class Scenario:
     """A normal answer, rendered as JSON or as a stream depending on the request."""
 
@@ -112,6 +132,8 @@ class Scenario:
     """Abort the connection after this many stream events (a stream cut in the middle)."""
     stream_error: dict[str, Any] | None = None
     """An ``error`` object sent inside the stream after the text, instead of the normal ending."""
+    hold: Hold | None = None
+    """Pause the stream part-way until the test releases it."""
     headers: dict[str, str] = field(default_factory=dict)
     usage: bool = True
 
@@ -405,16 +427,23 @@ class FakeProviderServer:
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             events = openai_chunks(s, model, api, include_usage)
         return StreamingResponse(
-            self._stream(request, events, s.cut_after), media_type="text/event-stream", headers=headers
+            self._stream(request, events, s.cut_after, s.hold),
+            media_type="text/event-stream",
+            headers=headers,
         )
 
     async def _stream(
-        self, request: Request, events: Iterator[bytes], cut_after: int | None
+        self, request: Request, events: Iterator[bytes], cut_after: int | None, hold: Hold | None = None
     ) -> AsyncIterator[bytes]:
         for count, event in enumerate(events):
             if cut_after is not None and count >= cut_after:
                 _abort(request)
                 return
+            if hold is not None and count == hold.after:
+                hold.reached.set()
+                if not await asyncio.to_thread(hold.released.wait, hold.timeout):
+                    _abort(request)
+                    return
             yield event
 
 

@@ -95,8 +95,8 @@ def _public_classes() -> list[type]:
 def twin_problems(classes: list[type]) -> list[str]:
     """Every public coroutine method without a sync twin taking the same parameters, one line each.
 
-    Async iterators (``stream``) are not coroutines and have no twin: they are consumed with ``async for``,
-    which a Jupyter cell allows at top level.
+    Async iterators (``stream``) are not coroutines, so this check leaves them out: a Jupyter cell can
+    ``async for`` at top level, and code that cannot (a magic) uses ``Model.stream_sync``.
     """
     problems = []
     for cls in classes:

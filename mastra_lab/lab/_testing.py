@@ -35,7 +35,10 @@ class TestingShell:
     def __init__(self, user_ns: dict[str, Any] | None = None) -> None:
         config = Config()
         config.HistoryManager.hist_file = ":memory:"
-        self.shell = InteractiveShell(config=config, user_ns=user_ns)  # type: ignore[no-untyped-call]
+        # The process-wide instance, as a kernel's shell is: IPython.display.display() publishes through
+        # InteractiveShell.instance(), so a shell built any other way would not capture what commands display.
+        InteractiveShell.clear_instance()
+        self.shell = InteractiveShell.instance(config=config, user_ns=user_ns)
         self.publisher = CapturingDisplayPublisher(shell=self.shell)  # type: ignore[no-untyped-call]
         self.shell.display_pub = self.publisher
         self.shell.extension_manager.load_extension("mastra_lab")  # type: ignore[union-attr]

@@ -144,11 +144,14 @@ class LiveDisplay:
 
     def show(self, text: str) -> None:
         """Show ``text``: the first call creates the display, later calls replace its content."""
-        from IPython.display import display
+        from IPython.display import DisplayHandle
 
         self.text = text
         if self._handle is None:
-            self._handle = display(self._render(text), display_id=True)  # type: ignore[no-untyped-call]
+            # The handle (its id) exists before anything is published: a Ctrl-C that lands while the first
+            # display is being sent must not make the next call create a second display.
+            self._handle = DisplayHandle()  # type: ignore[no-untyped-call]
+            self._handle.display(self._render(text))
         else:
             self._handle.update(self._render(text))
         self.updates += 1

@@ -24,7 +24,13 @@ from mastra_lab.llm.base import (
     ToolResult,
     Usage,
 )
-from mastra_lab.llm.registry import get_model, list_providers, register_provider
+from mastra_lab.llm.registry import (
+    ProviderStatus,
+    get_model,
+    list_providers,
+    provider_status,
+    register_provider,
+)
 
 if _typing.TYPE_CHECKING:
     from mastra_lab.llm.testing import FunctionModel, TestModel
@@ -35,6 +41,7 @@ __all__ = [
     "Message",
     "Model",
     "ModelResponse",
+    "ProviderStatus",
     "StreamEvent",
     "TestModel",
     "TextDelta",
@@ -46,6 +53,7 @@ __all__ = [
     "Usage",
     "get_model",
     "list_providers",
+    "provider_status",
     "register_provider",
 ]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Generator, Mapping, Sequence
 from dataclasses import KW_ONLY, MISSING, dataclass, field, fields
 from typing import Any, Literal, TypeAlias
 
@@ -441,6 +441,21 @@ class Model(ABC):
     ) -> ModelResponse:
         """:meth:`generate` for code without an event loop (scripts, notebook cells)."""
         return _runtime.run_sync(self.generate(messages, tools, tool_choice, output_schema, **settings))
+
+    def stream_sync(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[ToolDefinition] | None = None,
+        tool_choice: ToolChoice = "auto",
+        output_schema: dict[str, Any] | type[Any] | None = None,
+        **settings: Any,
+    ) -> Generator[StreamEvent, None, None]:
+        """:meth:`stream` for code that cannot use ``async for`` (a magic, a script).
+
+        Each event is handed over as soon as the background loop receives it; closing the iterator early
+        (``break``, Ctrl-C) stops the request and closes its connection.
+        """
+        return _runtime.iterate_sync(self.stream(messages, tools, tool_choice, output_schema, **settings))
 
 
 def parse_tool_arguments(text: str, tool_name: str) -> dict[str, Any]:

@@ -6,19 +6,36 @@ declaring an entry point in the ``mastra_lab.providers`` group::
 
     [project.entry-points."mastra_lab.providers"]
     myprovider = "my_package.models:make_model"   # make_model(model_name, **kwargs) -> Model
+
+:func:`provider_status` says which providers can be used right now and which key variable each reads,
+without ever reading a key's value into its answer.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from mastra_lab.errors import ConfigError
 from mastra_lab.llm.base import Model
 
-__all__ = ["ENTRY_POINT_GROUP", "ProviderFactory", "get_model", "list_providers", "register_provider"]
+if TYPE_CHECKING:
+    from mastra_lab.config import Settings
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ProviderFactory",
+    "ProviderStatus",
+    "get_model",
+    "list_providers",
+    "provider_status",
+    "register_provider",
+]
 
 ENTRY_POINT_GROUP = "mastra_lab.providers"
 
@@ -35,6 +52,16 @@ _BUILTIN: dict[str, str] = {
 """Built-in provider → ``module:factory``, imported at first use."""
 _NAMELESS = frozenset({"test"})
 """Providers whose ids may leave out the model name (``"test"``)."""
+_OFFLINE = frozenset({"test"})
+"""Built-in providers that never leave the process, so they need neither key nor network."""
+_EXAMPLES: dict[str, str] = {
+    "openai": "openai:gpt-4o-mini",
+    "anthropic": "anthropic:claude-3-5-haiku-latest",
+    "groq": "groq:llama-3.3-70b-versatile",
+    "compat": "compat:llama3.2",
+    "test": "test",
+}
+"""A model id to start from, per built-in provider."""
 _registered: dict[str, ProviderFactory] = {}
 _entry_points_loaded = False
 
@@ -142,3 +169,93 @@ def get_model(model: str | Model, **kwargs: Any) -> Model:
     if not name:
         raise ConfigError(f"model id {model!r} has an empty model name after ':'", code="CONFIG_MODEL")
     return factory(name, **kwargs)
+
+
+@dataclass(frozen=True)
+class ProviderStatus:
+    """Whether one provider can be used now, and what it reads from the environment.
+
+    It names the key variable and says whether it is set; the key itself is never read into it.
+    """
+
+    name: str
+    """The provider prefix of model ids (``openai``)."""
+    usable: bool | None
+    """``True`` when a request can be built now, ``False`` when a required key is missing, ``None`` when
+    that cannot be told (a plugin, whose needs are its own)."""
+    note: str
+    """Why: ``key set ($OPENAI_API_KEY)``, ``no key needed``, ``OPENAI_API_KEY is not set`` …"""
+    key_env: str | None = None
+    """The environment variable the API key is read from, if the provider uses one."""
+    key_set: bool = False
+    """Whether that variable (or the configured settings) holds a key."""
+    base_url_env: str | None = None
+    """The environment variable that overrides the API root, if any."""
+    base_url: str | None = None
+    """Where requests go, without any user, password or query part the URL may carry."""
+    example: str = ""
+    """A model id to try (``openai:gpt-4o-mini``)."""
+
+
+def _public_url(url: str) -> str:
+    """``url`` without credentials or query, which some proxies use to carry keys."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _status_of(
+    name: str, factory: Any, settings: Settings | None, environ: Mapping[str, str]
+) -> ProviderStatus:
+    example = _EXAMPLES.get(name, f"{name}:MODEL")
+    if name in _OFFLINE and name not in _registered:
+        return ProviderStatus(name, True, "offline, no key needed", example=example)
+    if not (isinstance(factory, type) and issubclass(factory, Model)):
+        return ProviderStatus(name, None, "plugin: whether it needs a key is up to it", example=example)
+    key_env = getattr(factory, "api_key_env", None)
+    base_url_env = getattr(factory, "base_url_env", None)
+    base = (environ.get(base_url_env) if base_url_env else None) or getattr(factory, "default_base_url", "")
+    in_env = bool(key_env and environ.get(key_env))
+    in_settings = bool(settings is not None and getattr(settings, f"{name}_api_key", None))
+    required = bool(key_env) and getattr(factory, "api_key_required", True)
+    if in_env:
+        usable, note = True, f"key set (${key_env})"
+    elif in_settings:
+        usable, note = True, "key set (configuration)"
+    elif not required:
+        usable, note = True, "no key needed"
+    else:
+        usable, note = False, f"{key_env} is not set"
+    return ProviderStatus(
+        name,
+        usable,
+        note,
+        key_env=key_env,
+        key_set=in_env or in_settings,
+        base_url_env=base_url_env,
+        base_url=_public_url(base) if base else None,
+        example=example,
+    )
+
+
+def provider_status(
+    settings: Settings | None = None, environ: Mapping[str, str] | None = None
+) -> list[ProviderStatus]:
+    """Every provider :func:`get_model` knows, each with whether it is usable now and why, by name.
+
+    Args:
+        settings: Configured settings (``Mastra.settings``) whose ``<provider>_api_key`` counts as a key.
+        environ: The environment to read (default ``os.environ``).
+
+    Example:
+        ```python
+        from mastra_lab.llm.registry import provider_status
+
+        status = {s.name: s for s in provider_status(environ={})}
+        assert status["openai"].key_env == "OPENAI_API_KEY" and status["openai"].usable is False
+        assert status["test"].usable is True
+        ```
+    """
+    env = os.environ if environ is None else environ
+    return [_status_of(name, _factory(name), settings, env) for name in list_providers()]

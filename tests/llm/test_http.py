@@ -11,7 +11,17 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from fake_provider import TEST_KEY, Delay, FakeProviderServer, Raw, Reset, Scenario, SleepRecorder, Status
+from fake_provider import (
+    TEST_KEY,
+    Delay,
+    FakeProviderServer,
+    Hold,
+    Raw,
+    Reset,
+    Scenario,
+    SleepRecorder,
+    Status,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -491,4 +501,23 @@ def test_generate_sync_works_from_plain_code(make_model, fake_server: FakeProvid
     try:
         assert make_model("openai").generate_sync(PROMPT).text == "sync hello"
     finally:
+        _runtime.run_sync(http_module.aclose_async_client())
+
+
+def test_stream_sync_hands_over_the_first_delta_while_the_server_holds_the_rest(
+    make_model, fake_server: FakeProviderServer
+) -> None:
+    from mastra_lab import _runtime
+
+    hold = Hold(after=2)  # the role chunk and the first four characters
+    fake_server.push(Scenario(text="Hello there", hold=hold))
+    try:
+        events = make_model("openai").stream_sync(PROMPT)
+        first = next(e for e in events if isinstance(e, TextDelta))
+        assert first.text == "Hell" and not hold.released.is_set()
+        hold.release()
+        rest = "".join(e.text for e in events if isinstance(e, TextDelta))
+        assert first.text + rest == "Hello there"
+    finally:
+        hold.release()
         _runtime.run_sync(http_module.aclose_async_client())

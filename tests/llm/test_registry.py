@@ -9,8 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from mastra_lab.config import load_settings
 from mastra_lab.errors import ConfigError
-from mastra_lab.llm import Model, get_model, list_providers, register_provider, registry
+from mastra_lab.llm import (
+    Model,
+    ProviderStatus,
+    get_model,
+    list_providers,
+    provider_status,
+    register_provider,
+    registry,
+)
 from mastra_lab.llm.anthropic import AnthropicModel
 from mastra_lab.llm.compat import CompatModel
 from mastra_lab.llm.groq import GroqModel
@@ -149,3 +158,76 @@ def test_a_broken_plugin_fails_with_a_config_error(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(registry, "_entry_points_loaded", False)
     with pytest.raises(ConfigError, match="broken"):
         get_model("broken:m")
+
+
+# ------------------------------------------------------------------------------------- provider_status
+
+SECRET = "sk-status-0123456789abcdefWXYZ"
+
+
+def _by_name(statuses: list[ProviderStatus]) -> dict[str, ProviderStatus]:
+    return {s.name: s for s in statuses}
+
+
+def test_provider_status_names_each_key_variable_and_whether_it_is_set() -> None:
+    status = _by_name(provider_status(environ={"OPENAI_API_KEY": SECRET}))
+
+    assert set(status) == set(list_providers())
+    assert status["openai"] == ProviderStatus(
+        "openai",
+        True,
+        "key set ($OPENAI_API_KEY)",
+        key_env="OPENAI_API_KEY",
+        key_set=True,
+        base_url_env="OPENAI_BASE_URL",
+        base_url="https://api.openai.com/v1",
+        example="openai:gpt-4o-mini",
+    )
+    assert (status["anthropic"].usable, status["anthropic"].note) == (False, "ANTHROPIC_API_KEY is not set")
+    assert (status["groq"].key_env, status["groq"].key_set) == ("GROQ_API_KEY", False)
+    assert (status["compat"].usable, status["compat"].note) == (True, "no key needed")
+    assert (status["test"].usable, status["test"].key_env) == (True, None)
+
+
+def test_provider_status_keys_come_from_the_class_attributes_the_models_read() -> None:
+    status = _by_name(provider_status(environ={}))
+    for cls in (OpenAIModel, AnthropicModel, GroqModel, CompatModel):
+        assert (status[cls.provider].key_env, status[cls.provider].base_url_env) == (
+            cls.api_key_env,
+            cls.base_url_env,
+        )
+
+
+def test_provider_status_never_contains_the_key() -> None:
+    statuses = provider_status(environ={name: SECRET for name in ("OPENAI_API_KEY", "GROQ_API_KEY")})
+    shown = repr(statuses) + str([vars(s) for s in statuses])
+    assert SECRET not in shown and SECRET[-4:] not in shown and SECRET[:8] not in shown
+
+
+def test_an_empty_key_variable_counts_as_unset_as_the_models_treat_it() -> None:
+    assert _by_name(provider_status(environ={"OPENAI_API_KEY": ""}))["openai"].usable is False
+
+
+def test_a_key_in_the_settings_makes_the_provider_usable() -> None:
+    settings = load_settings({"anthropic_api_key": SECRET}, environ={})
+    anthropic = _by_name(provider_status(settings, environ={}))["anthropic"]
+    assert (anthropic.usable, anthropic.key_set, anthropic.note) == (True, True, "key set (configuration)")
+
+
+def test_provider_status_shows_base_urls_without_credentials_or_query() -> None:
+    env = {"OPENAI_BASE_URL": "https://user:pw@proxy.example:8443/v1?api-key=abc"}
+    assert _by_name(provider_status(environ=env))["openai"].base_url == "https://proxy.example:8443/v1"
+
+
+def test_registered_model_classes_are_read_and_plain_factories_are_unknown() -> None:
+    class KeyedModel(OpenAIModel):
+        provider = "keyed"
+        api_key_env = "KEYED_API_KEY"
+
+    register_provider("keyed", KeyedModel)
+    register_provider("custom", lambda name, **kw: TestModel())
+    status = _by_name(provider_status(environ={}))
+
+    assert (status["keyed"].usable, status["keyed"].note) == (False, "KEYED_API_KEY is not set")
+    assert status["custom"].usable is None and "plugin" in status["custom"].note
+    assert status["custom"].example == "custom:MODEL"
