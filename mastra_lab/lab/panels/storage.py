@@ -147,4 +147,5 @@ class StoragePanel(Panel):
 def _first_pick(names: list[str]) -> str | None:
     """The table shown first: the user's own tables come before the built-in ``mastra_*`` ones."""
     own = [n for n in names if not n.startswith(("mastra_", "_"))]
-    return (own or names or [None])[0]
+    picks = own or names
+    return picks[0] if picks else None
