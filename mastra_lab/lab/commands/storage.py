@@ -83,7 +83,7 @@ def _existing_mastra(user_ns: dict[str, Any], name: str) -> Mastra:
     found = user_ns[name]
     if not isinstance(found, Mastra):
         raise usage_error(
-            f"%mastra init {name}: {name} is a {type(found).__name__}, not a Mastra",
+            f"%mastra init {name}: {name} is not a Mastra (it is a {type(found).__name__} object)",
             "pass the name of a Mastra object, or run %mastra init without a name",
         )
     if found.status()["closed"]:
