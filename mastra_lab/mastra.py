@@ -12,7 +12,7 @@ import dataclasses
 import os
 from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from mastra_lab import _runtime
 from mastra_lab.errors import MastraError
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from mastra_lab.vector import IndexStats, QueryResults, VectorStore
 
 __all__ = ["IndexRef", "Mastra"]
+
+_IfLocked = Literal["error", "read_only"]
 
 
 def _named(kind: str, items: Mapping[str, Any] | Iterable[Any] | None) -> dict[str, Any]:
@@ -195,11 +197,71 @@ class Mastra:
         """
         from mastra_lab.config import load_settings
 
-        settings = load_settings(path_or_dict)
+        return cls._from_settings(load_settings(path_or_dict), "error", **kwargs)
+
+    @classmethod
+    def _from_settings(cls, settings: Settings, if_locked: _IfLocked, **kwargs: Any) -> Mastra:
         configure_logging(settings.log_level, settings.log_format)
         telemetry: bool | str = settings.telemetry.exporter if settings.telemetry.enabled else False
-        mastra = cls(storage=_open_storage(settings), telemetry=telemetry, **kwargs)
+        mastra = cls(storage=_open_storage(settings, if_locked), telemetry=telemetry, **kwargs)
         mastra.settings = settings
+        return mastra
+
+    @classmethod
+    def open(
+        cls,
+        db: str | os.PathLike[str] | None = None,
+        config: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+        *,
+        read_only: bool = False,
+        **kwargs: Any,
+    ) -> Mastra:
+        """The registry a notebook usually wants, in one call: storage from a file or a config, plus vectors.
+
+        A ``db`` ending in ``.sqlite``, ``.sqlite3`` or ``.db`` opens a
+        :class:`~mastra_lab.storage.SQLiteStore`, any other path a DuckDB file, and no ``db`` (nor
+        ``config``) an in-memory DuckDB. A DuckDB file that another process holds is still opened, read-only
+        (see :meth:`~mastra_lab.storage.DuckDBStore.open`), and :meth:`storage_info` says so in ``note``:
+        looking at the database a running app writes is what a notebook is often for. A vector store named
+        ``"default"`` is registered unless ``vectors=`` has one: on DuckDB it lives in the same database
+        (:meth:`~mastra_lab.vector.DuckDBVector.from_store`), so indexes persist with the data; on other
+        backends it is an :class:`~mastra_lab.vector.InMemoryVector`.
+
+        Args:
+            db: A database file, or ``None`` for an in-memory DuckDB.
+            config: A config file or dict as for :meth:`from_config` (not together with ``db``).
+            read_only: Open the storage without writing (DuckDB files only).
+            **kwargs: Passed to :class:`Mastra` (``agents=…``, ``vectors=…``).
+
+        Example:
+            ```python
+            from mastra_lab import Mastra
+
+            with Mastra.open() as mastra:
+                print(mastra.storage_info()["backend"], sorted(mastra.vectors))  # duckdb ['default']
+            ```
+        """
+        if db is not None and config is not None:
+            raise MastraError(
+                "pass either db (a database file) or config (a settings file naming one), not both",
+                code="MASTRA_BAD_ARGUMENT",
+            )
+        if config is not None:
+            from mastra_lab.config import load_settings
+
+            settings = load_settings(config)
+            if read_only:
+                storage = settings.storage.model_copy(update={"read_only": True})
+                settings = settings.model_copy(update={"storage": storage})
+            mastra = cls._from_settings(settings, "read_only", **kwargs)
+        else:
+            mastra = cls(storage=_open_path(db, read_only), **kwargs)
+        if "default" not in mastra._vectors:
+            try:
+                mastra.add_vector("default", _default_vector(mastra.storage))
+            except BaseException:
+                mastra.close()
+                raise
         return mastra
 
     # -- registration -------------------------------------------------------------------------------
@@ -434,6 +496,23 @@ class Mastra:
             "closed": self._closed,
         }
 
+    def storage_info(self) -> dict[str, Any]:
+        """Where the storage keeps its data and how it is open, for status lines and panels.
+
+        Returns:
+            ``backend``; ``path`` (the database file, ``None`` in memory; for a read-only copy of a locked
+            file, the original); ``read_only``; ``note`` (why it is read-only when writing was asked for,
+            see :meth:`open`, else ``None``).
+        """
+        storage = self.storage
+        path = getattr(storage, "copied_from", None) or getattr(storage, "path", None)
+        return {
+            "backend": getattr(storage, "backend_name", type(storage).__name__),
+            "path": None if path is None or str(path) == ":memory:" else str(path),
+            "read_only": bool(getattr(storage, "read_only", False)),
+            "note": getattr(storage, "note", None),
+        }
+
     def _check_open(self) -> None:
         if self._closed:
             raise MastraError("this Mastra is closed; create a new one", code="MASTRA_CLOSED")
@@ -466,12 +545,54 @@ class Mastra:
         )
 
 
-def _open_storage(settings: Settings) -> Storage:
+_SQLITE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
+
+
+def _open_storage(settings: Settings, if_locked: _IfLocked = "error") -> Storage:
     from mastra_lab.storage import DuckDBStore, InMemoryStore, SQLiteStore
 
     cfg = settings.storage
+    if cfg.read_only and cfg.backend != "duckdb":
+        raise MastraError(
+            f"read-only opening is for DuckDB storage, and this is {cfg.backend!r}; drop read_only",
+            code="MASTRA_BAD_ARGUMENT",
+        )
     if cfg.backend == "memory":
         return InMemoryStore()
     if cfg.backend == "sqlite":
         return SQLiteStore(cfg.path)
-    return DuckDBStore(cfg.path, read_only=cfg.read_only)
+    if cfg.path == ":memory:" and not cfg.read_only:
+        return DuckDBStore(cfg.path)
+    return DuckDBStore.open(cfg.path, read_only=cfg.read_only, if_locked=if_locked)
+
+
+def _open_path(db: str | os.PathLike[str] | None, read_only: bool) -> Storage:
+    """The store for ``Mastra.open(db=...)``: SQLite by suffix, else DuckDB (in memory without a path)."""
+    from mastra_lab.storage import DuckDBStore, SQLiteStore
+
+    path = None if db is None or os.fspath(db) == ":memory:" else os.fspath(db)
+    if path is not None and path.lower().endswith(_SQLITE_SUFFIXES):
+        if read_only:
+            raise MastraError(
+                f"read-only opening is for DuckDB files, and {path!r} is SQLite (which other processes can "
+                "share while it is open); drop read_only",
+                code="MASTRA_BAD_ARGUMENT",
+            )
+        return SQLiteStore(path)
+    if path is None:
+        if read_only:
+            raise MastraError(
+                "read_only needs a database file to read; pass db='FILE.duckdb'", code="MASTRA_BAD_ARGUMENT"
+            )
+        return DuckDBStore(":memory:")
+    return DuckDBStore.open(path, read_only=read_only, if_locked="read_only")
+
+
+def _default_vector(storage: Storage) -> Any:
+    """Vectors in the same DuckDB database as ``storage`` when it is DuckDB, else in memory."""
+    from mastra_lab.storage import DuckDBStore
+    from mastra_lab.vector import DuckDBVector, InMemoryVector
+
+    if isinstance(storage, DuckDBStore):
+        return DuckDBVector.from_store(storage)
+    return InMemoryVector()

@@ -176,3 +176,84 @@ def test_vector_stores_given_to_the_constructor_are_bound_like_added_ones() -> N
 def test_vector_stores_given_to_the_constructor_are_checked_like_added_ones() -> None:
     with pytest.raises(MastraError, match="needs a non-empty string name"):
         Mastra(storage=InMemoryStore(), vectors={"": _Component("x")})
+
+
+def test_open_without_arguments_is_an_in_memory_duckdb_with_a_default_vector_store() -> None:
+    from mastra_lab.vector import DuckDBVector
+
+    with Mastra.open() as mastra:
+        assert mastra.storage_info() == {"backend": "duckdb", "path": None, "read_only": False, "note": None}
+        vector = mastra.get_vector("default")
+        assert isinstance(vector, DuckDBVector)
+        vector.create_index("docs", 2)
+        assert "vec_docs" in mastra.storage.tables()  # the vectors live in the storage's database
+
+
+def test_open_a_duckdb_file_keeps_vectors_beside_the_data(tmp_path: Path) -> None:
+    path = tmp_path / "app.duckdb"
+    with Mastra.open(path) as mastra:
+        mastra.get_vector("default").create_index("docs", 2)
+        mastra.get_vector("default").upsert("docs", [[1.0, 0.0]], ids=["a"])
+        mastra.storage.create("notes", {"a": 1})
+    with Mastra.open(str(path), read_only=True) as again:
+        info = again.storage_info()
+        assert info == {"backend": "duckdb", "path": str(path), "read_only": True, "note": None}
+        assert again.get_vector("default").describe_index("docs").count == 1
+        assert again.storage.count("notes") == 1
+
+
+@pytest.mark.parametrize("name", ["app.sqlite", "app.sqlite3", "app.db"])
+def test_open_a_sqlite_file_by_its_suffix_with_in_memory_vectors(tmp_path: Path, name: str) -> None:
+    from mastra_lab.vector import InMemoryVector
+
+    with Mastra.open(tmp_path / name) as mastra:
+        assert isinstance(mastra.storage, SQLiteStore)
+        assert isinstance(mastra.get_vector("default"), InMemoryVector)
+        assert mastra.storage_info()["path"] == str(tmp_path / name)
+
+
+def test_open_a_config_file_and_its_read_only_override(tmp_path: Path) -> None:
+    db = tmp_path / "cfg.duckdb"
+    DuckDBStore(db).close()
+    config = tmp_path / "mastra.json"
+    config.write_text(json.dumps({"storage": {"backend": "duckdb", "path": str(db)}}))
+    with Mastra.open(config=config, read_only=True) as mastra:
+        assert mastra.settings is not None
+        info = mastra.storage_info()
+        assert info == {"backend": "duckdb", "path": str(db), "read_only": True, "note": None}
+        assert "default" in mastra.vectors
+
+
+def test_open_keeps_a_default_vector_store_that_was_passed_in() -> None:
+    from mastra_lab.vector import InMemoryVector
+
+    mine = InMemoryVector()
+    with Mastra.open(vectors={"default": mine}) as mastra:
+        assert mastra.get_vector("default") is mine
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"db": "a.duckdb", "config": {}}, "pass either db .* or config .*, not both"),
+        ({"read_only": True}, r"read_only needs a database file to read; pass db='FILE.duckdb'"),
+        ({"db": "a.sqlite", "read_only": True}, r"'a.sqlite' is SQLite .*; drop read_only"),
+        ({"config": {"storage": {"backend": "memory", "read_only": True}}}, r"'memory'; drop read_only"),
+    ],
+)
+def test_open_refuses_contradictory_arguments(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(MastraError, match=message):
+        Mastra.open(**kwargs)  # type: ignore[arg-type]
+
+
+def test_open_a_file_another_process_writes_gives_a_read_only_copy_and_says_so(tmp_path: Path) -> None:
+    from lock_holder import holding
+
+    path = tmp_path / "busy.duckdb"
+    DuckDBStore(path).close()
+    with holding(path) as pid, Mastra.open(path) as mastra:
+        info = mastra.storage_info()
+        assert (info["path"], info["read_only"]) == (str(path), True)
+        assert f"PID {pid}" in info["note"] and "read-only copy" in info["note"]
+        assert mastra.storage.list("notes")[0].data == {"by": "holder"}
+        assert mastra.get_vector("default").list_indexes() == []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING, Any
 
-from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from traitlets import Integer, Unicode
 
 from mastra_lab.errors import MastraError
@@ -46,6 +46,7 @@ class MastraMagics(Magics):
         """Whether ``init`` created :attr:`mastra` (and so closes it when replaced or unloaded)."""
 
     @line_cell_magic("mastra")  # type: ignore[arg-type]
+    @no_var_expand  # IPython would expand {x} and $x in the line: SQL uses both, and sql has {{var}}
     def mastra_magic(self, line: str, cell: str | None = None) -> Any:
         """Workbench commands; ``%mastra help`` lists them and ``%mastra COMMAND --help`` explains one."""
         name, _, rest = line.strip().partition(" ")

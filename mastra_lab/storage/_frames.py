@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+from mastra_lab.errors import StorageError
+from mastra_lab.storage import _validate as v
 from mastra_lab.storage.records import StoredMessage, Thread, WorkflowRun
 
 if TYPE_CHECKING:
@@ -113,6 +115,55 @@ class DataFrameForms:
             "error",
         ]
         return pd.DataFrame(_store(self).get_trace(trace_id), columns=cols)
+
+    def tables_df(self) -> pd.DataFrame:
+        """:meth:`tables` with their row counts: one row per table (columns ``table``, ``rows``).
+
+        One ``sql()`` statement counts every table, so a notebook's table list costs one round trip.
+        """
+        import pandas as pd
+
+        names = _store(self).tables()
+        if not names:
+            return pd.DataFrame({"table": pd.Series([], dtype=str), "rows": pd.Series([], dtype="int64")})
+        query = " UNION ALL ".join(
+            f"SELECT {i} AS position, count(*) AS n FROM {_quote(name)}" for i, name in enumerate(names)
+        )
+        counts = dict(_store(self).sql(query).itertuples(index=False, name=None))
+        return pd.DataFrame({"table": names, "rows": [int(counts[i]) for i in range(len(names))]})
+
+    def table_df(self, table: str, limit: int = 100, offset: int = 0) -> pd.DataFrame:
+        """One page of any table :meth:`tables` lists, as a DataFrame, oldest rows first where known.
+
+        Rows are ordered by ``created_at`` (then ``id``) when the table has them, else by its first
+        column, so that consecutive pages neither repeat nor skip rows.
+
+        Args:
+            table: A name from :meth:`tables` (a user table or a built-in ``mastra_*`` one).
+            limit: At most this many rows.
+            offset: Skip this many first.
+
+        Raises:
+            StorageError: ``STORAGE_NOT_FOUND`` naming the known tables when ``table`` is not one of them.
+        """
+        v.check_paging(limit, offset)
+        store = _store(self)
+        names = store.tables()
+        if table not in names:
+            raise StorageError(
+                f"no table {table!r} in this store; its tables are: {', '.join(names) or 'none yet'}",
+                code="STORAGE_NOT_FOUND",
+                details={"table": table, "known": names},
+            )
+        columns = list(store.sql(f"SELECT * FROM {_quote(table)} LIMIT 0").columns)
+        order = [c for c in ("created_at", "id") if c in columns] or columns[:1]
+        order_by = f" ORDER BY {', '.join(_quote(c) for c in order)}" if order else ""
+        return store.sql(f"SELECT * FROM {_quote(table)}{order_by} LIMIT {limit} OFFSET {offset}")
+
+
+def _quote(name: str) -> str:
+    """``name`` as a double-quoted SQL identifier (DuckDB and SQLite both read this form)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _frame(items: Sequence[Any], kind: type) -> pd.DataFrame:

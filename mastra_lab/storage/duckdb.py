@@ -9,11 +9,14 @@ importing the package never imports :mod:`duckdb`. The store exposes its connect
 
 from __future__ import annotations
 
+import re
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 try:
     import duckdb
@@ -41,6 +44,12 @@ def _batch(columns: dict[str, list[Any]]) -> Any:
 
         return pd.DataFrame(columns)
     return pa.table(columns)
+
+
+def _lock_holder(exc: StorageError) -> str:
+    """Who holds the lock, as DuckDB's message says: ``another process (PID 123)``, or without the PID."""
+    found = re.search(r"\(PID (\d+)\)", str(exc.__cause__ or exc))
+    return f"another process (PID {found.group(1)})" if found else "another process"
 
 
 def _ts_out(value: datetime) -> datetime:
@@ -85,6 +94,11 @@ class DuckDBStore(SQLStore):
         super().__init__(id_factory=id_factory)
         self.path = str(path)
         self.read_only = bool(read_only)
+        self.copied_from: str | None = None
+        """The locked file this store reads a copy of (see :meth:`open`), else ``None``."""
+        self.note: str | None = None
+        """Why the store is read-only although writing was asked for (see :meth:`open`), else ``None``."""
+        self._copy_dir: str | None = None
         if self.read_only and (self.path == ":memory:" or not Path(self.path).exists()):
             raise StorageError(
                 f"cannot open {self.path!r} read-only: there is no such database yet; create it once with "
@@ -100,6 +114,75 @@ class DuckDBStore(SQLStore):
             for name, value in ENGINE_CONFIG.items():
                 self._conn.execute(f"SET {name} = {value}")
         self._setup(read_only=self.read_only)
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        read_only: bool = False,
+        *,
+        if_locked: Literal["error", "read_only"] = "error",
+    ) -> DuckDBStore:
+        """Open a DuckDB file; with ``if_locked="read_only"``, still read it while another process writes it.
+
+        While one process has a DuckDB file open for writing, DuckDB lets no other process open it at all,
+        not even read-only, so a notebook could not look at the database a running app is filling. With
+        ``if_locked="read_only"`` a locked file is opened read-only if the other process only reads it, and
+        otherwise this store reads a private copy of the file and its write-ahead log taken now (deleted on
+        :meth:`close`): it sees what that process had committed, not its later writes. :attr:`note` says
+        which happened and why, and :attr:`copied_from` names the original of a copy.
+
+        Args:
+            path: The database file.
+            read_only: Open without writing, as in :class:`DuckDBStore`.
+            if_locked: ``"error"`` (the default) raises ``STORAGE_LOCKED``; ``"read_only"`` falls back as
+                described above.
+        """
+        if if_locked not in ("error", "read_only"):
+            raise StorageError(
+                f"if_locked must be 'error' or 'read_only', got {if_locked!r}", code="STORAGE_BAD_ARGUMENT"
+            )
+        try:
+            return cls(path, read_only=read_only)
+        except StorageError as exc:
+            if if_locked == "error" or exc.code != "STORAGE_LOCKED":
+                raise
+            holder = _lock_holder(exc)
+        if not read_only:
+            try:
+                store = cls(path, read_only=True)
+            except StorageError as exc:
+                if exc.code != "STORAGE_LOCKED":
+                    raise
+            else:
+                store.note = (
+                    f"{str(path)!r} is open in {holder}, so it is open read-only here: writes are refused"
+                )
+                return store
+        return cls._open_copy(Path(path), holder)
+
+    @classmethod
+    def _open_copy(cls, path: Path, holder: str) -> DuckDBStore:
+        """A read-only store over a copy of ``path`` and its write-ahead log, in a fresh temporary folder."""
+        folder = tempfile.mkdtemp(prefix="mastra-duckdb-copy-")
+        try:
+            copy = Path(folder) / path.name
+            shutil.copyfile(path, copy)
+            wal = path.with_name(path.name + ".wal")
+            if wal.exists():
+                shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+            store = cls(copy, read_only=True)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        store._copy_dir = folder
+        store.copied_from = str(path)
+        taken = datetime.now(UTC).strftime("%H:%M:%S UTC")
+        store.note = (
+            f"{holder} holds the write lock on {str(path)!r}, so this is a read-only copy taken at {taken}: "
+            "it does not see that process's later writes; open the file again for a fresh copy"
+        )
+        return store
 
     def __repr__(self) -> str:
         mode = " read_only" if self.read_only else ""
@@ -120,6 +203,8 @@ class DuckDBStore(SQLStore):
 
     def _close(self) -> None:
         self._conn.close()
+        if self._copy_dir is not None:
+            shutil.rmtree(self._copy_dir, ignore_errors=True)
 
     def _ts_in(self, value: datetime) -> Any:
         return value

@@ -224,14 +224,15 @@ class SQLiteStore(SQLStore):
 
         # allow_files changes nothing here: SQLite has no SQL functions that read files, and ATTACH stays
         # refused either way.
-        authorizer = _ReadOnlyAuthorizer(self._tables())
+        tables = sorted(self._tables())
+        authorizer = _ReadOnlyAuthorizer(tables)
         self._conn.set_authorizer(authorizer)
         try:
             cursor = self._conn.execute(query, params or ())
             columns = [d[0] for d in cursor.description or ()]
             rows = cursor.fetchall()
         except sqlite3.DatabaseError as exc:
-            error = _sql_error(query, exc, authorizer.refused)
+            error = _sql_error(query, exc, authorizer.refused, tables)
             if error is None:
                 raise  # SQLite's own complaint (syntax, unknown table): map_sqlite_errors words it
             raise error from exc
@@ -245,8 +246,14 @@ class SQLiteStore(SQLStore):
         return pd.DataFrame(rows, columns=columns)
 
 
-def _sql_error(query: str, exc: Exception, refused: tuple[str, str] | None) -> StorageError | None:
-    """The error for a failed ``sql()``: the authorizer's refusal if there was one, else SQLite's own."""
+def _sql_error(
+    query: str, exc: Exception, refused: tuple[str, str] | None, tables: list[str]
+) -> StorageError | None:
+    """The error for a failed ``sql()``: the authorizer's refusal if there was one, else SQLite's own.
+
+    SQLite rejects an unknown table and a write to a view while preparing, before the authorizer is asked,
+    so those two are worded here as the DuckDB backends word them: the known tables, or read-only.
+    """
     if refused is not None:
         what, fix = refused
         code = "STORAGE_SQL_READ_ONLY" if fix is _WRITE_FIX else "STORAGE_SQL_REFUSED"
@@ -257,5 +264,18 @@ def _sql_error(query: str, exc: Exception, refused: tuple[str, str] | None) -> S
         return StorageError(
             f"sql() runs exactly one statement ({query!r:.80}); split them into separate calls",
             code="STORAGE_BAD_SQL",
+        )
+    text = str(exc)
+    if text.startswith("no such table: "):
+        shown = ", ".join(tables) or "none yet"
+        return StorageError(
+            f"sql() found no table {text.removeprefix('no such table: ')!r} in {query!r:.80}; sql() reads "
+            f"only this store's tables ({shown})",
+            code="STORAGE_SQL_REFUSED",
+            details={"refused": text},
+        )
+    if text.startswith("cannot modify ") and text.endswith("because it is a view"):
+        return StorageError(
+            f"sql() refused a write in {query!r:.80} ({text}); {_WRITE_FIX}", code="STORAGE_SQL_READ_ONLY"
         )
     return None

@@ -139,3 +139,55 @@ def test_another_connection_to_the_same_file_can_still_open_it(tmp_path: Path) -
             assert other.execute("SELECT id FROM notes").fetchall() == [("n1",)]
         finally:
             other.close()
+
+
+def test_open_reads_a_copy_while_another_process_holds_the_write_lock(tmp_path: Path) -> None:
+    from lock_holder import holding
+
+    path = tmp_path / "app.duckdb"
+    with DuckDBStore(path) as store:
+        store.create("notes", {"by": "me"})
+    with holding(path) as pid:
+        with pytest.raises(StorageError) as info:
+            DuckDBStore.open(path)  # if_locked="error" by default
+        assert info.value.code == "STORAGE_LOCKED"
+        copy = DuckDBStore.open(path, if_locked="read_only")
+        assert (copy.read_only, copy.copied_from) == (True, str(path))
+        assert copy.note is not None
+        assert f"another process (PID {pid}) holds the write lock" in copy.note
+        assert "read-only copy" in copy.note
+        # the holder's committed write is in its write-ahead log, which the copy replays
+        assert sorted(r.data["by"] for r in copy.list("notes")) == ["holder", "me"]
+        with pytest.raises(StorageError) as refused:
+            copy.create("notes", {"by": "notebook"})
+        assert refused.value.code == "STORAGE_READ_ONLY"
+        folder = Path(copy.path).parent
+        assert folder != tmp_path and folder.exists()
+        copy.close()
+        assert not folder.exists()  # the copy is deleted with the store
+    with DuckDBStore(path, read_only=True) as after:
+        assert after.count("notes") == 2  # the original was never touched by the copy
+
+
+def test_open_shares_a_file_another_process_only_reads(tmp_path: Path) -> None:
+    from lock_holder import holding
+
+    path = tmp_path / "shared.duckdb"
+    with DuckDBStore(path) as store:
+        store.create("notes", {"by": "me"})
+    with holding(path, read_only=True), DuckDBStore.open(path, if_locked="read_only") as store:
+        assert (store.read_only, store.copied_from) == (True, None)
+        assert store.note is not None and "open read-only here" in store.note
+        assert store.path == str(path)
+        assert store.count("notes") == 1
+
+
+def test_open_without_a_lock_is_the_plain_constructor(tmp_path: Path) -> None:
+    with DuckDBStore.open(tmp_path / "free.duckdb", if_locked="read_only") as store:
+        assert (store.read_only, store.copied_from, store.note) == (False, None, None)
+        store.create("notes", {"a": 1})
+
+
+def test_open_rejects_an_unknown_if_locked(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match=r"if_locked must be 'error' or 'read_only', got 'copy'"):
+        DuckDBStore.open(tmp_path / "x.duckdb", if_locked="copy")  # type: ignore[arg-type]

@@ -261,3 +261,21 @@ def test_sql_never_loads_an_extension(backend: str, open_store: Callable[[str], 
         pytest.raises(StorageError, match=r"not in the catalog|does not exist"),
     ):
         store.sql("SELECT st_point(1, 2) AS p")  # lives in the spatial extension
+
+
+def test_an_unknown_table_is_refused_naming_the_known_ones_on_every_backend(store: Storage) -> None:
+    store.create("notes", {"a": 1})
+    with pytest.raises(StorageError) as info:
+        store.sql("SELECT * FROM nots")
+    assert info.value.code == "STORAGE_SQL_REFUSED"
+    assert "'nots'" in info.value.message
+    assert "mastra_threads, mastra_workflow_snapshots, notes)" in info.value.message
+
+
+@pytest.mark.parametrize("query", ["DELETE FROM notes", "UPDATE notes SET data = '{}'"])
+def test_a_write_to_a_user_table_is_refused_as_read_only_on_every_backend(store: Storage, query: str) -> None:
+    store.create("notes", {"a": 1})
+    with pytest.raises(StorageError, match="read-only") as info:
+        store.sql(query)
+    assert info.value.code == "STORAGE_SQL_READ_ONLY"
+    assert store.count("notes") == 1
