@@ -400,7 +400,12 @@ class Mastra:
         ref = self.find_index(index)
         chosen = _resolve_embedder(ref.path, ref.describe().embedder, embedder, default_embedder)
         options = {"top_k": top_k, "filter": filter, "min_score": min_score}
-        return ref.store.query_text(ref.index_name, text, chosen, **options)
+        with self.tracer.span(
+            "vector.search", "vector", input={"index": ref.path, "text": text, **options}
+        ) as span:
+            results = ref.store.query_text(ref.index_name, text, chosen, **options)
+            span.set_output({"ids": [r.id for r in results]})
+        return results
 
     def ingest(
         self,
@@ -429,7 +434,10 @@ class Mastra:
         store_name, vector = self._pick_vector(store)
         recorded = vector.describe_index(index).embedder if index in vector.list_indexes() else None
         chosen = _resolve_embedder(f"{store_name}/{index}", recorded, embedder, default_embedder)
-        return ingest(documents, vector, index, chosen, **options)
+        with self.tracer.span("rag.ingest", "rag", input={"index": f"{store_name}/{index}"}) as span:
+            report = ingest(documents, vector, index, chosen, **options)
+            span.set_output(dataclasses.asdict(report))
+        return report
 
     def _pick_vector(self, name: str | None) -> tuple[str, VectorStore]:
         if name is None:

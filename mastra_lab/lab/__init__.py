@@ -14,7 +14,7 @@ from mastra_lab import _lazy
 
 if typing.TYPE_CHECKING:
     from mastra_lab.lab.magics import MastraMagics, load_ipython_extension, unload_ipython_extension
-    from mastra_lab.lab.panels import dashboard
+    from mastra_lab.lab.panels.tabs import dashboard
 
 __all__ = ["MastraMagics", "dashboard", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -22,7 +22,7 @@ __getattr__, __dir__ = _lazy.attach(
     __name__,
     {
         "MastraMagics": "mastra_lab.lab.magics",
-        "dashboard": "mastra_lab.lab.panels",
+        "dashboard": "mastra_lab.lab.panels.tabs",
         "load_ipython_extension": "mastra_lab.lab.magics",
         "unload_ipython_extension": "mastra_lab.lab.magics",
     },

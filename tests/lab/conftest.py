@@ -15,4 +15,3 @@ def ip() -> Iterator[TestingShell]:
     shell = TestingShell()
     yield shell
     shell.close()
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mastra_lab.lab.panels import PANELS, dashboard, panel_class
+from mastra_lab.lab.panels.tabs import PANELS, dashboard, panel_class
 from mastra_lab.lab.registry import CommandParser, Invocation, command
 
 __all__: list[str] = []

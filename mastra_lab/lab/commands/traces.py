@@ -115,20 +115,27 @@ def traces_command(invocation: Invocation, args: argparse.Namespace) -> Table:
 
 
 def _trace_arguments(parser: CommandParser) -> None:
-    parser.add_argument("trace_id", help="a trace id, or a unique prefix of one")
+    parser.add_argument(
+        "trace_id", nargs="?", help="a trace id, or a unique prefix of one (default: the latest trace)"
+    )
 
 
 @command(
     "trace",
     "one trace: a waterfall of its spans and the span table",
     arguments=_trace_arguments,
-    epilog="examples:\n  %mastra trace 3f2a9c41\n  view = %mastra trace 3f2a\n  view.spans",
+    epilog="examples:\n  %mastra trace\n  %mastra trace 3f2a9c41\n  view = %mastra trace 3f2a\n  view.spans",
 )
 def trace_command(invocation: Invocation, args: argparse.Namespace) -> TraceView:
     from mastra_lab.telemetry.plots import plot_trace
     from mastra_lab.telemetry.traces import find_trace, summarize_trace, trace_spans_df
 
     storage = invocation.mastra.storage
+    if args.trace_id is None:
+        latest = storage.list_traces(limit=1)
+        if not latest:
+            raise usage_error("there are no traces in this notebook's storage yet", _LIST_HINT)
+        args.trace_id = latest[0]["trace_id"]
     try:
         trace_id = find_trace(storage, args.trace_id)
     except MastraError as exc:

@@ -128,7 +128,14 @@ def test_an_unknown_trace_points_to_the_list(ipm: TestingShell) -> None:
     assert ipm.usage_error("trace nope") == (
         "no trace 'nope' in this notebook's storage (hint: %mastra traces lists the recent traces)"
     )
-    assert "the following arguments are required: trace_id" in ipm.usage_error("trace")
+    assert ipm.usage_error("trace") == (
+        "there are no traces in this notebook's storage yet (hint: %mastra traces lists the recent traces)"
+    )
+
+
+def test_without_an_id_trace_shows_the_latest(ipm: TestingShell, mastra: Mastra) -> None:
+    assert _three_traces(mastra)["broken"] == "fff333"
+    assert ipm.line("trace").trace_id == "fff333"
 
 
 def test_both_need_a_mastra(ip: TestingShell) -> None:

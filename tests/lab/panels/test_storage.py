@@ -10,8 +10,8 @@ import pytest
 from mastra_lab import Mastra
 from mastra_lab.errors import StorageError
 from mastra_lab.lab._testing import click, panels_raise
-from mastra_lab.lab.panels import PANELS, panel_class
 from mastra_lab.lab.panels.storage import StoragePanel
+from mastra_lab.lab.panels.tabs import PANELS, panel_class
 from mastra_lab.storage import DuckDBStore, Thread
 
 

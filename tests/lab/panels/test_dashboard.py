@@ -1,0 +1,46 @@
+"""The dashboard and ``%mastra panel``: every panel over one Mastra, one tab each."""
+
+from __future__ import annotations
+
+import ipywidgets
+import pytest
+
+from mastra_lab import Mastra
+from mastra_lab.lab import dashboard
+from mastra_lab.lab._testing import TestingShell
+from mastra_lab.lab.panels import PANELS, StoragePanel, TracesPanel, VectorPanel
+from mastra_lab.storage import DuckDBStore
+from mastra_lab.vector import InMemoryVector
+
+
+@pytest.fixture
+def mastra(tmp_path):
+    with Mastra(
+        storage=DuckDBStore(str(tmp_path / "app.duckdb")), vectors={"default": InMemoryVector()}
+    ) as m:
+        m.storage.create("notes", {"text": "hello"})
+        yield m
+
+
+def test_the_dashboard_has_one_tab_per_panel_titled_by_name(mastra: Mastra) -> None:
+    tabs = dashboard(mastra)
+    assert isinstance(tabs, ipywidgets.Tab)
+    assert tabs.titles == tuple(PANELS) == ("storage", "vectors", "traces")
+    assert [type(child) for child in tabs.children] == [StoragePanel, VectorPanel, TracesPanel]
+    assert "mastra-dashboard" in tabs._dom_classes
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"), [("storage", StoragePanel), ("vectors", VectorPanel), ("traces", TracesPanel)]
+)
+def test_panel_command_opens_the_named_panel_over_the_notebooks_mastra(
+    ip: TestingShell, mastra: Mastra, name: str, kind: type
+) -> None:
+    ip.magics.replace_mastra(mastra, owned=False)
+    assert isinstance(ip.line(f"panel {name}"), kind)
+
+
+def test_panel_dashboard_and_an_unknown_panel(ip: TestingShell, mastra: Mastra) -> None:
+    ip.magics.replace_mastra(mastra, owned=False)
+    assert isinstance(ip.line("panel dashboard"), ipywidgets.Tab)
+    assert "invalid choice: 'memory'" in ip.usage_error("panel memory")
