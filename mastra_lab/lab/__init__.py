@@ -13,15 +13,27 @@ import typing
 from mastra_lab import _lazy
 
 if typing.TYPE_CHECKING:
-    from mastra_lab.lab.magics import MastraMagics, load_ipython_extension, unload_ipython_extension
+    from mastra_lab.lab.magics import (
+        MastraMagics,
+        current_mastra,
+        load_ipython_extension,
+        unload_ipython_extension,
+    )
     from mastra_lab.lab.panels.tabs import dashboard
 
-__all__ = ["MastraMagics", "dashboard", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = [
+    "MastraMagics",
+    "current_mastra",
+    "dashboard",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
 
 __getattr__, __dir__ = _lazy.attach(
     __name__,
     {
         "MastraMagics": "mastra_lab.lab.magics",
+        "current_mastra": "mastra_lab.lab.magics",
         "dashboard": "mastra_lab.lab.panels.tabs",
         "load_ipython_extension": "mastra_lab.lab.magics",
         "unload_ipython_extension": "mastra_lab.lab.magics",

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from mastra_lab.mastra import Mastra
 
-__all__ = ["MastraMagics", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = ["MastraMagics", "current_mastra", "load_ipython_extension", "unload_ipython_extension"]
 
 
 @magics_class
@@ -101,6 +101,22 @@ def unload_ipython_extension(shell: InteractiveShell) -> None:
     shell.magics_manager.registry.pop(type(magics).__name__, None)
     # register_magics also made it a configurable (for %config); take it out of there too.
     shell.configurables[:] = [c for c in shell.configurables if c is not magics]  # type: ignore[comparison-overlap]
+
+
+def current_mastra(shell: InteractiveShell | None = None) -> Mastra:
+    """The notebook's Mastra, the one ``%mastra init`` made or attached, for use from Python cells.
+
+    Args:
+        shell: The IPython shell; by default the running one.
+    """
+    if shell is None:
+        from IPython.core.getipython import get_ipython
+
+        shell = get_ipython()
+    magics = _find(shell) if shell is not None else None
+    if magics is None or magics.mastra is None:
+        raise usage_error("this notebook has no Mastra yet", "run %load_ext mastra_lab, then %mastra init")
+    return magics.mastra
 
 
 def _find(shell: InteractiveShell) -> MastraMagics | None:

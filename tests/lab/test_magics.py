@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from IPython.core.error import UsageError
 
 from mastra_lab.errors import MastraError
 from mastra_lab.lab._testing import TestingShell
@@ -126,3 +127,13 @@ def test_defaults_are_traitlets_settable_with_config(ip: TestingShell) -> None:
     assert ip.magics.display_limit == 5
     assert ip.magics.default_model == "openai:gpt-4o-mini"
     assert ip.magics.default_embedder == "hashing"
+
+
+def test_current_mastra_is_the_one_init_made_for_python_cells(ip: TestingShell) -> None:
+    from mastra_lab.lab import current_mastra
+
+    with pytest.raises(UsageError, match="no Mastra yet"):
+        current_mastra(ip.shell)
+    ip.line("init")
+    assert current_mastra(ip.shell) is ip.magics.mastra
+    assert current_mastra(ip.shell).status()["storage"] == "duckdb"

@@ -2,8 +2,9 @@
 
 The notebook and the panels agree on these hooks: the dashboard and each panel carry a CSS class
 (``mastra-dashboard``, ``mastra-storage-panel``, ``mastra-vector-panel``, ``mastra-traces-panel``), a trace
-display wraps its HTML in ``<div class="mastra-trace">`` (with the waterfall as an image), a streamed answer
-is an output with class ``mastra-answer``, and the vector panel shows its hits in ``.mastra-vector-results``.
+display wraps its HTML in ``<div class="mastra-trace">`` (with the waterfall as an image), the
+``%%mastra ask`` cell streams its answer as Markdown above a ``mastra-answer`` footer, and the vector panel
+shows its hits in ``.mastra-vector-results``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,15 @@ pytestmark = pytest.mark.slow
 
 NOTEBOOK = "05_workbench.ipynb"
 PANELS = (".mastra-dashboard", ".mastra-storage-panel", ".mastra-vector-panel", ".mastra-traces-panel")
+
+
+def _cell_starting(page: Page, source: str) -> Locator:
+    """The code cell whose source starts with ``source`` (its outputs may mention it too)."""
+    cells = page.locator(".jp-CodeCell")
+    for i in range(cells.count()):
+        if cells.nth(i).locator(".jp-InputArea-editor").inner_text().lstrip().startswith(source):
+            return cells.nth(i)
+    raise AssertionError(f"no cell starts with {source!r}")
 
 
 def _visible_vector_panel(page: Page) -> Locator:
@@ -42,8 +52,11 @@ def test_workbench_runs_and_its_panels_render_and_respond(
     missing = [css for css in PANELS if page.locator(css).count() == 0]
     assert missing == [], f"panels that did not render: {missing}"
     assert page.locator(".jp-OutputArea-output .mastra-trace img").count() >= 1, "no waterfall image"
-    answers = page.locator(".jp-OutputArea-output .mastra-answer").all_inner_texts()
-    assert answers and all(text.strip() for text in answers), f"no streamed answer: {answers!r}"
+    ask = _cell_starting(page, "%%mastra ask")
+    streamed = ask.locator(".jp-OutputArea-output.jp-RenderedMarkdown").all_inner_texts()
+    assert any(text.strip() for text in streamed), f"no streamed answer: {streamed!r}"
+    footer = ask.locator(".jp-OutputArea-output .mastra-answer").all_inner_texts()
+    assert footer and footer[0].startswith("test · stop"), f"no answer footer: {footer!r}"
 
     panel = _visible_vector_panel(page)
     results = panel.locator(".mastra-vector-results")
