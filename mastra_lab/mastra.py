@@ -400,12 +400,7 @@ class Mastra:
         ref = self.find_index(index)
         chosen = _resolve_embedder(ref.path, ref.describe().embedder, embedder, default_embedder)
         options = {"top_k": top_k, "filter": filter, "min_score": min_score}
-        with self.tracer.span(
-            "vector.search", "vector", input={"index": ref.path, "text": text, **options}
-        ) as span:
-            results = ref.store.query_text(ref.index_name, text, chosen, **options)
-            span.set_output({"ids": [r.id for r in results]})
-        return results
+        return ref.store.query_text(ref.index_name, text, chosen, **options)
 
     def ingest(
         self,

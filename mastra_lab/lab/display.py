@@ -100,15 +100,24 @@ class Table:
     """A DataFrame with a title and a row limit for display; ``.df`` is the whole frame.
 
     Args:
-        df: The rows.
+        df: The rows, or a function that makes them: the frame is then built the first time it is needed
+            (to show or to read), so a command that returns a table pays for pandas only when it must.
         title: A line shown above the rows (``3 indexes``).
         limit: Show at most this many rows (the rest are summarised); ``df`` keeps all of them.
     """
 
-    def __init__(self, df: pd.DataFrame, title: str | None = None, limit: int = 20) -> None:
-        self.df = df
+    def __init__(
+        self, df: pd.DataFrame | Callable[[], pd.DataFrame], title: str | None = None, limit: int = 20
+    ) -> None:
+        self._df = df
         self.title = title
         self.limit = limit
+
+    @property
+    def df(self) -> pd.DataFrame:
+        if callable(self._df):
+            self._df = self._df()
+        return self._df
 
     def __len__(self) -> int:
         return len(self.df)

@@ -86,7 +86,7 @@ def _search(invocation: Invocation, args: argparse.Namespace) -> Table:
         default_embedder=invocation.magics.default_embedder,
     )
     title = f"{len(hits)} result{'' if len(hits) == 1 else 's'} from {args.index} for {text!r}"
-    return Table(_frame(hits), title=title, limit=invocation.magics.display_limit)
+    return Table(lambda: _frame(hits), title=title, limit=invocation.magics.display_limit)
 
 
 def _frame(hits: QueryResults) -> Any:
