@@ -69,7 +69,7 @@ def _refuse(what: str, query: str, fix: str, code: str = "STORAGE_SQL_REFUSED") 
 def check_query(query: str, tables: Iterable[str], *, allow_files: bool = False) -> None:
     """Raise :class:`StorageError` unless ``query`` is one SELECT that reads only what it may.
 
-    The statement type comes from DuckDB's parser (``duckdb.extract_statements``); the SELECT is then
+    The statement type comes from DuckDB's parser (``extract_statements``); the SELECT is then
     serialised to its syntax tree so that a DELETE hidden in a CTE, a file read inside a subquery or a
     replacement scan (``FROM '/etc/passwd'``) is found wherever it sits.
 
@@ -78,8 +78,9 @@ def check_query(query: str, tables: Iterable[str], *, allow_files: bool = False)
         tables: The names the query may read (the store's ``tables()``).
         allow_files: Also allow file-reading table functions and replacement scans.
     """
-    with map_duckdb_errors():
-        statements = duckdb.extract_statements(query)
+    parser = _parser_connection()  # not duckdb's module-level default connection, opened just for this
+    with _parser_lock, map_duckdb_errors():
+        statements = parser.extract_statements(query)
     if len(statements) != 1:
         raise StorageError(
             f"sql() runs exactly one statement, got {len(statements)} in {query!r:.80}; split them into "
@@ -105,13 +106,18 @@ def _refuse_statement(kind: str, query: str) -> None:
     )
 
 
-def _syntax_tree(query: str) -> dict[str, Any]:
+def _parser_connection() -> duckdb.DuckDBPyConnection:
     global _parser
     with _parser_lock:
         if _parser is None:
             _parser = duckdb.connect(config={**ENGINE_CONFIG, "enable_external_access": False})
-        with map_duckdb_errors():
-            row = _parser.execute("SELECT json_serialize_sql(?)", [query]).fetchone()
+        return _parser
+
+
+def _syntax_tree(query: str) -> dict[str, Any]:
+    parser = _parser_connection()
+    with _parser_lock, map_duckdb_errors():
+        row = parser.execute("SELECT json_serialize_sql(?)", [query]).fetchone()
     assert row is not None
     tree: dict[str, Any] = json.loads(row[0])
     return tree

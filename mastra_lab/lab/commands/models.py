@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING, Any
 from mastra_lab.errors import AuthenticationError, ConfigError
 from mastra_lab.lab.display import LiveDisplay, Table, usage_error
 from mastra_lab.lab.registry import CommandParser, Invocation, command
-from mastra_lab.llm import FinishEvent, Message, TextDelta, Usage, get_model, provider_status
 
 if TYPE_CHECKING:
-    from mastra_lab.llm import Model
+    from mastra_lab.llm import FinishEvent, Model, Usage
 
 __all__ = ["FORMATS", "Answer"]
 
@@ -31,6 +30,13 @@ FORMATS = ("markdown", "text", "json", "code")
 """What ``-f`` accepts, as in jupyter-ai's ``%%ai``."""
 
 _PROVIDERS_HINT = "%mastra providers shows which providers are usable; %%mastra ask test works offline"
+
+
+def _llm() -> Any:
+    """The model layer, imported when a command first needs it (it pulls in asyncio and httpx)."""
+    import mastra_lab.llm
+
+    return mastra_lab.llm
 
 
 # -- providers --------------------------------------------------------------------------------------------
@@ -48,6 +54,8 @@ def providers_command(invocation: Invocation, args: argparse.Namespace) -> Table
     import pandas as pd
 
     mastra = invocation.magics.mastra
+    from mastra_lab.llm import provider_status
+
     statuses = provider_status(mastra.settings if mastra is not None else None)
     rows = [
         {
@@ -89,7 +97,7 @@ class Answer:
     """The whole answer as it arrived (for ``-f code``, before the fences were stripped)."""
     model: str
     """The model that answered."""
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage = field(default_factory=lambda: _llm().Usage())
     """Token counts, when the provider sent them."""
     finish_reason: str = "stop"
     """``stop``, ``length`` … as the model reported, or ``interrupted`` after Ctrl-C."""
@@ -158,7 +166,7 @@ def _ask_arguments(parser: CommandParser) -> None:
 def _resolve(invocation: Invocation, model_id: str) -> Model:
     mastra = invocation.magics.mastra
     try:
-        return mastra.get_model(model_id) if mastra is not None else get_model(model_id)
+        return mastra.get_model(model_id) if mastra is not None else _llm().get_model(model_id)
     except ConfigError as exc:
         if exc.code != "CONFIG_UNKNOWN_PROVIDER":
             raise
@@ -192,13 +200,14 @@ class _Stream:
 def _consume(model: Model, prompt: str, live: LiveDisplay) -> _Stream:
     """Show each piece of text as it arrives; Ctrl-C ends the stream early and keeps what came."""
     got = _Stream()
-    events = model.stream_sync([Message.user(prompt)])
+    llm = _llm()
+    events = model.stream_sync([llm.Message.user(prompt)])
     try:
         for event in events:
-            if isinstance(event, TextDelta) and event.text:
+            if isinstance(event, llm.TextDelta) and event.text:
                 got.text += event.text
                 live.show(got.text)
-            elif isinstance(event, FinishEvent):
+            elif isinstance(event, llm.FinishEvent):
                 got.finish = event
     except KeyboardInterrupt:
         got.interrupted = True
@@ -280,7 +289,7 @@ def ask_command(invocation: Invocation, args: argparse.Namespace) -> Answer:
     model = _resolve(invocation, args.model or invocation.magics.default_model)
     renderer = _Renderer(args.format)
     got = _consume(model, prompt, renderer.live)
-    finish = got.finish or FinishEvent()
+    finish = got.finish or _llm().FinishEvent()
     answer = Answer(
         got.text,
         finish.model or model.id,
