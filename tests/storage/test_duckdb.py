@@ -2,49 +2,25 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import duckdb
 import pytest
+from lock_holder import holding
 
 from mastra_lab.errors import StorageError
 from mastra_lab.storage import DuckDBStore
 from mastra_lab.storage._duckdb_sql import map_duckdb_errors
 
-ROOT = Path(__file__).resolve().parents[2]
-HOLDER = (
-    "import sys\n"
-    "from mastra_lab.storage import DuckDBStore\n"
-    "store = DuckDBStore(sys.argv[1])\n"
-    "print('ready', flush=True)\n"
-    "sys.stdin.read()\n"
-    "store.close()\n"
-)
-
 
 def test_a_file_locked_by_another_process_says_so_and_suggests_read_only(tmp_path: Path) -> None:
     path = tmp_path / "locked.duckdb"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(path)],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "ready"
+    with holding(path):
         with pytest.raises(StorageError, match=r"locked by another process.*read_only=True") as info:
             DuckDBStore(path)
         assert info.value.code == "STORAGE_LOCKED"
         assert str(path) in info.value.message
-    finally:
-        _out, err = holder.communicate("")
-    assert holder.returncode == 0, err
     with DuckDBStore(path) as store:  # the lock is gone with the process
         assert store.tables()
 
