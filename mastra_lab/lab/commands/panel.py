@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mastra_lab.lab.panels.tabs import PANELS, dashboard, panel_class
+from mastra_lab.lab.panels.tabs import PANELS, dashboard, open_panel
 from mastra_lab.lab.registry import CommandParser, Invocation, command
 
 __all__: list[str] = []
@@ -17,7 +17,7 @@ def _arguments(parser: CommandParser) -> None:
 
 @command("panel", f"open a panel: {' | '.join([*PANELS, 'dashboard'])}", arguments=_arguments)
 def panel_command(invocation: Invocation, args: argparse.Namespace) -> Any:
-    mastra = invocation.mastra
+    mastra, embedder = invocation.mastra, invocation.magics.default_embedder
     if args.name == "dashboard":
-        return dashboard(mastra)
-    return panel_class(args.name)(mastra)
+        return dashboard(mastra, default_embedder=embedder)
+    return open_panel(args.name, mastra, default_embedder=embedder)

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
     from mastra_lab.mastra import Mastra
 
-__all__ = ["PANELS", "dashboard", "panel_class"]
+__all__ = ["PANELS", "dashboard", "open_panel", "panel_class"]
 
 PANELS: dict[str, str] = {
     "storage": "mastra_lab.lab.panels.storage:StoragePanel",
@@ -26,11 +26,22 @@ def panel_class(name: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
-def dashboard(mastra: Mastra) -> ipywidgets.Tab:
-    """Every panel of :data:`PANELS` over ``mastra``, one tab each, titled by the panel's name."""
+def open_panel(name: str, mastra: Mastra, *, default_embedder: str = "hashing") -> Any:
+    """The panel ``name`` over ``mastra``; ``default_embedder`` is for indexes that recorded none."""
+    options = {"default_embedder": default_embedder} if name == "vectors" else {}
+    return panel_class(name)(mastra, **options)
+
+
+def dashboard(mastra: Mastra, *, default_embedder: str = "hashing") -> ipywidgets.Tab:
+    """Every panel of :data:`PANELS` over ``mastra``, one tab each, titled by the panel's name.
+
+    Args:
+        mastra: What the panels show.
+        default_embedder: The vector panel's embedder for indexes that recorded none.
+    """
     import ipywidgets
 
-    tabs = ipywidgets.Tab(children=[panel_class(name)(mastra) for name in PANELS])
+    tabs = ipywidgets.Tab(children=[open_panel(n, mastra, default_embedder=default_embedder) for n in PANELS])
     tabs.titles = tuple(PANELS)
     tabs.add_class("mastra-dashboard")
     return tabs

@@ -44,3 +44,11 @@ def test_panel_dashboard_and_an_unknown_panel(ip: TestingShell, mastra: Mastra) 
     ip.magics.replace_mastra(mastra, owned=False)
     assert isinstance(ip.line("panel dashboard"), ipywidgets.Tab)
     assert "invalid choice: 'memory'" in ip.usage_error("panel memory")
+
+
+def test_the_vector_panel_takes_the_notebooks_default_embedder(ip: TestingShell, mastra: Mastra) -> None:
+    ip.magics.replace_mastra(mastra, owned=False)
+    ip.shell.run_line_magic("config", "MastraMagics.default_embedder = 'hashing:dim=64'")
+    standalone = ip.line("panel vectors")
+    in_tabs = ip.line("panel dashboard").children[1]
+    assert standalone.default_embedder == in_tabs.default_embedder == "hashing:dim=64"
