@@ -31,6 +31,7 @@ class Panel(widgets.VBox):  # type: ignore[misc]
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.error = widgets.HTML(value="", layout=widgets.Layout(min_height="0"))
+        self._error_text = ""
         self.error.add_class("mastra-error")
 
     def set_body(self, *children: widgets.Widget) -> None:
@@ -40,22 +41,23 @@ class Panel(widgets.VBox):  # type: ignore[misc]
     @property
     def error_text(self) -> str:
         """The error line as plain text (empty when the last action succeeded)."""
-        return (
-            html.unescape(self.error.value.replace("<b>error:</b> ", "error: "))
-            .removeprefix("<span style='color:#b00020'>")
-            .removesuffix("</span>")
-        )
+        return self._error_text
 
     def show_error(self, exc: BaseException) -> None:
         message = str(exc) if isinstance(exc, MastraError) else f"{type(exc).__name__}: {exc}"
+        self._error_text = f"error: {message}"
         self.error.value = f"<span style='color:#b00020'><b>error:</b> {html.escape(message)}</span>"
+
+    def clear_error(self) -> None:
+        self._error_text = ""
+        self.error.value = ""
 
     def guard(self, callback: F) -> F:
         """Wrap a widget callback: clear the error line, run, and show (and in tests raise) any failure."""
 
         @functools.wraps(callback)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            self.error.value = ""
+            self.clear_error()
             try:
                 return callback(*args, **kwargs)
             except Exception as exc:
