@@ -45,9 +45,11 @@ def test_load_ext_registers_line_and_cell_magics_and_unload_removes_them() -> No
 def test_loading_twice_keeps_one_magics_instance(ip: TestingShell) -> None:
     first = ip.magics
     ip.shell.run_line_magic("load_ext", "mastra_lab")
+    assert ip.magics is first
     ip.shell.run_line_magic("reload_ext", "mastra_lab")
-    assert sum(type(c).__name__ == "MastraMagics" for c in ip.shell.configurables) == 1
-    assert ip.magics is not first or ip.magics.mastra is None
+    configured = [c for c in ip.shell.configurables if type(c).__name__ == "MastraMagics"]
+    assert configured == [ip.magics]
+    assert ip.line("version")["mastra-lab"] == "0.1.0"
 
 
 def test_help_lists_every_registered_command(ip: TestingShell) -> None:

@@ -32,11 +32,10 @@ FORMATS = ("markdown", "text", "json", "code")
 _PROVIDERS_HINT = "%mastra providers shows which providers are usable; %%mastra ask test works offline"
 
 
-def _llm() -> Any:
-    """The model layer, imported when a command first needs it (it pulls in asyncio and httpx)."""
-    import mastra_lab.llm
+def _no_usage() -> Usage:
+    from mastra_lab.llm import Usage
 
-    return mastra_lab.llm
+    return Usage()
 
 
 # -- providers --------------------------------------------------------------------------------------------
@@ -97,7 +96,7 @@ class Answer:
     """The whole answer as it arrived (for ``-f code``, before the fences were stripped)."""
     model: str
     """The model that answered."""
-    usage: Usage = field(default_factory=lambda: _llm().Usage())
+    usage: Usage = field(default_factory=_no_usage)
     """Token counts, when the provider sent them."""
     finish_reason: str = "stop"
     """``stop``, ``length`` … as the model reported, or ``interrupted`` after Ctrl-C."""
@@ -164,9 +163,11 @@ def _ask_arguments(parser: CommandParser) -> None:
 
 
 def _resolve(invocation: Invocation, model_id: str) -> Model:
+    from mastra_lab.llm import get_model
+
     mastra = invocation.magics.mastra
     try:
-        return mastra.get_model(model_id) if mastra is not None else _llm().get_model(model_id)
+        return mastra.get_model(model_id) if mastra is not None else get_model(model_id)
     except ConfigError as exc:
         if exc.code != "CONFIG_UNKNOWN_PROVIDER":
             raise
@@ -200,7 +201,8 @@ class _Stream:
 def _consume(model: Model, prompt: str, live: LiveDisplay) -> _Stream:
     """Show each piece of text as it arrives; Ctrl-C ends the stream early and keeps what came."""
     got = _Stream()
-    llm = _llm()
+    from mastra_lab import llm
+
     events = model.stream_sync([llm.Message.user(prompt)])
     try:
         for event in events:
@@ -289,7 +291,9 @@ def ask_command(invocation: Invocation, args: argparse.Namespace) -> Answer:
     model = _resolve(invocation, args.model or invocation.magics.default_model)
     renderer = _Renderer(args.format)
     got = _consume(model, prompt, renderer.live)
-    finish = got.finish or _llm().FinishEvent()
+    from mastra_lab.llm import FinishEvent
+
+    finish = got.finish or FinishEvent()
     answer = Answer(
         got.text,
         finish.model or model.id,
