@@ -8,9 +8,10 @@ exporter prints one line per span, which is what you want while debugging a scri
 from __future__ import annotations
 
 import sys
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mastra_lab.storage import Storage
@@ -32,13 +33,42 @@ class SpanExporter(ABC):
 
 
 class StorageExporter(SpanExporter):
-    """Saves spans through :meth:`Storage.save_spans` as soon as they end, so a crash loses nothing."""
+    """Saves each trace through :meth:`Storage.save_spans` in one write, when its root span ends.
 
-    def __init__(self, storage: Storage) -> None:
+    An embedded database pays per statement (DuckDB about a millisecond for an insert), so writing every span
+    as it ends made tracing cost more than the agent turn it traced. Child spans wait in memory until their
+    root ends — the moment the trace is complete and worth reading — or until ``max_buffered`` of them are
+    waiting, so a long run still reaches storage as it goes; :meth:`shutdown` writes whatever is left.
+
+    Args:
+        storage: Where spans are saved.
+        max_buffered: How many child spans of one trace may wait before they are written anyway.
+    """
+
+    def __init__(self, storage: Storage, max_buffered: int = 256) -> None:
         self.storage = storage
+        self.max_buffered = max_buffered
+        self._waiting: dict[str, list[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
 
     def export(self, spans: Sequence[Span]) -> None:
-        self.storage.save_spans([s.to_dict() for s in spans])
+        ready: list[dict[str, Any]] = []
+        with self._lock:
+            for span in spans:
+                waiting = self._waiting.setdefault(span.trace_id, [])
+                waiting.append(span.to_dict())
+                if span.parent_span_id is None or len(waiting) >= self.max_buffered:
+                    ready.extend(self._waiting.pop(span.trace_id))
+        if ready:
+            self.storage.save_spans(ready)
+
+    def shutdown(self) -> None:
+        """Write the spans of traces whose root has not ended yet."""
+        with self._lock:
+            ready = [span for waiting in self._waiting.values() for span in waiting]
+            self._waiting.clear()
+        if ready:
+            self.storage.save_spans(ready)
 
 
 class ConsoleExporter(SpanExporter):
