@@ -17,6 +17,7 @@ later process picks it up where it stopped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -182,7 +183,33 @@ class Runner:
     # -- driver ----------------------------------------------------------------------------------------
 
     async def run(self, first: Node) -> AsyncIterator[AgentChunk]:
-        """Run nodes from ``first`` until one says stop; a failure becomes an ``error`` chunk and ends it."""
+        """Run nodes from ``first`` until one says stop; a failure becomes an ``error`` chunk and ends it.
+
+        The loop runs in a task of its own that hands chunks over through a queue: its spans stay in that
+        task's context (the caller's code between two chunks is not "inside" the model call), and a caller
+        that stops iterating early cancels the run cleanly.
+        """
+        chunks: asyncio.Queue[AgentChunk | None] = asyncio.Queue()
+
+        async def produce() -> None:
+            try:
+                async for chunk in self._drive(first):
+                    chunks.put_nowait(chunk)
+            finally:
+                chunks.put_nowait(None)
+
+        task = asyncio.ensure_future(produce())
+        try:
+            while (chunk := await chunks.get()) is not None:
+                yield chunk
+            await task
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _drive(self, first: Node) -> AsyncIterator[AgentChunk]:
         s = self.state
         attributes = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": s.agent}
         text_in = " ".join(m.text for m in self.prompt if m.role == "user") or None

@@ -316,3 +316,30 @@ def test_generate_sync_works_without_and_inside_a_running_loop() -> None:
 
     assert asyncio.run(inside()) == "hello"
     assert [c.type for c in agent.stream_sync("x")][-1] == "finish"
+
+
+async def test_stopping_a_stream_early_cancels_the_run_and_leaves_no_span_behind() -> None:
+    from contextlib import aclosing
+
+    from mastra_lab.telemetry import current_span
+
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    @tool
+    async def forever() -> str:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return "never"
+
+    agent = Agent("slow", "", TestModel(), tools=[forever])
+    async with aclosing(agent.stream("go")) as chunks:
+        async for chunk in chunks:
+            assert current_span() is None  # the run's spans live in its own task
+            if chunk.type == "tool-call":
+                await started.wait()
+                break
+    assert cancelled.is_set()
