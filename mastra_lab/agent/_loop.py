@@ -255,6 +255,9 @@ class Runner:
             instructions = await instructions
         text = str(instructions or "")
         if self.memory is not None and s.thread_id is not None:
+            if s.resource_id is None:  # an existing thread knows its resource; an unknown one is an error
+                s.resource_id = self.memory.get_thread(s.thread_id).resource_id
+                self.context.resource_id = s.resource_id
             await _maybe_await(self.memory.ensure_thread(s.thread_id, s.resource_id))
             prepared = await self.memory.prepare(s.thread_id, s.resource_id, list(self.prompt))
             s.messages = list(prepared.to_messages(text))
