@@ -99,6 +99,23 @@ class RunState:
         )
 
     def to_snapshot(self, status: str, error: str | None = None) -> dict[str, Any]:
+        """The state as JSON; a run that cannot continue keeps only its summary (memory has the turn)."""
+        summary = {
+            "status": status,
+            "error": error,
+            "agent": self.agent,
+            "thread_id": self.thread_id,
+            "resource_id": self.resource_id,
+            "step": self.step,
+            "usage": to_dict(self.usage),
+            "text": self.text,
+            "tool_calls": [c.name for c in self.tool_calls],
+            "pending": [],
+            "finish_reason": self.finish_reason,
+            "trace_id": self.trace_id,
+        }
+        if status != "approval":
+            return summary
         output = None if self.output is None else {"name": self.output.name, "schema": self.output.schema}
         return {
             "status": status,
@@ -177,6 +194,8 @@ class Runner:
     save_snapshot: Callable[[dict[str, Any]], None] = lambda snap: None
     prompt: list[Message] = field(default_factory=list)
     instructions: Callable[[], Any] = lambda: ""
+    logger: Any = None
+    """A :class:`~mastra_lab.telemetry.MastraLogger` bound to the agent and run, or ``None``."""
     last_usage: Usage = field(default_factory=Usage)
     """Tokens of the latest model request, reported by its ``step-finish`` chunk."""
 
@@ -230,6 +249,7 @@ class Runner:
                     node = after
             except Exception as exc:
                 span.record_error(exc)
+                self._log("warning", "agent run failed: %s: %s", type(exc).__name__, exc)
                 self._store("failed", f"{type(exc).__name__}: {exc}")
                 yield AgentChunk("error", error=exc, step=s.step)
                 return
@@ -237,6 +257,11 @@ class Runner:
             span.set_attribute("gen_ai.usage.output_tokens", s.usage.output_tokens)
             span.set_attribute("mastra.finish_reason", s.finish_reason)
             span.set_output({"text": s.text, "finish_reason": s.finish_reason})
+            self._log("debug", "agent run finished: %s after %d step(s)", s.finish_reason, s.step)
+
+    def _log(self, level: str, message: str, *args: Any) -> None:
+        if self.logger is not None:
+            getattr(self.logger.bind(trace_id=self.state.trace_id), level)(message, *args)
 
     def _store(self, status: str, error: str | None = None) -> None:
         try:
