@@ -96,6 +96,7 @@ class RunState:
             pending=list(self.pending),
             thread_id=self.thread_id,
             resource_id=self.resource_id,
+            messages=list(self.messages),
         )
 
     def to_snapshot(self, status: str, error: str | None = None) -> dict[str, Any]:

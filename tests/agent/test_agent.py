@@ -239,3 +239,15 @@ def test_runs_df_lists_stored_runs() -> None:
         0,
     )
     assert int(row.total_tokens) == result.usage.total_tokens
+
+
+async def test_tool_choice_and_model_settings_reach_the_model_and_the_result_has_the_transcript() -> None:
+    from mastra_lab.llm.testing import capture_messages
+
+    agent = Agent("s", "Short.", TestModel(text="ok"), tools=[get_weather])
+    with capture_messages() as requests:
+        result = await agent.generate("x", tool_choice="none", model_settings={"temperature": 0.1})
+    assert requests[0].tool_choice == "none" and requests[0].settings == {"temperature": 0.1}
+    assert result.messages == [Message.system("Short."), Message.user("x"), Message.assistant("ok")]
+    with pytest.raises(MastraError, match="agent 's' has no run 'missing'"):
+        agent.pending("missing")
