@@ -442,8 +442,7 @@ class Runner:
                 s.pending.append(call)
             else:
                 runnable.append(call)
-        results = await asyncio.gather(*(self._execute(call) for call in runnable))
-        for result in results:
+        async for result in self._execute_all(runnable):
             s.step_results[result.tool_call_id] = result
             s.tool_results.append(result)
             yield AgentChunk(
@@ -460,6 +459,18 @@ class Runner:
         s.approved = []
         yield AgentChunk("step-finish", step=s.step, usage=self.last_usage)
         yield _Goto(self.request_node)
+
+    async def _execute_all(self, calls: list[ToolCall]) -> AsyncIterator[ToolResult]:
+        """Run ``calls`` concurrently and yield each result as soon as it exists (a slow tool does not hold
+        back the display of a fast one); the tool message keeps the model's order regardless."""
+        tasks = [asyncio.ensure_future(self._execute(call)) for call in calls]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                yield await next_done
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     def _needs_approval(self, call: ToolCall) -> bool:
         tool = self.tools.get(call.name)
