@@ -513,7 +513,7 @@ class Runner:
             return ToolResult(call.id, call.name, message, is_error=True)
         if isinstance(value, AgentResult):  # a sub-agent: its tokens are this run's too
             self.state.usage = self.state.usage + value.usage
-            value = value.object if value.object is not None else value.text
+            value = _sub_agent_answer(value)
         return ToolResult(call.id, call.name, _to_jsonable(value))
 
     async def finish_node(self) -> AsyncIterator[Item]:
@@ -538,3 +538,14 @@ def _bad_call_feedback(exc: ToolError) -> str:
         f"Your last tool call could not be used: {exc.message}.{shown} "
         "Call the tool again with arguments that are one valid JSON object matching its schema."
     )
+
+
+def _sub_agent_answer(result: AgentResult) -> Any:
+    """What the model sees of a sub-agent's run: its object or text, and whether it waits for a person."""
+    if result.pending:
+        names = ", ".join(c.name for c in result.pending)
+        return (
+            f"{result.text}\n(this agent stopped: its call(s) to {names} wait for a person's approval "
+            f"in run {result.run_id})".lstrip()
+        )
+    return result.object if result.object is not None else result.text
