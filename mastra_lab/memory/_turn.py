@@ -31,6 +31,7 @@ from mastra_lab.storage.records import StoredMessage, Thread
 if TYPE_CHECKING:
     from mastra_lab.embed.base import Embedder
     from mastra_lab.storage.base import Storage
+    from mastra_lab.tools import Tool
     from mastra_lab.vector.base import VectorStore
 
 __all__ = ["TurnPlanner", "dedup_incoming"]
@@ -126,8 +127,8 @@ class TurnPlanner:
         def embedder(self) -> Embedder: ...
 
     _now: Callable[[], datetime]
-    ensure_thread: Callable[[str, str], Thread]
-    _owned_thread: Callable[[str, str], Thread | None]
+    ensure_thread: Callable[[str, str | None], Thread]
+    _owned_thread: Callable[[str, str | None], Thread | None]
     get_thread: Callable[[str], Thread]
     get_working_memory: Callable[..., WorkingMemoryValue | None]
     update_working_memory: Callable[..., WorkingMemoryValue]
@@ -139,7 +140,7 @@ class TurnPlanner:
         last = None if self.last_messages is None else self.last_messages + extra + 1
         return [from_stored(s) for s in self.storage.get_messages(thread_id, last)]
 
-    def _prepare(self, thread_id: str, resource_id: str, incoming: object) -> MemoryPrompt:
+    def _prepare(self, thread_id: str, resource_id: str | None, incoming: object) -> MemoryPrompt:
         messages = _check_messages(incoming, "incoming")
         thread = self.ensure_thread(thread_id, resource_id)
         tail = self._tail(thread_id, len(messages))
@@ -220,7 +221,7 @@ class TurnPlanner:
     # -- writing ---------------------------------------------------------------------------------------
 
     def _save_turn(
-        self, thread_id: str, resource_id: str, turn: object, importance: object
+        self, thread_id: str, resource_id: str | None, turn: object, importance: object
     ) -> list[MemoryMessage]:
         messages = _check_messages(turn, "messages")
         weights = _importances(importance, messages)
@@ -232,8 +233,10 @@ class TurnPlanner:
         if self.semantic_recall is not None and texts:
             self._ensure_index()
             vectors = self.embedder.embed([t for _, t in texts])  # before any write: a failure saves nothing
+        owner = existing.resource_id if existing is not None else (resource_id or thread_id)
         if existing is None:
-            self.ensure_thread(thread_id, resource_id)
+            self.ensure_thread(thread_id, owner)
+        resource_id = owner
         stored = self._stamp(thread_id, resource_id, messages, weights)
         self.storage.save_messages(stored)
         if vectors is not None:
@@ -333,8 +336,8 @@ class TurnPlanner:
             )
         return spec, self.get_thread(thread_id).resource_id
 
-    def _working_tools(self, thread: Thread) -> list[Any]:
-        from mastra_lab.tools import Tool
+    def _working_tools(self, thread: Thread) -> list[Tool]:
+        from mastra_lab.tools import Tool as ToolClass
 
         spec = self.working_memory
         assert spec is not None
@@ -350,4 +353,4 @@ class TurnPlanner:
             "Update the working memory: what you know about the user and this conversation. Pass only "
             "what changed; everything else is kept."
         )
-        return [Tool("update_working_memory", description, spec.tool_parameters(), execute)]
+        return [ToolClass("update_working_memory", description, spec.tool_parameters(), execute)]

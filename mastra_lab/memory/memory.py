@@ -256,27 +256,28 @@ class Memory(TurnPlanner):
             )
         return thread
 
-    def ensure_thread(self, thread_id: str, resource_id: str) -> Thread:
+    def ensure_thread(self, thread_id: str, resource_id: str | None) -> Thread:
         """The thread, created for ``resource_id`` when missing; a thread of another resource is an error.
 
         A read-only memory never creates it: it returns an unsaved thread instead.
 
         Args:
             thread_id: The thread id.
-            resource_id: Its owner.
+            resource_id: Its owner; ``None`` means the thread's own (a new thread is then its own resource).
         """
         thread = self._owned_thread(thread_id, resource_id)
         if thread is not None:
             return thread
         now = self._now()
-        new = Thread(thread_id, resource_id, None, {}, now, now)
+        new = Thread(thread_id, resource_id or thread_id, None, {}, now, now)
         return new if self.read_only else self.storage.save_thread(new)
 
-    def _owned_thread(self, thread_id: str, resource_id: str) -> Thread | None:
+    def _owned_thread(self, thread_id: str, resource_id: str | None) -> Thread | None:
         _check_id(thread_id, "thread_id")
-        _check_id(resource_id, "resource_id")
+        if resource_id is not None:
+            _check_id(resource_id, "resource_id")
         thread = self.storage.get_thread(thread_id)
-        if thread is not None and thread.resource_id != resource_id:
+        if thread is not None and resource_id is not None and thread.resource_id != resource_id:
             raise _err(
                 f"thread {thread_id!r} belongs to resource {thread.resource_id!r}, not {resource_id!r}; "
                 f"use resource_id={thread.resource_id!r} or another thread id",
@@ -389,25 +390,29 @@ class Memory(TurnPlanner):
 
     # -- the agent's turn ------------------------------------------------------------------------------
 
-    async def prepare(self, thread_id: str, resource_id: str, incoming: Sequence[Message]) -> MemoryPrompt:
+    async def prepare(
+        self, thread_id: str, resource_id: str | None, incoming: Sequence[Message]
+    ) -> MemoryPrompt:
         """What memory adds to a turn: system text, history, the really new messages, recall hits, tools.
 
         Args:
             thread_id: The conversation (created for ``resource_id`` when missing, unless read-only).
-            resource_id: Its owner; a thread of another resource is an error.
+            resource_id: Its owner (``None``: the thread's own); a thread of another resource is an error.
             incoming: The messages of this turn; a client that resends its whole history is deduplicated
                 against the stored tail.
         """
         return self._prepare(thread_id, resource_id, incoming)
 
-    def prepare_sync(self, thread_id: str, resource_id: str, incoming: Sequence[Message]) -> MemoryPrompt:
+    def prepare_sync(
+        self, thread_id: str, resource_id: str | None, incoming: Sequence[Message]
+    ) -> MemoryPrompt:
         """:meth:`prepare` for code without an event loop."""
         return _runtime.run_sync(self.prepare(thread_id, resource_id, incoming))
 
     async def save(
         self,
         thread_id: str,
-        resource_id: str,
+        resource_id: str | None,
         messages: Sequence[Message],
         importance: float | Sequence[float] | None = None,
     ) -> builtins.list[MemoryMessage]:
@@ -430,7 +435,7 @@ class Memory(TurnPlanner):
     def save_sync(
         self,
         thread_id: str,
-        resource_id: str,
+        resource_id: str | None,
         messages: Sequence[Message],
         importance: float | Sequence[float] | None = None,
     ) -> builtins.list[MemoryMessage]:
