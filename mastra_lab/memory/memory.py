@@ -126,6 +126,8 @@ class Memory(TurnPlanner):
         self._embedder_choice = embedder
         self._embedder: Embedder | None = None
         self._index_ready = False
+        self._owners: dict[str, str] = {}  # thread -> resource, as seen in this process (never changes)
+        self._newest: dict[str, datetime] = {}  # thread -> newest message time this process wrote or read
 
     def __repr__(self) -> str:
         on = [
@@ -154,6 +156,8 @@ class Memory(TurnPlanner):
         """
         if self._storage is None:
             self._storage = storage
+            self._owners.clear()
+            self._newest.clear()
         if self._vector is None and vector is not None:
             self._vector = vector
             self._index_ready = False
@@ -270,13 +274,19 @@ class Memory(TurnPlanner):
             return thread
         now = self._now()
         new = Thread(thread_id, resource_id or thread_id, None, {}, now, now)
-        return new if self.read_only else self.storage.save_thread(new)
+        if self.read_only:
+            return new
+        saved = self.storage.save_thread(new)
+        self._owners[thread_id] = saved.resource_id
+        return saved
 
     def _owned_thread(self, thread_id: str, resource_id: str | None) -> Thread | None:
         _check_id(thread_id, "thread_id")
         if resource_id is not None:
             _check_id(resource_id, "resource_id")
         thread = self.storage.get_thread(thread_id)
+        if thread is not None:
+            self._owners[thread_id] = thread.resource_id
         if thread is not None and resource_id is not None and thread.resource_id != resource_id:
             raise _err(
                 f"thread {thread_id!r} belongs to resource {thread.resource_id!r}, not {resource_id!r}; "
