@@ -31,6 +31,7 @@ from mastra_lab.storage.records import StoredMessage, Thread
 if TYPE_CHECKING:
     from mastra_lab.embed.base import Embedder
     from mastra_lab.storage.base import Storage
+    from mastra_lab.tools import Tool
     from mastra_lab.vector.base import VectorStore
 
 __all__ = ["TurnPlanner", "dedup_incoming"]
@@ -116,6 +117,8 @@ class TurnPlanner:
     read_only: bool
     index: str
     _index_ready: bool
+    _owners: dict[str, str]
+    _newest: dict[str, datetime]
     if TYPE_CHECKING:
 
         @property
@@ -126,8 +129,8 @@ class TurnPlanner:
         def embedder(self) -> Embedder: ...
 
     _now: Callable[[], datetime]
-    ensure_thread: Callable[[str, str], Thread]
-    _owned_thread: Callable[[str, str], Thread | None]
+    ensure_thread: Callable[[str, str | None], Thread]
+    _owned_thread: Callable[[str, str | None], Thread | None]
     get_thread: Callable[[str], Thread]
     get_working_memory: Callable[..., WorkingMemoryValue | None]
     update_working_memory: Callable[..., WorkingMemoryValue]
@@ -137,9 +140,12 @@ class TurnPlanner:
     def _tail(self, thread_id: str, extra: int) -> list[MemoryMessage]:
         """The newest stored messages the prompt may show (one bounded read)."""
         last = None if self.last_messages is None else self.last_messages + extra + 1
-        return [from_stored(s) for s in self.storage.get_messages(thread_id, last)]
+        tail = [from_stored(s) for s in self.storage.get_messages(thread_id, last)]
+        if tail:
+            self._newest[thread_id] = tail[-1].created_at
+        return tail
 
-    def _prepare(self, thread_id: str, resource_id: str, incoming: object) -> MemoryPrompt:
+    def _prepare(self, thread_id: str, resource_id: str | None, incoming: object) -> MemoryPrompt:
         messages = _check_messages(incoming, "incoming")
         thread = self.ensure_thread(thread_id, resource_id)
         tail = self._tail(thread_id, len(messages))
@@ -220,20 +226,27 @@ class TurnPlanner:
     # -- writing ---------------------------------------------------------------------------------------
 
     def _save_turn(
-        self, thread_id: str, resource_id: str, turn: object, importance: object
+        self, thread_id: str, resource_id: str | None, turn: object, importance: object
     ) -> list[MemoryMessage]:
         messages = _check_messages(turn, "messages")
         weights = _importances(importance, messages)
-        existing = self._owned_thread(thread_id, resource_id)
         if self.read_only or not messages:
+            self._owned_thread(thread_id, resource_id)
             return []
+        known = self._owners.get(thread_id)
+        if known is not None and resource_id in (None, known):
+            existing: Thread | None = Thread(thread_id, known)  # seen in this process: owners never change
+        else:
+            existing = self._owned_thread(thread_id, resource_id)
         texts = [(i, m.text) for i, m in enumerate(messages) if m.text.strip()]
         vectors = None
         if self.semantic_recall is not None and texts:
             self._ensure_index()
             vectors = self.embedder.embed([t for _, t in texts])  # before any write: a failure saves nothing
+        owner = existing.resource_id if existing is not None else (resource_id or thread_id)
         if existing is None:
-            self.ensure_thread(thread_id, resource_id)
+            self.ensure_thread(thread_id, owner)
+        resource_id = owner
         stored = self._stamp(thread_id, resource_id, messages, weights)
         self.storage.save_messages(stored)
         if vectors is not None:
@@ -258,9 +271,13 @@ class TurnPlanner:
     ) -> list[StoredMessage]:
         """Stored rows with strictly increasing times after the thread's newest message."""
         base = self._now()
-        newest = self.storage.get_messages(thread_id, 1)
-        if newest and newest[0].created_at >= base:
-            base = newest[0].created_at + _TICK
+        newest = self._newest.get(thread_id)
+        if newest is None:
+            found = self.storage.get_messages(thread_id, 1)
+            newest = found[0].created_at if found else None
+        if newest is not None and newest >= base:
+            base = newest + _TICK
+        self._newest[thread_id] = base + (len(messages) - 1) * _TICK
         return [
             to_stored(m, uuid.uuid4().hex, thread_id, resource_id, base + i * _TICK, w)
             for i, (m, w) in enumerate(zip(messages, weights, strict=True))
@@ -333,8 +350,8 @@ class TurnPlanner:
             )
         return spec, self.get_thread(thread_id).resource_id
 
-    def _working_tools(self, thread: Thread) -> list[Any]:
-        from mastra_lab.tools import Tool
+    def _working_tools(self, thread: Thread) -> list[Tool]:
+        from mastra_lab.tools import Tool as ToolClass
 
         spec = self.working_memory
         assert spec is not None
@@ -350,4 +367,4 @@ class TurnPlanner:
             "Update the working memory: what you know about the user and this conversation. Pass only "
             "what changed; everything else is kept."
         )
-        return [Tool("update_working_memory", description, spec.tool_parameters(), execute)]
+        return [ToolClass("update_working_memory", description, spec.tool_parameters(), execute)]

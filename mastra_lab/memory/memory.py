@@ -126,6 +126,8 @@ class Memory(TurnPlanner):
         self._embedder_choice = embedder
         self._embedder: Embedder | None = None
         self._index_ready = False
+        self._owners: dict[str, str] = {}  # thread -> resource, as seen in this process (never changes)
+        self._newest: dict[str, datetime] = {}  # thread -> newest message time this process wrote or read
 
     def __repr__(self) -> str:
         on = [
@@ -154,6 +156,8 @@ class Memory(TurnPlanner):
         """
         if self._storage is None:
             self._storage = storage
+            self._owners.clear()
+            self._newest.clear()
         if self._vector is None and vector is not None:
             self._vector = vector
             self._index_ready = False
@@ -256,27 +260,34 @@ class Memory(TurnPlanner):
             )
         return thread
 
-    def ensure_thread(self, thread_id: str, resource_id: str) -> Thread:
+    def ensure_thread(self, thread_id: str, resource_id: str | None) -> Thread:
         """The thread, created for ``resource_id`` when missing; a thread of another resource is an error.
 
         A read-only memory never creates it: it returns an unsaved thread instead.
 
         Args:
             thread_id: The thread id.
-            resource_id: Its owner.
+            resource_id: Its owner; ``None`` means the thread's own (a new thread is then its own resource).
         """
         thread = self._owned_thread(thread_id, resource_id)
         if thread is not None:
             return thread
         now = self._now()
-        new = Thread(thread_id, resource_id, None, {}, now, now)
-        return new if self.read_only else self.storage.save_thread(new)
+        new = Thread(thread_id, resource_id or thread_id, None, {}, now, now)
+        if self.read_only:
+            return new
+        saved = self.storage.save_thread(new)
+        self._owners[thread_id] = saved.resource_id
+        return saved
 
-    def _owned_thread(self, thread_id: str, resource_id: str) -> Thread | None:
+    def _owned_thread(self, thread_id: str, resource_id: str | None) -> Thread | None:
         _check_id(thread_id, "thread_id")
-        _check_id(resource_id, "resource_id")
+        if resource_id is not None:
+            _check_id(resource_id, "resource_id")
         thread = self.storage.get_thread(thread_id)
-        if thread is not None and thread.resource_id != resource_id:
+        if thread is not None:
+            self._owners[thread_id] = thread.resource_id
+        if thread is not None and resource_id is not None and thread.resource_id != resource_id:
             raise _err(
                 f"thread {thread_id!r} belongs to resource {thread.resource_id!r}, not {resource_id!r}; "
                 f"use resource_id={thread.resource_id!r} or another thread id",
@@ -389,25 +400,29 @@ class Memory(TurnPlanner):
 
     # -- the agent's turn ------------------------------------------------------------------------------
 
-    async def prepare(self, thread_id: str, resource_id: str, incoming: Sequence[Message]) -> MemoryPrompt:
+    async def prepare(
+        self, thread_id: str, resource_id: str | None, incoming: Sequence[Message]
+    ) -> MemoryPrompt:
         """What memory adds to a turn: system text, history, the really new messages, recall hits, tools.
 
         Args:
             thread_id: The conversation (created for ``resource_id`` when missing, unless read-only).
-            resource_id: Its owner; a thread of another resource is an error.
+            resource_id: Its owner (``None``: the thread's own); a thread of another resource is an error.
             incoming: The messages of this turn; a client that resends its whole history is deduplicated
                 against the stored tail.
         """
         return self._prepare(thread_id, resource_id, incoming)
 
-    def prepare_sync(self, thread_id: str, resource_id: str, incoming: Sequence[Message]) -> MemoryPrompt:
+    def prepare_sync(
+        self, thread_id: str, resource_id: str | None, incoming: Sequence[Message]
+    ) -> MemoryPrompt:
         """:meth:`prepare` for code without an event loop."""
         return _runtime.run_sync(self.prepare(thread_id, resource_id, incoming))
 
     async def save(
         self,
         thread_id: str,
-        resource_id: str,
+        resource_id: str | None,
         messages: Sequence[Message],
         importance: float | Sequence[float] | None = None,
     ) -> builtins.list[MemoryMessage]:
@@ -430,7 +445,7 @@ class Memory(TurnPlanner):
     def save_sync(
         self,
         thread_id: str,
-        resource_id: str,
+        resource_id: str | None,
         messages: Sequence[Message],
         importance: float | Sequence[float] | None = None,
     ) -> builtins.list[MemoryMessage]:
