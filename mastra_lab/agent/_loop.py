@@ -341,7 +341,8 @@ class Runner:
                 if exc.code not in FEEDBACK_CODES:
                     raise
                 span.record_error(exc)
-                yield AgentChunk("tool-error", error=exc, step=s.step)
+                failed = ToolResult("", str(exc.details.get("tool", "")), exc.message, is_error=True)
+                yield AgentChunk("tool-error", tool_result=failed, error=exc, step=s.step)
                 s.messages.append(Message.user(_bad_call_feedback(exc)))
                 yield AgentChunk("step-finish", step=s.step, usage=Usage())
                 yield _Goto(self.request_node)

@@ -75,7 +75,8 @@ class AgentChunk:
     """One event of a streamed run.
 
     ``text-delta`` (``text``), ``tool-call`` (``tool_call``), ``tool-result`` and ``tool-error``
-    (``tool_result``; ``error`` too when the model's call could not even be parsed), ``step-finish``
+    (``tool_result``; when the model's call could not even be parsed, ``error`` too and a result with an
+    empty ``tool_call_id``), ``step-finish``
     (``step``, ``usage`` of that model request), ``finish`` (``result``, also when the run stops for
     approval), ``error`` (``error``; the stream ends after it).
     """

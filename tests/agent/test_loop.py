@@ -189,6 +189,7 @@ async def test_a_malformed_tool_call_from_the_model_is_sent_back_and_the_run_goe
         ]
     assert [c.type for c in chunks] == ["tool-error", "step-finish", "text-delta", "step-finish", "finish"]
     assert isinstance(chunks[0].error, ToolError)
+    assert chunks[0].tool_result == ToolResult("", "", "bad JSON", is_error=True)
     assert "Your last tool call could not be used: bad JSON" in requests[1].messages[-1].text
     assert chunks[-1].result is not None and chunks[-1].result.text == "fixed"
 
