@@ -167,6 +167,7 @@ import json, sys
 from mastra_lab.agent import Agent
 from mastra_lab.llm import TestModel
 from mastra_lab.mastra import Mastra
+from mastra_lab.memory import Memory
 from mastra_lab.storage import DuckDBStore, SQLiteStore
 from mastra_lab.tools import tool
 
@@ -178,14 +179,15 @@ def send_email(to: str) -> str:
 backend, path, step = sys.argv[1], sys.argv[2], sys.argv[3]
 store = DuckDBStore(path) if backend == "duckdb" else SQLiteStore(path)
 with Mastra(storage=store, telemetry=False) as m:
-    agent = Agent("mailer", "You send mail.", TestModel(), tools=[send_email])
+    agent = Agent("mailer", "You send mail.", TestModel(), tools=[send_email], memory=Memory())
     m.add_agent(agent)
     if step == "start":
-        r = agent.generate_sync("mail bob")
+        r = agent.generate_sync("mail bob", thread_id="t1", resource_id="u1")
     else:
         r = agent.resume_sync(sys.argv[4], approve=[sys.argv[5]])
     print(json.dumps({"run_id": r.run_id, "finish": r.finish_reason, "text": r.text,
-                      "pending": [c.id for c in r.pending], "steps": r.steps}))
+                      "pending": [c.id for c in r.pending], "steps": r.steps,
+                      "stored": [m.role for m in agent.memory.get_messages("t1")]}))
 """
 
 
@@ -208,6 +210,7 @@ def test_approval_survives_a_process_restart(backend: str, tmp_path: Path) -> No
 
     started = run("start")
     assert started["finish"] == "approval" and started["pending"] == ["call_0"]
+    assert started["stored"] == ["user", "assistant"]
     resumed = run("resume", str(started["run_id"]), "call_0")
     assert resumed == {
         "run_id": started["run_id"],
@@ -215,4 +218,5 @@ def test_approval_survives_a_process_restart(backend: str, tmp_path: Path) -> No
         "text": '{"send_email":"sent to a"}',
         "pending": [],
         "steps": 2,
+        "stored": ["user", "assistant", "tool", "assistant"],
     }

@@ -82,7 +82,7 @@ async def test_tools_of_one_step_run_concurrently() -> None:
 
     agent = Agent("par", "", TestModel(text="done"), tools=[first, second])
     result = await agent.generate("go")
-    assert [r.result for r in result.tool_results] == ["one", "two"]
+    assert sorted(r.result for r in result.tool_results) == ["one", "two"]
     assert not any(r.is_error for r in result.tool_results)
 
 
@@ -100,7 +100,31 @@ async def test_sync_tools_of_one_step_run_in_parallel_threads() -> None:
         return "R"
 
     result = await Agent("threads", "", TestModel(text="ok"), tools=[left, right]).generate("go")
-    assert [r.result for r in result.tool_results] == ["L", "R"]
+    assert sorted(r.result for r in result.tool_results) == ["L", "R"]
+
+
+async def test_each_tool_result_streams_as_soon_as_it_exists_and_the_model_gets_them_in_call_order() -> None:
+    fast_shown = asyncio.Event()
+
+    @tool
+    async def slow() -> str:
+        await asyncio.wait_for(fast_shown.wait(), 10)  # only the reader of the stream can set it
+        return "slow done"
+
+    @tool
+    async def fast() -> str:
+        return "fast done"
+
+    agent = Agent("order", "", TestModel(text="ok"), tools=[slow, fast])
+    seen: list[str] = []
+    async for chunk in agent.stream("go"):
+        if chunk.type in ("tool-result", "tool-error") and chunk.tool_result is not None:
+            seen.append(str(chunk.tool_result.result))
+            fast_shown.set()
+        if chunk.type == "finish" and chunk.result is not None:
+            tool_message = chunk.result.messages[-2]
+    assert seen == ["fast done", "slow done"]
+    assert [r.name for r in tool_message.tool_results] == ["slow", "fast"]
 
 
 async def test_text_before_tool_calls_does_not_end_the_run() -> None:
@@ -136,7 +160,7 @@ async def test_tool_failures_go_back_to_the_model_as_error_results() -> None:
 
     chunks = [c async for c in Agent("a", "", FunctionModel(model), tools=[divide, city_code]).stream("go")]
     errors = [c.tool_result for c in chunks if c.type == "tool-error"]
-    assert [e.tool_call_id for e in errors if e] == ["bad_args", "raises", "retry", "unknown"]
+    assert sorted(e.tool_call_id for e in errors if e) == ["bad_args", "raises", "retry", "unknown"]
     assert all(e is not None and e.is_error for e in errors)
     result = chunks[-1].result
     assert result is not None and result.finish_reason == "stop"
@@ -316,3 +340,30 @@ def test_generate_sync_works_without_and_inside_a_running_loop() -> None:
 
     assert asyncio.run(inside()) == "hello"
     assert [c.type for c in agent.stream_sync("x")][-1] == "finish"
+
+
+async def test_stopping_a_stream_early_cancels_the_run_and_leaves_no_span_behind() -> None:
+    from contextlib import aclosing
+
+    from mastra_lab.telemetry import current_span
+
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    @tool
+    async def forever() -> str:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return "never"
+
+    agent = Agent("slow", "", TestModel(), tools=[forever])
+    async with aclosing(agent.stream("go")) as chunks:
+        async for chunk in chunks:
+            assert current_span() is None  # the run's spans live in its own task
+            if chunk.type == "tool-call":
+                await started.wait()
+                break
+    assert cancelled.is_set()
