@@ -207,6 +207,8 @@ class TurnPlanner:
             around = [
                 from_stored(s) for s in context.get(r.id, []) if s.type == "message" and s.id not in seen
             ]
+            if not around:
+                continue  # pruned meanwhile, or already shown by an earlier hit
             seen |= {m.id for m in around}
             other = str(r.metadata.get("thread_id")) != thread.id
             hits.append(RecallHit(r.id, str(r.metadata.get("thread_id")), float(r.score), around, other))

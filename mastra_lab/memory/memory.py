@@ -27,6 +27,7 @@ from mastra_lab.memory.messages import MemoryMessage, check_importance, from_sto
 from mastra_lab.memory.recall import MemoryPrompt, Recall
 from mastra_lab.memory.working import WorkingMemoryValue
 from mastra_lab.storage.records import JSONValue, Resource, Thread, utcnow
+from mastra_lab.telemetry.logger import get_logger
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,7 +36,9 @@ if TYPE_CHECKING:
     from mastra_lab.storage.base import Storage
     from mastra_lab.vector.base import VectorStore
 
-__all__ = ["Memory"]
+__all__ = ["Memory", "default_embedder"]
+
+_log = get_logger("mastra_lab.memory")
 
 _WORKING_KEY = "working_memory"
 
@@ -436,7 +439,13 @@ class Memory(TurnPlanner):
         """
         saved = self._save_turn(thread_id, resource_id, messages, importance)
         if saved and self.compaction is not None:
-            await self._compact(thread_id)
+            try:
+                await self._compact(thread_id)
+            except MastraError as exc:  # the turn is stored; a failed summary is retried on the next save
+                _log.warning(
+                    "compaction failed; the history stays uncompacted until the next save",
+                    extra={"mastra": {"thread_id": thread_id, "error": exc.message}},
+                )
         if saved and self.auto_prune is not None:
             spec = self.auto_prune
             self.prune(spec.half_life, spec.min_score, spec.keep_last, thread_id=thread_id)
