@@ -11,17 +11,33 @@ import typing
 from mastra_lab import _lazy
 
 if typing.TYPE_CHECKING:
+    from mastra_lab.agent import Agent
     from mastra_lab.errors import MastraError
     from mastra_lab.mastra import Mastra
+    from mastra_lab.memory import Memory
+    from mastra_lab.tools import Tool, tool
 
 __version__ = "0.1.0"
 
-__all__ = ["Mastra", "MastraError", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = [
+    "Agent",
+    "Mastra",
+    "MastraError",
+    "Memory",
+    "Tool",
+    "load_ipython_extension",
+    "tool",
+    "unload_ipython_extension",
+]
 
 __getattr__, __dir__ = _lazy.attach(
     __name__,
     {
+        "Agent": "mastra_lab.agent",
         "Mastra": "mastra_lab.mastra",
+        "Memory": "mastra_lab.memory",
+        "Tool": "mastra_lab.tools",
+        "tool": "mastra_lab.tools",
         "MastraError": "mastra_lab.errors",
         # `%load_ext mastra_lab` looks these up on the package; they resolve to the notebook layer only then.
         "load_ipython_extension": "mastra_lab.lab.magics",
