@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,12 @@ class StorageHooks(ABC):
     def _get_messages(self, thread_id: str, last: int | None) -> list[StoredMessage]: ...
     @abstractmethod
     def _delete_messages(self, ids: list[str]) -> int: ...
+    @abstractmethod
+    def _get_messages_by_id(self, ids: list[str]) -> list[StoredMessage]: ...
+    @abstractmethod
+    def _message_context(self, ids: list[str], before: int, after: int) -> dict[str, list[StoredMessage]]: ...
+    @abstractmethod
+    def _atomic(self) -> AbstractContextManager[None]: ...
     @abstractmethod
     def _get_resource(self, id: str) -> Resource | None: ...
     @abstractmethod

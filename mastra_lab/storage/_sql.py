@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -39,6 +39,7 @@ _INTERNAL_TABLES = frozenset(
     {"_mastra_migrations", "mastra_records", "mastra_record_tables", "mastra_sequences"}
 )
 _CHUNK = 500
+_CONTEXT_CHUNK = 50
 _log = get_logger("mastra_lab.storage")
 
 
@@ -62,6 +63,7 @@ class SQLStore(Storage):
     def __init__(self, *, id_factory: Callable[[], str] | None = None) -> None:
         super().__init__(id_factory=id_factory)
         self._views: set[str] = set()
+        self._tx_depth = 0
 
     # -- dialect ----------------------------------------------------------------------------------------
 
@@ -108,13 +110,27 @@ class SQLStore(Storage):
 
     @contextmanager
     def _tx(self) -> Iterator[None]:
+        """One transaction; nested uses join the outer one (so an atomic read-modify-write can call hooks)."""
+        if self._tx_depth:
+            self._tx_depth += 1
+            try:
+                yield
+            finally:
+                self._tx_depth -= 1
+            return
         self._x(self.begin_sql)
+        self._tx_depth = 1
         try:
             yield
         except BaseException:
+            self._tx_depth = 0
             self._x("ROLLBACK")
             raise
+        self._tx_depth = 0
         self._x("COMMIT")
+
+    def _atomic(self) -> AbstractContextManager[None]:
+        return self._tx()
 
     def _seq(self, table: str, n: int = 1) -> int:
         """First of ``n`` fresh insertion-order numbers for ``table``; call it inside the write transaction.
@@ -278,6 +294,60 @@ class SQLStore(Storage):
 
     def _delete_messages(self, ids: list[str]) -> int:
         return self._delete_in("mastra_messages", "id", ids, "id")
+
+    def _get_messages_by_id(self, ids: list[str]) -> list[StoredMessage]:
+        rows: list[Any] = []
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            rows += self._q(
+                f"SELECT {_MSG}, seq FROM mastra_messages WHERE id IN ({_marks(len(chunk))}) "
+                "ORDER BY created_at, seq",
+                chunk,
+            )
+        if len(ids) > _CHUNK:
+            rows.sort(key=lambda r: (r[7], r[8]))
+        return [_rows.message(r, self._ts_out) for r in rows]
+
+    def _message_context(self, ids: list[str], before: int, after: int) -> dict[str, list[StoredMessage]]:
+        hits: list[Any] = []
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            hits += self._q(
+                "SELECT id, thread_id, created_at, seq FROM mastra_messages "
+                f"WHERE id IN ({_marks(len(chunk))})",
+                chunk,
+            )
+        out: dict[str, list[StoredMessage]] = {}
+        for i in range(0, len(hits), _CONTEXT_CHUNK):
+            out.update(self._context_rows(hits[i : i + _CONTEXT_CHUNK], before, after))
+        return {mid: out[mid] for mid in ids if mid in out}
+
+    def _context_rows(self, hits: list[Any], before: int, after: int) -> dict[str, list[StoredMessage]]:
+        """Neighbours of a few hits in one statement: per hit, two bounded reads along its thread's order."""
+        parts: list[str] = []
+        params: list[Any] = []
+        for mid, thread_id, created, seq in hits:
+            parts.append(
+                f"SELECT * FROM (SELECT ? AS hit, 0 AS side, {_MSG}, seq FROM mastra_messages "
+                "WHERE thread_id = ? AND (created_at < ? OR (created_at = ? AND seq < ?)) "
+                "ORDER BY created_at DESC, seq DESC LIMIT ?)"
+            )
+            parts.append(
+                f"SELECT * FROM (SELECT ? AS hit, 1 AS side, {_MSG}, seq FROM mastra_messages "
+                "WHERE thread_id = ? AND (created_at > ? OR (created_at = ? AND seq >= ?)) "
+                "ORDER BY created_at, seq LIMIT ?)"
+            )
+            params += [mid, thread_id, created, created, seq, before, mid, thread_id, created, created, seq]
+            params.append(after + 1)
+        rows = self._q(" UNION ALL ".join(parts), params)
+        grouped: dict[str, list[Any]] = {}
+        for row in rows:
+            grouped.setdefault(row[0], []).append(row)
+        out: dict[str, list[StoredMessage]] = {}
+        for mid, found in grouped.items():
+            found.sort(key=lambda r: (r[9], r[10]))
+            out[mid] = [_rows.message(r[2:], self._ts_out) for r in found]
+        return out
 
     def _get_resource(self, id: str) -> Resource | None:
         rows = self._q(

@@ -372,6 +372,98 @@ class Storage(DataFrameForms, StorageHooks):
         return self._delete_messages(v.check_ids(ids, "message id"))
 
     @_operation
+    def get_messages_by_id(self, ids: Iterable[str]) -> builtins.list[StoredMessage]:
+        """The messages with these ids (unknown ids are skipped), in chronological order.
+
+        One indexed lookup, whatever the size of the threads: what semantic recall needs to turn vector hits
+        back into messages.
+
+        Args:
+            ids: Message ids.
+        """
+        return self._get_messages_by_id(sorted(set(v.check_ids(ids, "message id"))))
+
+    @_operation
+    def get_message_context(
+        self, ids: Iterable[str], before: int = 2, after: int = 2
+    ) -> dict[str, builtins.list[StoredMessage]]:
+        """Each message with up to ``before`` messages before it and ``after`` after it in its thread.
+
+        Returns ``{id: [neighbours…, message, …neighbours]}`` in chronological order; unknown ids are left
+        out. Every hit is answered by a bounded, indexed read of its own thread, never a scan of the store.
+
+        Args:
+            ids: Message ids.
+            before: How many earlier messages of the same thread to include.
+            after: How many later messages of the same thread to include.
+        """
+        v.check_paging(before, 0)
+        v.check_paging(after, 0)
+        return self._message_context(sorted(set(v.check_ids(ids, "message id"))), before, after)
+
+    @_operation
+    def modify_resource(self, id: str, change: Callable[[Resource | None], Resource]) -> Resource:
+        """Read a resource, change it with ``change`` and write the result, as one atomic step.
+
+        Another connection or process writing the same resource waits until this one has committed (SQLite
+        takes the write lock before reading), so two read-merge-write cycles never lose either write.
+        ``change`` receives the stored resource (``None`` when there is none) and returns the new one; it
+        must not call the store itself.
+
+        Args:
+            id: The resource id.
+            change: ``old -> new``; the new resource must keep ``id``.
+        """
+        v.check_id(id, "resource id")
+        with self._atomic():
+            new = change(self._get_resource(id))
+            if not isinstance(new, Resource) or new.id != id:
+                raise StorageError(
+                    f"modify_resource({id!r}) needs change() to return a Resource with id {id!r}, "
+                    f"got {new!r:.80}",
+                    code="STORAGE_BAD_ARGUMENT",
+                )
+            if new.working_memory is not None and not isinstance(new.working_memory, str):
+                raise StorageError(
+                    "working_memory must be a str or None; serialise it first (e.g. json.dumps)",
+                    code="STORAGE_BAD_ARGUMENT",
+                )
+            stored = Resource(
+                id, new.working_memory, new.metadata, v.to_utc(new.created_at, "created_at"), utcnow()
+            )
+            self._upsert_resource(stored, v.json_object(stored.metadata, "metadata"))
+            return self._get_resource(id) or stored
+
+    @_operation
+    def modify_thread(self, id: str, change: Callable[[Thread], Thread]) -> Thread:
+        """Read a thread, change it with ``change`` and write the result, as one atomic step.
+
+        Like :meth:`modify_resource`: concurrent writers of the same thread wait for each other, so a
+        read-merge-write of its metadata never loses another process's write. The thread must exist and
+        keep its id and resource.
+
+        Args:
+            id: The thread id.
+            change: ``old -> new``.
+        """
+        v.check_id(id, "thread id")
+        with self._atomic():
+            old = self._get_thread(id)
+            if old is None:
+                raise StorageError(f"no thread {id!r}; save_thread() it first", code="STORAGE_NOT_FOUND")
+            new = change(old)
+            if not isinstance(new, Thread) or (new.id, new.resource_id) != (old.id, old.resource_id):
+                raise StorageError(
+                    f"modify_thread({id!r}) needs change() to return the Thread with the same id and "
+                    f"resource_id, got {new!r:.80}",
+                    code="STORAGE_BAD_ARGUMENT",
+                )
+            later = _later(old.updated_at)
+            thread = Thread(id, old.resource_id, new.title, new.metadata, old.created_at, later)
+            self._upsert_thread(thread, v.json_object(thread.metadata, "metadata"))
+            return self._get_thread(id) or thread
+
+    @_operation
     def get_resource(self, id: str) -> Resource | None:
         """The resource, or ``None``.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -166,6 +167,29 @@ class InMemoryStore(Storage):
                 self._by_thread[row[1]].discard(mid)
                 deleted += 1
         return deleted
+
+    def _get_messages_by_id(self, ids: list[str]) -> list[StoredMessage]:
+        rows = sorted((self._messages[m] for m in ids if m in self._messages), key=lambda r: (r[7], r[8]))
+        return [_rows.message(r, _same) for r in rows]
+
+    def _message_context(self, ids: list[str], before: int, after: int) -> dict[str, list[StoredMessage]]:
+        out: dict[str, list[StoredMessage]] = {}
+        ordered: dict[str, list[tuple[Any, ...]]] = {}
+        for mid in ids:
+            row = self._messages.get(mid)
+            if row is None:
+                continue
+            rows = ordered.get(row[1])
+            if rows is None:
+                rows = ordered[row[1]] = sorted(
+                    (self._messages[m] for m in self._by_thread[row[1]]), key=lambda r: (r[7], r[8])
+                )
+            i = next(k for k, r in enumerate(rows) if r[0] == mid)
+            out[mid] = [_rows.message(r, _same) for r in rows[max(0, i - before) : i + after + 1]]
+        return out
+
+    def _atomic(self) -> AbstractContextManager[None]:
+        return nullcontext()  # every operation already holds the store's lock
 
     def _get_resource(self, id: str) -> Resource | None:
         row = self._resources.get(id)

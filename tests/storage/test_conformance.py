@@ -623,3 +623,55 @@ def test_closed_store_refuses_every_operation(store: Storage) -> None:
         store.save_messages([])
     with pytest.raises(StorageError, match="closed"):
         store.sql("SELECT 1")
+
+
+# -- message lookups and atomic changes -------------------------------------------------------------
+
+
+def test_get_messages_by_id_returns_known_ids_chronologically(store: Storage) -> None:
+    store.save_thread(Thread("t1", "alice"))
+    store.save_thread(Thread("t2", "alice"))
+    store.save_messages([_msg(3), _msg(1), _msg(2, thread="t2"), _msg(0)])
+    found = store.get_messages_by_id(["m3", "m0", "ghost", "m2", "m3"])
+    assert [m.id for m in found] == ["m0", "m2", "m3"]
+    assert found[1].thread_id == "t2"
+    assert store.get_messages_by_id([]) == []
+
+
+def test_get_message_context_gives_neighbours_within_the_thread(store: Storage) -> None:
+    store.save_thread(Thread("t1", "alice"))
+    store.save_thread(Thread("t2", "alice"))
+    store.save_messages([_msg(i) for i in range(8)] + [_msg(100, thread="t2")])
+    store.save_messages([StoredMessage("same", "t1", "user", "tie", created_at=_at(4))])  # tie: after m4
+    context = store.get_message_context(["m4", "m0", "m100", "ghost"], before=2, after=1)
+    assert {k: [m.id for m in v] for k, v in context.items()} == {
+        "m4": ["m2", "m3", "m4", "same"],
+        "m0": ["m0", "m1"],
+        "m100": ["m100"],
+    }
+    assert [m.id for m in store.get_message_context(["m7"], before=0, after=0)["m7"]] == ["m7"]
+
+
+def test_modify_resource_reads_and_writes_in_one_step(store: Storage) -> None:
+    first = store.modify_resource("alice", lambda old: Resource("alice", (old and old.working_memory) or "a"))
+    assert first.working_memory == "a"
+    second = store.modify_resource(
+        "alice", lambda old: Resource("alice", f"{old.working_memory}b" if old else "?", {"n": 2})
+    )
+    assert (second.working_memory, second.metadata) == ("ab", {"n": 2})
+    assert store.get_resource("alice") == second
+    with pytest.raises(StorageError, match="Resource with id 'alice'"):
+        store.modify_resource("alice", lambda old: Resource("bob"))
+    assert store.get_resource("bob") is None
+
+
+def test_modify_thread_keeps_id_and_resource(store: Storage) -> None:
+    store.save_thread(Thread("t1", "alice", metadata={"a": 1}))
+    new = store.modify_thread("t1", lambda t: Thread(t.id, t.resource_id, "T", {**t.metadata, "b": 2}))
+    assert (new.title, new.metadata) == ("T", {"a": 1, "b": 2})
+    assert store.get_thread("t1") == new
+    with pytest.raises(StorageError, match="same id and resource_id"):
+        store.modify_thread("t1", lambda t: Thread("t1", "mallory"))
+    with pytest.raises(StorageError, match="no thread 'ghost'"):
+        store.modify_thread("ghost", lambda t: t)
+    assert store.get_thread("t1") == new
