@@ -139,6 +139,11 @@ class Transcript:
                 for result in message.tool_results:
                     self._complete(result)
 
+    def begin(self) -> None:
+        """Start feeding another run: the entries stay, the last run's result, error and text go."""
+        self.result, self.error, self.note = None, None, None
+        self._answer = []
+
     def decided(
         self, calls: Iterable[ToolCall], approved: Iterable[str], declined: Mapping[str, str]
     ) -> None:
@@ -146,9 +151,10 @@ class Transcript:
         approved = set(approved)
         for call in calls:
             if call.id in declined:
-                self.entries.append(Entry("tool", declined[call.id], call, status="declined"))
+                entry = self._tool_entry(call)
+                entry.status, entry.text = "declined", declined[call.id]
             elif call.id in approved:
-                self.entries.append(Entry("tool", call=call))
+                self._tool_entry(call).status = "running"
 
     def add(self, chunk: AgentChunk) -> None:
         """Take one chunk of a run into the transcript."""
