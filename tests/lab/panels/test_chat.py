@@ -1,4 +1,4 @@
-"""``ChatPanel``: threads, a message streamed into the conversation, tool calls inline, Approve and Decline."""
+"""``ChatPanel``: threads, a message streamed into the conversation, tool calls inline, approvals."""
 
 from __future__ import annotations
 
