@@ -8,7 +8,8 @@ another), so the notebook reads like a chat; ``--thread`` names a stored thread.
 
 A run that stops because a tool needs a person's approval shows the pending calls and the commands that
 decide them. ``%mastra approve RUN_ID`` approves every pending call, ``%mastra approve RUN_ID CALL_ID …``
-some, and ``--decline CALL_ID … --reason …`` declines; the resumed run streams like a chat. The run state
+some, and ``--decline CALL_ID … --reason …`` declines (``last`` stands for the latest run that waits); the
+resumed run streams like a chat. The run state
 is in the Mastra's storage, so this works after a kernel restart too.
 """
 
@@ -41,6 +42,9 @@ _REGISTER_HINT = (
 
 _SESSION_THREADS: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
 """agent → {resource: thread id}: the conversation that ``chat`` without ``--thread`` continues."""
+
+_LAST_WAITING: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+"""magics → the run id of the latest chat or approve that ended waiting for approval (``approve last``)."""
 
 
 @dataclass
@@ -187,6 +191,7 @@ def chat_command(invocation: Invocation, args: argparse.Namespace) -> ChatTurn:
     transcript = Transcript(agent.name)
     chunks = agent.stream_sync(invocation.cell.strip(), thread_id, resource_id, max_steps=args.max_steps)
     interrupted = _show(chunks, transcript)
+    _remember_waiting(invocation, transcript)
     return ChatTurn(
         agent.name, transcript.text, transcript, transcript.result, thread_id, resource_id, interrupted
     )
@@ -266,7 +271,9 @@ def _show(chunks: Generator[AgentChunk, None, None], transcript: Transcript) -> 
 
 
 def _approve_arguments(parser: CommandParser) -> None:
-    parser.add_argument("run_id", help="the run waiting for approval (the chat output shows it)")
+    parser.add_argument(
+        "run_id", help="the run waiting for approval (the chat output shows it), or 'last' for the latest"
+    )
     parser.add_argument("calls", nargs="*", metavar="CALL_ID", help="calls to approve (default: all pending)")
     parser.add_argument(
         "--decline", nargs="+", action="extend", default=[], metavar="CALL_ID", help="calls not to run"
@@ -281,11 +288,14 @@ def _approve_arguments(parser: CommandParser) -> None:
     arguments=_approve_arguments,
     epilog=(
         "examples:\n  %mastra approve 3f2a…            approve every pending call\n"
+        "  %mastra approve last             the same, for the latest chat that waits\n"
         "  %mastra approve 3f2a… call_1     approve one (the others keep waiting)\n"
         '  %mastra approve 3f2a… --decline call_1 --reason "not that file"'
     ),
 )
 def approve_command(invocation: Invocation, args: argparse.Namespace) -> ChatTurn:
+    if args.run_id == "last":
+        args.run_id = _last_waiting(invocation)
     agent, pending = _run_owner(invocation.mastra, args.run_id)
     approve, decline = _decisions(args, pending)
     transcript = Transcript(agent.name)
@@ -293,9 +303,27 @@ def approve_command(invocation: Invocation, args: argparse.Namespace) -> ChatTur
     transcript.decided(pending, approve, decline)
     chunks = agent.resume_stream_sync(args.run_id, approve, decline)
     interrupted = _show(chunks, transcript)
+    _remember_waiting(invocation, transcript)
     result = transcript.result
     thread, resource = (result.thread_id, result.resource_id) if result is not None else (None, None)
     return ChatTurn(agent.name, transcript.text, transcript, result, thread, resource, interrupted)
+
+
+def _remember_waiting(invocation: Invocation, transcript: Transcript) -> None:
+    if transcript.result is not None and transcript.pending:
+        _LAST_WAITING[invocation.magics] = transcript.result.run_id
+    elif transcript.result is not None and _LAST_WAITING.get(invocation.magics) == transcript.result.run_id:
+        del _LAST_WAITING[invocation.magics]
+
+
+def _last_waiting(invocation: Invocation) -> str:
+    run_id = _LAST_WAITING.get(invocation.magics)
+    if run_id is None:
+        raise usage_error(
+            "%mastra approve last: no chat of this notebook is waiting for approval",
+            "a %%mastra chat whose tool calls need approval shows its run id",
+        )
+    return run_id
 
 
 def _run_owner(mastra: Mastra, run_id: str) -> tuple[Agent, list[ToolCall]]:

@@ -279,6 +279,16 @@ def test_approving_one_call_leaves_the_other_waiting(ip: TestingShell) -> None:
     assert "The user declined this call: no reason given" in done.text
 
 
+def test_approve_last_decides_the_latest_chat_that_waits(ip: TestingShell) -> None:
+    assert "no chat of this notebook is waiting for approval" in ip.usage_error("approve last")
+    run = ip.cell("chat ops", "tidy up").run_id
+    partial = ip.line("approve last del_a")
+    assert partial.run_id == run and DELETED == ["a.txt"]
+    done = ip.line("approve last")
+    assert done.run_id == run and done.finish_reason == "stop" and DELETED == ["a.txt", "b.txt"]
+    assert "no chat of this notebook is waiting" in ip.usage_error("approve last")
+
+
 def test_approve_works_after_a_kernel_restart(ip: TestingShell, db: Path) -> None:
     run = ip.cell("chat ops", "tidy up").run_id
     _close(ip)
