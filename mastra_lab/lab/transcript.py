@@ -251,7 +251,7 @@ class Transcript:
         approval = self.approval_lines()
         if approval:
             head, *rest = approval
-            blocks.append(f"**{head}**\n\n" + "\n".join(f"- {_code(line.strip())}" for line in rest))
+            blocks.append(f"**{head}**\n\n" + "\n".join(_labelled(line.strip()) for line in rest))
         if self.note:
             blocks.append(f"*{self.note}*")
         return "\n\n".join(_join_lists(blocks))
@@ -269,6 +269,12 @@ class Transcript:
 
 def _code(text: str) -> str:
     return f"`{text.replace('`', chr(39))}`" if text else ""
+
+
+def _labelled(line: str) -> str:
+    """``label: text`` as a list item whose text is code (a call, or a command to copy)."""
+    label, _, text = line.partition(": ")
+    return f"- {label}: {_code(text)}"
 
 
 def _join_lists(blocks: list[str]) -> list[str]:

@@ -56,7 +56,8 @@ class ChatTurn:
 
     Attributes:
         agent: The agent's name.
-        text: The agent's words in this turn.
+        text: The answer: the agent's last text, as in ``AgentResult.text`` (what had arrived, when
+            interrupted).
         transcript: What the live display showed (``repr`` for its plain-text form).
         result: The run's result (``None`` when the stream was interrupted before the end).
         thread_id: The memory thread, if any.
@@ -193,7 +194,7 @@ def chat_command(invocation: Invocation, args: argparse.Namespace) -> ChatTurn:
     interrupted = _show(chunks, transcript)
     _remember_waiting(invocation, transcript)
     return ChatTurn(
-        agent.name, transcript.text, transcript, transcript.result, thread_id, resource_id, interrupted
+        agent.name, _answer(transcript), transcript, transcript.result, thread_id, resource_id, interrupted
     )
 
 
@@ -306,7 +307,12 @@ def approve_command(invocation: Invocation, args: argparse.Namespace) -> ChatTur
     _remember_waiting(invocation, transcript)
     result = transcript.result
     thread, resource = (result.thread_id, result.resource_id) if result is not None else (None, None)
-    return ChatTurn(agent.name, transcript.text, transcript, result, thread, resource, interrupted)
+    return ChatTurn(agent.name, _answer(transcript), transcript, result, thread, resource, interrupted)
+
+
+def _answer(transcript: Transcript) -> str:
+    """The run's answer (its last text, as ``AgentResult.text``), or what had arrived when interrupted."""
+    return transcript.result.text if transcript.result is not None else transcript.text
 
 
 def _remember_waiting(invocation: Invocation, transcript: Transcript) -> None:
