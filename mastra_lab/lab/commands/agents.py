@@ -247,7 +247,7 @@ def _show(chunks: Generator[AgentChunk, None, None], transcript: Transcript) -> 
 
     A failed run (an ``error`` chunk) is shown up to where it failed and then raised.
     """
-    live = LiveDisplay(lambda _text: transcript)
+    live = LiveDisplay(lambda _text: _CellView(transcript))
     interrupted = False
     try:
         for chunk in chunks:
@@ -266,6 +266,19 @@ def _show(chunks: Generator[AgentChunk, None, None], transcript: Transcript) -> 
     if transcript.error is not None:
         raise transcript.error
     return interrupted
+
+
+class _CellView:
+    """The live display's content: the transcript as Markdown (the answer is Markdown) and plain text."""
+
+    def __init__(self, transcript: Transcript) -> None:
+        self.transcript = transcript
+
+    def __repr__(self) -> str:
+        return repr(self.transcript)
+
+    def _repr_markdown_(self) -> str:
+        return self.transcript._repr_markdown_()
 
 
 # -- approve ----------------------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ class ChatPanel(Panel):
         threads: The thread picker; its value is a thread id, or :data:`NEW_THREAD`.
         transcript: The conversation (HTML), updated in place while a run streams.
         message: The message box; ``send`` sends it.
-        approvals: One row per pending call: its call, an Approve and a Decline button.
+        approvals: The rows of calls waiting for approval (see :attr:`pending_rows`).
         reason: Told to the agent when a call is declined.
         status: The last run's summary line.
         conversation: The :class:`~mastra_lab.lab.transcript.Transcript` on display.
@@ -87,7 +87,10 @@ class ChatPanel(Panel):
         )
         self.send = widgets.Button(description="Send", button_style="primary", icon="paper-plane")
         self.approvals = widgets.VBox()
+        self._rows: list[widgets.HBox] = []
+        self._row_calls: list[str] = []
         self.reason = widgets.Text(description="reason", placeholder="why a call is declined (optional)")
+        self.reason.layout.display = "none"
         self.status = widgets.HTML()
         self._classes()
         self.agents.observe(self.guard(self._on_agent), names="value")
@@ -99,6 +102,7 @@ class ChatPanel(Panel):
             widgets.HBox([self.resource, self.threads]),
             self.transcript,
             self.approvals,
+            self.reason,
             self.message,
             widgets.HBox([self.send, self.status]),
         )
@@ -262,20 +266,36 @@ class ChatPanel(Panel):
                 "<i class='mastra-chat-empty'>no messages yet: type one below and press Send</i>"
             )
 
+    @property
+    def pending_rows(self) -> list[widgets.HBox]:
+        """The rows on show, one per call waiting for approval: ``(label, Approve, Decline)``."""
+        return [row for row in self.approvals.children if row.layout.display != "none"]
+
     def _set_approvals(self, pending: list[ToolCall]) -> None:
-        rows: list[widgets.Widget] = []
-        for call in pending:
-            label = widgets.HTML(f"<code>{html.escape(call_text(call))}</code> <i>waits for approval</i>")
-            approve = widgets.Button(description="Approve", button_style="success", icon="check")
-            decline = widgets.Button(description="Decline", button_style="danger", icon="times")
-            approve.add_class("mastra-chat-approve")
-            decline.add_class("mastra-chat-decline")
-            approve.on_click(self.guard(lambda _b, c=call.id: self.approve(c)))
-            decline.on_click(self.guard(lambda _b, c=call.id: self.decline(c)))
-            row = widgets.HBox([label, approve, decline])
-            row.add_class("mastra-chat-pending")
-            rows.append(row)
-        self.approvals.children = (*rows, self.reason) if rows else ()
+        # Rows are reused and hidden, never removed: a box whose child views are still being created in
+        # the browser when the child is taken out fails there ("Could not add child view to box").
+        while len(self._rows) < len(pending):
+            self._add_row()
+        self._row_calls = [call.id for call in pending]
+        for index, row in enumerate(self._rows):
+            if index < len(pending):
+                label = f"<code>{html.escape(call_text(pending[index]))}</code> <i>waits for approval</i>"
+                row.children[0].value = label
+            row.layout.display = None if index < len(pending) else "none"
+        self.reason.layout.display = None if pending else "none"
+
+    def _add_row(self) -> None:
+        index = len(self._rows)
+        approve = widgets.Button(description="Approve", button_style="success", icon="check")
+        decline = widgets.Button(description="Decline", button_style="danger", icon="times")
+        approve.add_class("mastra-chat-approve")
+        decline.add_class("mastra-chat-decline")
+        approve.on_click(self.guard(lambda _b: self.approve(self._row_calls[index])))
+        decline.on_click(self.guard(lambda _b: self.decline(self._row_calls[index])))
+        row = widgets.HBox([widgets.HTML(), approve, decline])
+        row.add_class("mastra-chat-pending")
+        self._rows.append(row)
+        self.approvals.children = (*self.approvals.children, row)
 
 
 def _mastra_and_agent(given: Any) -> tuple[Mastra | None, Agent]:

@@ -63,7 +63,9 @@ def _send(panel: ChatPanel, text: str) -> None:
 
 
 def _pending_rows(panel: ChatPanel) -> list[Any]:
-    return [row for row in panel.approvals.children if "mastra-chat-pending" in row._dom_classes]
+    rows = panel.pending_rows
+    assert all("mastra-chat-pending" in row._dom_classes for row in rows)
+    return rows
 
 
 def test_a_new_panel_offers_a_new_thread_for_the_agents_own_resource(mastra: Mastra) -> None:
@@ -156,6 +158,7 @@ def test_approve_and_decline_buttons_resume_the_run(mastra: Mastra) -> None:
         panel.reason.value = "not bob"
         click(_pending_rows(panel)[0].children[2])
     assert SENT == ["ada"] and _pending_rows(panel) == [] and panel.run_id is None
+    assert len(panel.approvals.children) == 2  # the rows stay, hidden, for the next approval
     assert "sent to ada | The user declined this call: not bob" in panel.transcript.value
     assert "declined: not bob" in panel.transcript.value
     assert panel.status.value.startswith("mail · stop · 2 steps")
