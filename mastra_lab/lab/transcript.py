@@ -24,7 +24,7 @@ __all__ = ["Entry", "Transcript", "call_text", "summary_line", "value_text"]
 
 Status = Literal["running", "done", "error", "pending", "declined"]
 
-_MARKS: dict[str, str] = {"running": "…", "done": "→", "error": "✗", "pending": "⏸", "declined": "⊘"}
+_MARKS: dict[str, str] = {"running": "…", "done": "→", "error": "✗", "pending": "…", "declined": "→"}
 _LIMIT = 300
 
 
@@ -210,8 +210,8 @@ class Transcript:
             return []
         run = self.result.run_id
         lines = [f"waiting for approval: run {run}"]
-        lines += [f"  {c.id}: {call_text(c)}" for c in self.pending]
         if self.how_to_approve:
+            lines += [f"  {c.id}: {call_text(c)}" for c in self.pending]
             lines += [
                 f"approve all: %mastra approve {run}",
                 f"approve some: %mastra approve {run} CALL_ID ...",

@@ -260,7 +260,11 @@ class ChatPanel(Panel):
 
     def _render(self) -> None:
         if self.conversation.entries:
-            self.transcript.value = self.conversation._repr_html_()
+            # column-reverse keeps the scroll at the bottom: the newest words stay in view as they stream
+            self.transcript.value = (
+                "<div style='max-height:520px;overflow-y:auto;display:flex;flex-direction:column-reverse'>"
+                f"{self.conversation._repr_html_()}</div>"
+            )
         else:
             self.transcript.value = (
                 "<i class='mastra-chat-empty'>no messages yet: type one below and press Send</i>"

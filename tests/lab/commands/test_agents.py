@@ -222,8 +222,8 @@ def test_a_run_waiting_for_approval_shows_the_calls_and_how_to_decide(ip: Testin
     run = turn.run_id
     assert repr(turn.transcript).splitlines() == [
         "I will clean up.",
-        '  delete_file(path="a.txt") ⏸ waiting for approval (call del_a)',
-        '  delete_file(path="b.txt") ⏸ waiting for approval (call del_b)',
+        '  delete_file(path="a.txt") … waiting for approval (call del_a)',
+        '  delete_file(path="b.txt") … waiting for approval (call del_b)',
         '  list_files() → ["a.txt", "b.txt"]',
         f"waiting for approval: run {run}",
         '  del_a: delete_file(path="a.txt")',
@@ -263,7 +263,7 @@ def test_approve_some_and_decline_others_with_a_reason(ip: TestingShell) -> None
     assert requests[0].messages[-1].tool_results[1].result == "The user declined this call: keep b"
     lines = repr(resumed.transcript).splitlines()
     assert lines[0] == f"(resumed run {run}; approved del_a; declined del_b)"
-    assert '  delete_file(path="b.txt") ⊘ declined: keep b' in lines
+    assert '  delete_file(path="b.txt") → declined: keep b' in lines
 
 
 def test_approving_one_call_leaves_the_other_waiting(ip: TestingShell) -> None:
