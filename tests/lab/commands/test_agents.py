@@ -8,6 +8,7 @@ that buffered the answer could not pass.
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,6 +179,42 @@ def test_chat_streams_the_answer_into_one_display_updated_in_place(
     assert repr(turn) == "slow · stop · 1 step · 0 tool calls · 1 in / 2 out tokens"
     data = _displays(ip)[-1]["data"]
     assert data["text/markdown"] == "Hello, world" and "text/html" not in data  # the answer is Markdown
+
+
+def test_ctrl_c_while_streaming_stops_and_keeps_the_partial_answer(
+    ip: TestingShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    never = threading.Event()  # only Ctrl-C ends this stream (the test sets it afterwards, to clean up)
+
+    async def stream(messages: list[Message], info: AgentInfo) -> Any:
+        yield "Hel"
+        await asyncio.to_thread(never.wait, 10)
+        yield "lo"
+
+    mastra = ip.magics.mastra
+    assert mastra is not None
+    mastra.add_agent(Agent("stuck", "", FunctionModel(stream_fn=stream)))
+    publish = ip.publisher.publish
+
+    def publishing(*args: Any, **kwargs: Any) -> None:
+        first = not ip.outputs
+        publish(*args, **kwargs)
+        if first:
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(ip.publisher, "publish", publishing)
+    try:
+        turn = ip.cell("chat stuck", "hi")
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped from %%mastra chat")
+    finally:
+        never.set()
+    assert (turn.text, turn.finish_reason, turn.result) == ("Hel", "interrupted", None)
+    assert repr(turn) == "stuck · interrupted"
+    assert (
+        _assert_one_display_updated_in_place(ip)[-1]
+        == "Hel\n(interrupted: kept the 3 characters that had arrived)"
+    )
 
 
 def test_chat_shows_tool_calls_and_their_results_inline(ip: TestingShell) -> None:
