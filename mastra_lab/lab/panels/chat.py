@@ -52,8 +52,9 @@ class ChatPanel(Panel):
             ``%%mastra chat`` does).
 
     Attributes:
-        agent: The agent being talked to.
+        agent: The agent being talked to (``None`` while a Mastra given has no agents).
         agents: The agent picker (hidden when the panel was given one agent).
+        refresh: Reloads the picker's agents.
         resource: Whose threads are listed (press Enter to reload).
         threads: The thread picker; its value is a thread id, or :data:`NEW_THREAD`.
         transcript: The conversation (HTML), updated in place while a run streams.
@@ -74,11 +75,14 @@ class ChatPanel(Panel):
         self.thread_id: str | None = None
         self.run_id: str | None = None
         self._loading = False
-        self.conversation = Transcript(self.agent.name, how_to_approve=False)
+        self.conversation = Transcript(self._name(), how_to_approve=False)
         self.agents = widgets.Dropdown(
-            description="agent", options=self._agent_names(), value=self.agent.name
+            description="agent", options=self._agent_names(), value=self.agent_name
         )
-        self.agents.layout.display = None if self._mastra is not None else "none"
+        self.refresh = widgets.Button(description="Refresh", icon="refresh", tooltip="reload the agent list")
+        self.agents.layout.display = self.refresh.layout.display = (
+            None if self._mastra is not None else "none"
+        )
         self.resource = widgets.Text(description="resource", continuous_update=False)
         self.threads = widgets.Dropdown(description="thread", options=[])
         self.transcript = widgets.HTML()
@@ -94,11 +98,12 @@ class ChatPanel(Panel):
         self.status = widgets.HTML()
         self._classes()
         self.agents.observe(self.guard(self._on_agent), names="value")
+        self.refresh.on_click(self.guard(lambda _button: self.reload_agents()))
         self.resource.observe(self.guard(lambda _change: self.reload_threads()), names="value")
         self.threads.observe(self.guard(self._on_thread), names="value")
         self.send.on_click(self.guard(lambda _button: self.send_message()))
         self.set_body(
-            self.agents,
+            widgets.HBox([self.agents, self.refresh]),
             widgets.HBox([self.resource, self.threads]),
             self.transcript,
             self.approvals,
@@ -111,6 +116,7 @@ class ChatPanel(Panel):
     def _classes(self) -> None:
         for widget, name in (
             (self.agents, "agents"),
+            (self.refresh, "refresh"),
             (self.resource, "resource"),
             (self.threads, "threads"),
             (self.transcript, "transcript"),
@@ -122,12 +128,53 @@ class ChatPanel(Panel):
         ):
             widget.add_class(f"mastra-chat-{name}")
 
+    @property
+    def agent_name(self) -> str | None:
+        """The name of the agent being talked to (``None`` while the Mastra has none)."""
+        return self.agent.name if self.agent is not None else None
+
+    def _name(self) -> str:
+        return self.agent.name if self.agent is not None else "agent"
+
+    def _require(self) -> Agent:
+        if self.agent is None:
+            raise MastraError(
+                "there is no agent to chat with; register one with add_agent(agent), then Refresh"
+            )
+        return self.agent
+
     def _agent_names(self) -> list[str]:
-        return sorted(self._mastra.agents) if self._mastra is not None else [self.agent.name]
+        if self._mastra is not None:
+            return sorted(self._mastra.agents)
+        return [self.agent.name] if self.agent is not None else []
+
+    def reload_agents(self) -> None:
+        """Read the Mastra's agents again; keep the one picked if it is still registered."""
+        if self._mastra is None:
+            return
+        names = self._agent_names()
+        keep = self.agent_name if self.agent_name in names else (names[0] if names else None)
+        self._loading = True
+        try:
+            self.agents.options = names
+            self.agents.value = keep
+        finally:
+            self._loading = False
+        if keep != self.agent_name or self.agent is None:
+            self.agent = self._mastra.agents[keep] if keep is not None else None
+            self._open(None, None)
 
     # -- threads ---------------------------------------------------------------------------------------
 
     def _open(self, thread_id: str | None, resource_id: str | None) -> None:
+        self.send.disabled = self.agent is None
+        if self.agent is None:
+            self.resource.layout.display = self.threads.layout.display = "none"
+            self._show_conversation([])
+            self.status.value = (
+                "<i>no agents yet: register one with <code>add_agent(agent)</code>, then press Refresh</i>"
+            )
+            return
         memory = self.agent.memory
         if memory is None:
             self.resource.layout.display = self.threads.layout.display = "none"
@@ -148,13 +195,13 @@ class ChatPanel(Panel):
 
     def reload_threads(self, select: str | None = None) -> None:
         """List the resource's threads again, select ``select`` (default: keep the selection), show it."""
-        if self.agent.memory is None or self._loading:
+        if self.agent is None or self.agent.memory is None or self._loading:
             return
         self._list_threads(select)
         self.show_thread(self.threads.value)
 
     def _list_threads(self, select: str | None) -> None:
-        memory = self.agent.memory
+        memory = self._require().memory
         wanted = select if select is not None else self.threads.value
         threads = sorted(memory.list_threads(self.resource.value.strip() or None), key=lambda t: t.updated_at)
         options = [("new thread", NEW_THREAD), *((_thread_label(t), t.id) for t in reversed(threads))]
@@ -171,7 +218,7 @@ class ChatPanel(Panel):
 
     def show_thread(self, thread_id: str) -> None:
         """Show ``thread_id``'s stored conversation (nothing for :data:`NEW_THREAD`)."""
-        memory = self.agent.memory
+        memory = self._require().memory
         self.thread_id = thread_id or None
         stored = []
         if memory is not None and thread_id and thread_id in {t.id for t in memory.list_threads()}:
@@ -179,7 +226,7 @@ class ChatPanel(Panel):
         self._show_conversation(stored)
 
     def _show_conversation(self, messages: list[Any]) -> None:
-        self.conversation = Transcript(self.agent.name, how_to_approve=False)
+        self.conversation = Transcript(self._name(), how_to_approve=False)
         self.conversation.add_messages(messages)
         self.run_id = None
         self._set_approvals([])
@@ -192,7 +239,7 @@ class ChatPanel(Panel):
     def _on_agent(self, change: dict[str, Any]) -> None:
         if self._mastra is None or self._loading:
             return
-        previous = self.agent.name
+        previous = self.agent_name
         self.agent = self._mastra.agents[change["new"]]
         resource = self.resource.value.strip()
         self._open(None, None if resource in ("", previous) else resource)
@@ -201,16 +248,17 @@ class ChatPanel(Panel):
 
     def send_message(self) -> None:
         """Send the message box to the agent and stream the answer into the conversation."""
+        agent = self._require()
         text = self.message.value.strip()
         if not text:
             raise MastraError("type a message first")
         resource = None
-        if self.agent.memory is not None:
-            resource = self.resource.value.strip() or self.agent.name
+        if agent.memory is not None:
+            resource = self.resource.value.strip() or agent.name
             self.thread_id = self.thread_id or uuid.uuid4().hex
         self.message.value = ""
         self.conversation.user(text)
-        self._run(self.agent.stream_sync(text, self.thread_id, resource))
+        self._run(agent.stream_sync(text, self.thread_id, resource))
 
     def approve(self, call_id: str) -> None:
         """Run the pending call ``call_id`` and stream the rest of the run."""
@@ -223,8 +271,9 @@ class ChatPanel(Panel):
     def _decide(self, approve: list[str], decline: dict[str, str]) -> None:
         if self.run_id is None:
             raise MastraError("no run is waiting for approval in this panel")
-        run_id, pending = self.run_id, self.agent.pending(self.run_id)
-        chunks = self.agent.resume_stream_sync(run_id, approve, decline)  # checks the ids before any change
+        agent = self._require()
+        run_id, pending = self.run_id, agent.pending(self.run_id)
+        chunks = agent.resume_stream_sync(run_id, approve, decline)  # checks the ids before any change
         self.conversation.decided(pending, approve, decline)
         self.reason.value = ""
         self._run(chunks)
@@ -251,7 +300,12 @@ class ChatPanel(Panel):
         if conversation.error is not None:
             raise conversation.error
         result = conversation.result
-        if self.agent.memory is not None and result is not None and result.thread_id:
+        if (
+            self.agent is not None
+            and self.agent.memory is not None
+            and result is not None
+            and result.thread_id
+        ):
             self._list_threads(result.thread_id)  # a new thread now exists; the transcript stays as it is
         self.run_id = result.run_id if result is not None and result.pending else None
         self._set_approvals(conversation.pending)
@@ -302,7 +356,7 @@ class ChatPanel(Panel):
         self.approvals.children = (*self.approvals.children, row)
 
 
-def _mastra_and_agent(given: Any) -> tuple[Mastra | None, Agent]:
+def _mastra_and_agent(given: Any) -> tuple[Mastra | None, Agent | None]:
     from mastra_lab.agent import Agent
     from mastra_lab.mastra import Mastra
 
@@ -310,9 +364,5 @@ def _mastra_and_agent(given: Any) -> tuple[Mastra | None, Agent]:
         return None, given
     if isinstance(given, Mastra):
         agents = given.agents
-        if not agents:
-            raise MastraError(
-                "this Mastra has no agents to chat with; register one with add_agent(agent) first"
-            )
-        return given, agents[sorted(agents)[0]]
+        return given, agents[sorted(agents)[0]] if agents else None
     raise MastraError(f"ChatPanel takes an Agent or a Mastra, got {given!r:.80}")

@@ -185,8 +185,22 @@ def test_mistakes_show_one_line_and_change_nothing(mastra: Mastra) -> None:
     assert mastra.storage.list_threads() == []
     with pytest.raises(MastraError, match="ChatPanel takes an Agent or a Mastra"):
         ChatPanel("echo")  # type: ignore[arg-type]
-    with Mastra() as empty, pytest.raises(MastraError, match="this Mastra has no agents"):
-        ChatPanel(empty)
+
+
+def test_a_mastra_without_agents_says_how_to_add_one_and_refresh_finds_it() -> None:
+    with Mastra() as empty:
+        with panels_raise():
+            panel = ChatPanel(empty)
+        assert panel.agent is None and panel.agents.options == () and panel.send.disabled
+        assert "no agents yet" in panel.status.value
+        click(panel.send)
+        assert panel.error_text.startswith("error: there is no agent to chat with")
+        empty.add_agent(Agent("echo", "", FunctionModel(echo), memory=Memory()))
+        with panels_raise():
+            click(panel.refresh)
+            assert panel.agent_name == "echo" and not panel.send.disabled
+            _send(panel, "hello")
+        assert "1 user messages; last: hello" in panel.transcript.value
 
 
 def test_a_failing_run_shows_its_error_line(mastra: Mastra) -> None:
