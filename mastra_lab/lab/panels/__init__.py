@@ -10,17 +10,19 @@ import typing
 from mastra_lab import _lazy
 
 if typing.TYPE_CHECKING:
+    from mastra_lab.lab.panels.chat import ChatPanel
     from mastra_lab.lab.panels.storage import StoragePanel
     from mastra_lab.lab.panels.tabs import PANELS, dashboard
     from mastra_lab.lab.panels.traces import TracesPanel
     from mastra_lab.lab.panels.vectors import VectorPanel
 
-__all__ = ["PANELS", "StoragePanel", "TracesPanel", "VectorPanel", "dashboard"]
+__all__ = ["PANELS", "ChatPanel", "StoragePanel", "TracesPanel", "VectorPanel", "dashboard"]
 
 __getattr__, __dir__ = _lazy.attach(
     __name__,
     {
         "PANELS": "mastra_lab.lab.panels.tabs",
+        "ChatPanel": "mastra_lab.lab.panels.chat",
         "StoragePanel": "mastra_lab.lab.panels.storage",
         "TracesPanel": "mastra_lab.lab.panels.traces",
         "VectorPanel": "mastra_lab.lab.panels.vectors",
