@@ -16,6 +16,7 @@ PANELS: dict[str, str] = {
     "storage": "mastra_lab.lab.panels.storage:StoragePanel",
     "vectors": "mastra_lab.lab.panels.vectors:VectorPanel",
     "traces": "mastra_lab.lab.panels.traces:TracesPanel",
+    "chat": "mastra_lab.lab.panels.chat:ChatPanel",
 }
 """Panel name (``%mastra panel NAME``, the dashboard tab title) → ``module:class``."""
 

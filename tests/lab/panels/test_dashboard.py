@@ -8,7 +8,7 @@ import pytest
 from mastra_lab import Mastra
 from mastra_lab.lab import dashboard
 from mastra_lab.lab._testing import TestingShell
-from mastra_lab.lab.panels import PANELS, StoragePanel, TracesPanel, VectorPanel
+from mastra_lab.lab.panels import PANELS, ChatPanel, StoragePanel, TracesPanel, VectorPanel
 from mastra_lab.storage import DuckDBStore
 from mastra_lab.vector import InMemoryVector
 
@@ -25,13 +25,14 @@ def mastra(tmp_path):
 def test_the_dashboard_has_one_tab_per_panel_titled_by_name(mastra: Mastra) -> None:
     tabs = dashboard(mastra)
     assert isinstance(tabs, ipywidgets.Tab)
-    assert tabs.titles == tuple(PANELS) == ("storage", "vectors", "traces")
-    assert [type(child) for child in tabs.children] == [StoragePanel, VectorPanel, TracesPanel]
+    assert tabs.titles == tuple(PANELS) == ("storage", "vectors", "traces", "chat")
+    assert [type(child) for child in tabs.children] == [StoragePanel, VectorPanel, TracesPanel, ChatPanel]
     assert "mastra-dashboard" in tabs._dom_classes
 
 
 @pytest.mark.parametrize(
-    ("name", "kind"), [("storage", StoragePanel), ("vectors", VectorPanel), ("traces", TracesPanel)]
+    ("name", "kind"),
+    [("storage", StoragePanel), ("vectors", VectorPanel), ("traces", TracesPanel), ("chat", ChatPanel)],
 )
 def test_panel_command_opens_the_named_panel_over_the_notebooks_mastra(
     ip: TestingShell, mastra: Mastra, name: str, kind: type
