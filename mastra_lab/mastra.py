@@ -316,6 +316,17 @@ class Mastra:
         """The agent registered as ``name``; a :class:`MastraError` lists the known names otherwise."""
         return self._get("agent", self._agents, name)
 
+    def agents_df(self) -> pd.DataFrame:
+        """One row per registered agent: name, model, tools, memory, description (from ``describe()``)."""
+        import pandas as pd
+
+        columns = ["name", "model", "tools", "memory", "description"]
+        rows = []
+        for name, agent in sorted(self._agents.items()):
+            info = agent.describe() if callable(getattr(agent, "describe", None)) else {}
+            rows.append({**{c: info.get(c) for c in columns}, "name": name})
+        return pd.DataFrame(rows, columns=columns)
+
     def get_workflow(self, name: str) -> Any:
         """The workflow registered as ``name``."""
         return self._get("workflow", self._workflows, name)
