@@ -258,6 +258,7 @@ class Agent:
             save_snapshot=save,
             prompt=prompt,
             instructions=instructions,
+            logger=self.logger.bind(agent=self.name, run_id=state.run_id),
         )
 
     def stream(

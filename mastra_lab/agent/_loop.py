@@ -17,6 +17,7 @@ later process picks it up where it stopped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -98,6 +99,23 @@ class RunState:
         )
 
     def to_snapshot(self, status: str, error: str | None = None) -> dict[str, Any]:
+        """The state as JSON; a run that cannot continue keeps only its summary (memory has the turn)."""
+        summary = {
+            "status": status,
+            "error": error,
+            "agent": self.agent,
+            "thread_id": self.thread_id,
+            "resource_id": self.resource_id,
+            "step": self.step,
+            "usage": to_dict(self.usage),
+            "text": self.text,
+            "tool_calls": [c.name for c in self.tool_calls],
+            "pending": [],
+            "finish_reason": self.finish_reason,
+            "trace_id": self.trace_id,
+        }
+        if status != "approval":
+            return summary
         output = None if self.output is None else {"name": self.output.name, "schema": self.output.schema}
         return {
             "status": status,
@@ -176,13 +194,41 @@ class Runner:
     save_snapshot: Callable[[dict[str, Any]], None] = lambda snap: None
     prompt: list[Message] = field(default_factory=list)
     instructions: Callable[[], Any] = lambda: ""
+    logger: Any = None
+    """A :class:`~mastra_lab.telemetry.MastraLogger` bound to the agent and run, or ``None``."""
     last_usage: Usage = field(default_factory=Usage)
     """Tokens of the latest model request, reported by its ``step-finish`` chunk."""
 
     # -- driver ----------------------------------------------------------------------------------------
 
     async def run(self, first: Node) -> AsyncIterator[AgentChunk]:
-        """Run nodes from ``first`` until one says stop; a failure becomes an ``error`` chunk and ends it."""
+        """Run nodes from ``first`` until one says stop; a failure becomes an ``error`` chunk and ends it.
+
+        The loop runs in a task of its own that hands chunks over through a queue: its spans stay in that
+        task's context (the caller's code between two chunks is not "inside" the model call), and a caller
+        that stops iterating early cancels the run cleanly.
+        """
+        chunks: asyncio.Queue[AgentChunk | None] = asyncio.Queue()
+
+        async def produce() -> None:
+            try:
+                async for chunk in self._drive(first):
+                    chunks.put_nowait(chunk)
+            finally:
+                chunks.put_nowait(None)
+
+        task = asyncio.ensure_future(produce())
+        try:
+            while (chunk := await chunks.get()) is not None:
+                yield chunk
+            await task
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _drive(self, first: Node) -> AsyncIterator[AgentChunk]:
         s = self.state
         attributes = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": s.agent}
         text_in = " ".join(m.text for m in self.prompt if m.role == "user") or None
@@ -203,6 +249,7 @@ class Runner:
                     node = after
             except Exception as exc:
                 span.record_error(exc)
+                self._log("warning", "agent run failed: %s: %s", type(exc).__name__, exc)
                 self._store("failed", f"{type(exc).__name__}: {exc}")
                 yield AgentChunk("error", error=exc, step=s.step)
                 return
@@ -210,6 +257,11 @@ class Runner:
             span.set_attribute("gen_ai.usage.output_tokens", s.usage.output_tokens)
             span.set_attribute("mastra.finish_reason", s.finish_reason)
             span.set_output({"text": s.text, "finish_reason": s.finish_reason})
+            self._log("debug", "agent run finished: %s after %d step(s)", s.finish_reason, s.step)
+
+    def _log(self, level: str, message: str, *args: Any) -> None:
+        if self.logger is not None:
+            getattr(self.logger.bind(trace_id=self.state.trace_id), level)(message, *args)
 
     def _store(self, status: str, error: str | None = None) -> None:
         try:
@@ -228,6 +280,9 @@ class Runner:
             instructions = await instructions
         text = str(instructions or "")
         if self.memory is not None and s.thread_id is not None:
+            if s.resource_id is None:  # an existing thread knows its resource; an unknown one is an error
+                s.resource_id = self.memory.get_thread(s.thread_id).resource_id
+                self.context.resource_id = s.resource_id
             await _maybe_await(self.memory.ensure_thread(s.thread_id, s.resource_id))
             prepared = await self.memory.prepare(s.thread_id, s.resource_id, list(self.prompt))
             s.messages = list(prepared.to_messages(text))
