@@ -332,7 +332,9 @@ class Mastra:
     @property
     def memories(self) -> dict[str, Memory]:
         """The memory of each registered agent that has one, by agent name (agents may share one)."""
-        return {n: a.memory for n, a in sorted(self._agents.items()) if getattr(a, "memory", None) is not None}
+        return {
+            n: a.memory for n, a in sorted(self._agents.items()) if getattr(a, "memory", None) is not None
+        }
 
     def get_memory(self, agent: str | None = None) -> Memory:
         """The :class:`~mastra_lab.memory.Memory` a notebook inspects: an agent's, or one over this storage.

@@ -1,4 +1,4 @@
-"""``Mastra.memories`` and ``Mastra.get_memory``: the memory a notebook inspects, found by agent or storage."""
+"""``Mastra.memories`` and ``Mastra.get_memory``: the memory a notebook inspects, by agent or storage."""
 
 from __future__ import annotations
 
