@@ -126,7 +126,7 @@ _KINDS: list[Callable[[Any], None]] = [_add_decay]
 
 
 def _arguments(parser: CommandParser) -> None:
-    actions = parser.add_subparsers(dest="kind", required=True, metavar="decay", parser_class=CommandParser)
+    actions = parser.add_subparsers(dest="kind", required=True, metavar="KIND", parser_class=CommandParser)
     for add in _KINDS:
         add(actions)
 
