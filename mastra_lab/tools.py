@@ -294,7 +294,10 @@ class _FunctionTool(Tool):
             kwargs[self._ctx_param] = ctx if ctx is not None else RunContext(run_id="")
         if inspect.iscoroutinefunction(self.function):
             return await self.function(**kwargs)
-        return await asyncio.to_thread(self.function, **kwargs)
+        result = await asyncio.to_thread(self.function, **kwargs)
+        if inspect.isawaitable(result):  # an async callable that is not a coroutine function (a partial …)
+            result = await result
+        return result
 
 
 def _hints(fn: Callable[..., Any], name: str) -> dict[str, Any]:

@@ -214,3 +214,17 @@ def test_tool_retry_carries_its_message() -> None:
 
     with pytest.raises(ToolRetry, match="'Nowhere' is not a city"):
         picky.run_sync({"city": "Nowhere"})
+
+
+def test_an_async_callable_that_is_not_a_coroutine_function_is_awaited() -> None:
+    import functools
+
+    async def scaled(x: int, factor: int) -> int:
+        return x * factor
+
+    triple = functools.partial(scaled, factor=3)
+    triple.__name__ = "triple"  # type: ignore[attr-defined]
+    triple.__doc__ = "Triple a number."
+    made = tool(triple)
+    assert list(made.parameters["properties"]) == ["x", "factor"]
+    assert made.run_sync({"x": 2}) == 6

@@ -503,11 +503,14 @@ class Agent:
 
 async def _consume(chunks: AsyncIterator[AgentChunk]) -> AgentResult:
     result: AgentResult | None = None
-    async for chunk in chunks:
-        if chunk.type == "error" and chunk.error is not None:
-            raise chunk.error
-        if chunk.type == "finish":
+    error: BaseException | None = None
+    async for chunk in chunks:  # to the end, so the run's generator closes here and now
+        if chunk.type == "error":
+            error = chunk.error
+        elif chunk.type == "finish":
             result = chunk.result
+    if error is not None:
+        raise error
     if result is None:
         raise _agent_error("the run ended without a result", "AGENT_NO_RESULT")
     return result

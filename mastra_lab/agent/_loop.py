@@ -96,6 +96,7 @@ class RunState:
             pending=list(self.pending),
             thread_id=self.thread_id,
             resource_id=self.resource_id,
+            messages=list(self.messages),
         )
 
     def to_snapshot(self, status: str, error: str | None = None) -> dict[str, Any]:
@@ -340,7 +341,8 @@ class Runner:
                 if exc.code not in FEEDBACK_CODES:
                     raise
                 span.record_error(exc)
-                yield AgentChunk("tool-error", error=exc, step=s.step)
+                failed = ToolResult("", str(exc.details.get("tool", "")), exc.message, is_error=True)
+                yield AgentChunk("tool-error", tool_result=failed, error=exc, step=s.step)
                 s.messages.append(Message.user(_bad_call_feedback(exc)))
                 yield AgentChunk("step-finish", step=s.step, usage=Usage())
                 yield _Goto(self.request_node)
@@ -441,8 +443,7 @@ class Runner:
                 s.pending.append(call)
             else:
                 runnable.append(call)
-        results = await asyncio.gather(*(self._execute(call) for call in runnable))
-        for result in results:
+        async for result in self._execute_all(runnable):
             s.step_results[result.tool_call_id] = result
             s.tool_results.append(result)
             yield AgentChunk(
@@ -459,6 +460,18 @@ class Runner:
         s.approved = []
         yield AgentChunk("step-finish", step=s.step, usage=self.last_usage)
         yield _Goto(self.request_node)
+
+    async def _execute_all(self, calls: list[ToolCall]) -> AsyncIterator[ToolResult]:
+        """Run ``calls`` concurrently and yield each result as soon as it exists (a slow tool does not hold
+        back the display of a fast one); the tool message keeps the model's order regardless."""
+        tasks = [asyncio.ensure_future(self._execute(call)) for call in calls]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                yield await next_done
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     def _needs_approval(self, call: ToolCall) -> bool:
         tool = self.tools.get(call.name)
@@ -501,7 +514,7 @@ class Runner:
             return ToolResult(call.id, call.name, message, is_error=True)
         if isinstance(value, AgentResult):  # a sub-agent: its tokens are this run's too
             self.state.usage = self.state.usage + value.usage
-            value = value.object if value.object is not None else value.text
+            value = _sub_agent_answer(value)
         return ToolResult(call.id, call.name, _to_jsonable(value))
 
     async def finish_node(self) -> AsyncIterator[Item]:
@@ -526,3 +539,14 @@ def _bad_call_feedback(exc: ToolError) -> str:
         f"Your last tool call could not be used: {exc.message}.{shown} "
         "Call the tool again with arguments that are one valid JSON object matching its schema."
     )
+
+
+def _sub_agent_answer(result: AgentResult) -> Any:
+    """What the model sees of a sub-agent's run: its object or text, and whether it waits for a person."""
+    if result.pending:
+        names = ", ".join(c.name for c in result.pending)
+        return (
+            f"{result.text}\n(this agent stopped: its call(s) to {names} wait for a person's approval "
+            f"in run {result.run_id})".lstrip()
+        )
+    return result.object if result.object is not None else result.text

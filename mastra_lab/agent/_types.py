@@ -10,7 +10,7 @@ from typing import Any, Literal
 import pydantic
 
 from mastra_lab.errors import MastraError
-from mastra_lab.llm.base import ToolCall, ToolResult, Usage, output_schema_json
+from mastra_lab.llm.base import Message, ToolCall, ToolResult, Usage, output_schema_json
 
 __all__ = ["AgentChunk", "AgentResult", "ChunkType", "OutputSpec", "StructuredOutputError"]
 
@@ -51,6 +51,8 @@ class AgentResult:
         pending: Tool calls waiting for approval (``finish_reason == "approval"``).
         thread_id: The memory thread, if any.
         resource_id: The thread's resource (user), if any.
+        messages: The whole conversation the model saw, with this run's answers and tool results (for
+            inspection; a resumed run in a new process has it from the stored state).
     """
 
     text: str
@@ -65,6 +67,7 @@ class AgentResult:
     pending: list[ToolCall] = field(default_factory=list)
     thread_id: str | None = None
     resource_id: str | None = None
+    messages: list[Message] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -72,7 +75,8 @@ class AgentChunk:
     """One event of a streamed run.
 
     ``text-delta`` (``text``), ``tool-call`` (``tool_call``), ``tool-result`` and ``tool-error``
-    (``tool_result``; ``error`` too when the model's call could not even be parsed), ``step-finish``
+    (``tool_result``; when the model's call could not even be parsed, ``error`` too and a result with an
+    empty ``tool_call_id``), ``step-finish``
     (``step``, ``usage`` of that model request), ``finish`` (``result``, also when the run stops for
     approval), ``error`` (``error``; the stream ends after it).
     """

@@ -117,6 +117,8 @@ class TurnPlanner:
     read_only: bool
     index: str
     _index_ready: bool
+    _owners: dict[str, str]
+    _newest: dict[str, datetime]
     if TYPE_CHECKING:
 
         @property
@@ -138,7 +140,10 @@ class TurnPlanner:
     def _tail(self, thread_id: str, extra: int) -> list[MemoryMessage]:
         """The newest stored messages the prompt may show (one bounded read)."""
         last = None if self.last_messages is None else self.last_messages + extra + 1
-        return [from_stored(s) for s in self.storage.get_messages(thread_id, last)]
+        tail = [from_stored(s) for s in self.storage.get_messages(thread_id, last)]
+        if tail:
+            self._newest[thread_id] = tail[-1].created_at
+        return tail
 
     def _prepare(self, thread_id: str, resource_id: str | None, incoming: object) -> MemoryPrompt:
         messages = _check_messages(incoming, "incoming")
@@ -202,6 +207,8 @@ class TurnPlanner:
             around = [
                 from_stored(s) for s in context.get(r.id, []) if s.type == "message" and s.id not in seen
             ]
+            if not around:
+                continue  # pruned meanwhile, or already shown by an earlier hit
             seen |= {m.id for m in around}
             other = str(r.metadata.get("thread_id")) != thread.id
             hits.append(RecallHit(r.id, str(r.metadata.get("thread_id")), float(r.score), around, other))
@@ -225,9 +232,14 @@ class TurnPlanner:
     ) -> list[MemoryMessage]:
         messages = _check_messages(turn, "messages")
         weights = _importances(importance, messages)
-        existing = self._owned_thread(thread_id, resource_id)
         if self.read_only or not messages:
+            self._owned_thread(thread_id, resource_id)
             return []
+        known = self._owners.get(thread_id)
+        if known is not None and resource_id in (None, known):
+            existing: Thread | None = Thread(thread_id, known)  # seen in this process: owners never change
+        else:
+            existing = self._owned_thread(thread_id, resource_id)
         texts = [(i, m.text) for i, m in enumerate(messages) if m.text.strip()]
         vectors = None
         if self.semantic_recall is not None and texts:
@@ -261,9 +273,13 @@ class TurnPlanner:
     ) -> list[StoredMessage]:
         """Stored rows with strictly increasing times after the thread's newest message."""
         base = self._now()
-        newest = self.storage.get_messages(thread_id, 1)
-        if newest and newest[0].created_at >= base:
-            base = newest[0].created_at + _TICK
+        newest = self._newest.get(thread_id)
+        if newest is None:
+            found = self.storage.get_messages(thread_id, 1)
+            newest = found[0].created_at if found else None
+        if newest is not None and newest >= base:
+            base = newest + _TICK
+        self._newest[thread_id] = base + (len(messages) - 1) * _TICK
         return [
             to_stored(m, uuid.uuid4().hex, thread_id, resource_id, base + i * _TICK, w)
             for i, (m, w) in enumerate(zip(messages, weights, strict=True))

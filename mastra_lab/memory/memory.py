@@ -27,6 +27,7 @@ from mastra_lab.memory.messages import MemoryMessage, check_importance, from_sto
 from mastra_lab.memory.recall import MemoryPrompt, Recall
 from mastra_lab.memory.working import WorkingMemoryValue
 from mastra_lab.storage.records import JSONValue, Resource, Thread, utcnow
+from mastra_lab.telemetry.logger import get_logger
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,7 +36,9 @@ if TYPE_CHECKING:
     from mastra_lab.storage.base import Storage
     from mastra_lab.vector.base import VectorStore
 
-__all__ = ["Memory"]
+__all__ = ["Memory", "default_embedder"]
+
+_log = get_logger("mastra_lab.memory")
 
 _WORKING_KEY = "working_memory"
 
@@ -126,6 +129,8 @@ class Memory(TurnPlanner):
         self._embedder_choice = embedder
         self._embedder: Embedder | None = None
         self._index_ready = False
+        self._owners: dict[str, str] = {}  # thread -> resource, as seen in this process (never changes)
+        self._newest: dict[str, datetime] = {}  # thread -> newest message time this process wrote or read
 
     def __repr__(self) -> str:
         on = [
@@ -154,6 +159,8 @@ class Memory(TurnPlanner):
         """
         if self._storage is None:
             self._storage = storage
+            self._owners.clear()
+            self._newest.clear()
         if self._vector is None and vector is not None:
             self._vector = vector
             self._index_ready = False
@@ -270,13 +277,19 @@ class Memory(TurnPlanner):
             return thread
         now = self._now()
         new = Thread(thread_id, resource_id or thread_id, None, {}, now, now)
-        return new if self.read_only else self.storage.save_thread(new)
+        if self.read_only:
+            return new
+        saved = self.storage.save_thread(new)
+        self._owners[thread_id] = saved.resource_id
+        return saved
 
     def _owned_thread(self, thread_id: str, resource_id: str | None) -> Thread | None:
         _check_id(thread_id, "thread_id")
         if resource_id is not None:
             _check_id(resource_id, "resource_id")
         thread = self.storage.get_thread(thread_id)
+        if thread is not None:
+            self._owners[thread_id] = thread.resource_id
         if thread is not None and resource_id is not None and thread.resource_id != resource_id:
             raise _err(
                 f"thread {thread_id!r} belongs to resource {thread.resource_id!r}, not {resource_id!r}; "
@@ -426,7 +439,13 @@ class Memory(TurnPlanner):
         """
         saved = self._save_turn(thread_id, resource_id, messages, importance)
         if saved and self.compaction is not None:
-            await self._compact(thread_id)
+            try:
+                await self._compact(thread_id)
+            except MastraError as exc:  # the turn is stored; a failed summary is retried on the next save
+                _log.warning(
+                    "compaction failed; the history stays uncompacted until the next save",
+                    extra={"mastra": {"thread_id": thread_id, "error": exc.message}},
+                )
         if saved and self.auto_prune is not None:
             spec = self.auto_prune
             self.prune(spec.half_life, spec.min_score, spec.keep_last, thread_id=thread_id)

@@ -192,20 +192,20 @@ async def test_a_run_against_the_loopback_provider_uses_real_tool_calls_over_sse
     assert second["messages"][-1] == {"role": "tool", "tool_call_id": "call_a", "content": "sunny in Paris"}
 
 
+@pytest.mark.parametrize("where", ["status 400", "inside the stream"])
 async def test_groq_tool_use_failed_is_fed_back_to_the_model(
-    make_model, fake_server: FakeProviderServer
+    where: str, make_model, fake_server: FakeProviderServer
 ) -> None:
     from fake_provider import Status
 
-    failed = {
-        "error": {
-            "message": "Failed to call a function.",
-            "type": "invalid_request_error",
-            "code": "tool_use_failed",
-            "failed_generation": '<function=get_weather>{"city": "Paris"</function>',
-        }
+    error = {
+        "message": "Failed to call a function.",
+        "type": "invalid_request_error",
+        "code": "tool_use_failed",
+        "failed_generation": '<function=get_weather>{"city": "Paris"</function>',
     }
-    fake_server.push(Status(400, failed), Scenario(text="Sunny."))
+    first = Status(400, {"error": error}) if where == "status 400" else Scenario(text="", stream_error=error)
+    fake_server.push(first, Scenario(text="Sunny."))
     agent = Agent("g", "", make_model("groq", "llama-3.3-70b-versatile"), tools=[get_weather])
     result = await agent.generate("Paris?")
     assert result.text == "Sunny." and result.steps == 2
@@ -239,3 +239,33 @@ def test_runs_df_lists_stored_runs() -> None:
         0,
     )
     assert int(row.total_tokens) == result.usage.total_tokens
+
+
+async def test_tool_choice_and_model_settings_reach_the_model_and_the_result_has_the_transcript() -> None:
+    from mastra_lab.llm.testing import capture_messages
+
+    agent = Agent("s", "Short.", TestModel(text="ok"), tools=[get_weather])
+    with capture_messages() as requests:
+        result = await agent.generate("x", tool_choice="none", model_settings={"temperature": 0.1})
+    assert requests[0].tool_choice == "none" and requests[0].settings == {"temperature": 0.1}
+    assert result.messages == [Message.system("Short."), Message.user("x"), Message.assistant("ok")]
+    with pytest.raises(MastraError, match="agent 's' has no run 'missing'"):
+        agent.pending("missing")
+
+
+async def test_a_sub_agent_waiting_for_approval_says_so_to_its_caller() -> None:
+    @tool(requires_approval=True)
+    def wire_money(amount: int) -> str:
+        return "sent"
+
+    banker = Agent("banker", "", TestModel(), tools=[wire_money])
+
+    def lead_model(messages: list[Message], info: AgentInfo) -> ModelResponse:
+        if messages[-1].role != "tool":
+            return ModelResponse(tool_calls=[ToolCall("c1", "ask_banker", {"prompt": "pay 5"})])
+        return ModelResponse(str(messages[-1].tool_results[0].result))
+
+    result = await Agent("lead", "", FunctionModel(lead_model), agents=[banker]).generate("pay")
+    assert "wire_money wait for a person's approval in run " in result.text
+    run_id = result.text.rsplit(" ", 1)[-1].rstrip(")")
+    assert [c.name for c in banker.pending(run_id)] == ["wire_money"]

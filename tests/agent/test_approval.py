@@ -220,3 +220,29 @@ def test_approval_survives_a_process_restart(backend: str, tmp_path: Path) -> No
         "steps": 2,
         "stored": ["user", "assistant", "tool", "assistant"],
     }
+
+
+async def test_a_resumed_run_keeps_its_output_schema() -> None:
+    import pydantic
+
+    class Booking(pydantic.BaseModel):
+        hotel: str
+        nights: int
+
+    @tool(requires_approval=True)
+    def book(hotel: str) -> str:
+        return "ok"
+
+    def model(messages: list[Message], info: AgentInfo) -> ModelResponse:
+        assert info.output_schema == Booking.model_json_schema()
+        if messages[-1].role != "tool":
+            return ModelResponse(tool_calls=[ToolCall("b", "book", {"hotel": "Ritz"})])
+        return ModelResponse('{"hotel": "Ritz", "nights": 2}')
+
+    agent = Agent("travel", "", FunctionModel(model), tools=[book])
+    first = await agent.generate("book", output=Booking)
+    second = await agent.generate("book", output=Booking)
+    as_class = await agent.resume(first.run_id, approve=["b"], output=Booking)
+    assert as_class.object == Booking(hotel="Ritz", nights=2)
+    as_schema = await agent.resume(second.run_id, approve=["b"])  # e.g. in a process without the class
+    assert as_schema.object == {"hotel": "Ritz", "nights": 2}

@@ -82,7 +82,7 @@ async def test_tools_of_one_step_run_concurrently() -> None:
 
     agent = Agent("par", "", TestModel(text="done"), tools=[first, second])
     result = await agent.generate("go")
-    assert [r.result for r in result.tool_results] == ["one", "two"]
+    assert sorted(r.result for r in result.tool_results) == ["one", "two"]
     assert not any(r.is_error for r in result.tool_results)
 
 
@@ -100,7 +100,31 @@ async def test_sync_tools_of_one_step_run_in_parallel_threads() -> None:
         return "R"
 
     result = await Agent("threads", "", TestModel(text="ok"), tools=[left, right]).generate("go")
-    assert [r.result for r in result.tool_results] == ["L", "R"]
+    assert sorted(r.result for r in result.tool_results) == ["L", "R"]
+
+
+async def test_each_tool_result_streams_as_soon_as_it_exists_and_the_model_gets_them_in_call_order() -> None:
+    fast_shown = asyncio.Event()
+
+    @tool
+    async def slow() -> str:
+        await asyncio.wait_for(fast_shown.wait(), 10)  # only the reader of the stream can set it
+        return "slow done"
+
+    @tool
+    async def fast() -> str:
+        return "fast done"
+
+    agent = Agent("order", "", TestModel(text="ok"), tools=[slow, fast])
+    seen: list[str] = []
+    async for chunk in agent.stream("go"):
+        if chunk.type in ("tool-result", "tool-error") and chunk.tool_result is not None:
+            seen.append(str(chunk.tool_result.result))
+            fast_shown.set()
+        if chunk.type == "finish" and chunk.result is not None:
+            tool_message = chunk.result.messages[-2]
+    assert seen == ["fast done", "slow done"]
+    assert [r.name for r in tool_message.tool_results] == ["slow", "fast"]
 
 
 async def test_text_before_tool_calls_does_not_end_the_run() -> None:
@@ -136,7 +160,7 @@ async def test_tool_failures_go_back_to_the_model_as_error_results() -> None:
 
     chunks = [c async for c in Agent("a", "", FunctionModel(model), tools=[divide, city_code]).stream("go")]
     errors = [c.tool_result for c in chunks if c.type == "tool-error"]
-    assert [e.tool_call_id for e in errors if e] == ["bad_args", "raises", "retry", "unknown"]
+    assert sorted(e.tool_call_id for e in errors if e) == ["bad_args", "raises", "retry", "unknown"]
     assert all(e is not None and e.is_error for e in errors)
     result = chunks[-1].result
     assert result is not None and result.finish_reason == "stop"
@@ -165,6 +189,7 @@ async def test_a_malformed_tool_call_from_the_model_is_sent_back_and_the_run_goe
         ]
     assert [c.type for c in chunks] == ["tool-error", "step-finish", "text-delta", "step-finish", "finish"]
     assert isinstance(chunks[0].error, ToolError)
+    assert chunks[0].tool_result == ToolResult("", "", "bad JSON", is_error=True)
     assert "Your last tool call could not be used: bad JSON" in requests[1].messages[-1].text
     assert chunks[-1].result is not None and chunks[-1].result.text == "fixed"
 

@@ -65,3 +65,20 @@ def test_history_past_the_trigger_is_summarised_into_a_stored_summary(store: Sto
     assert len(requests) == 2 and "Previous summary:\nsummary #1" in requests[1][1].text
     assert "summary #2" in memory.recall("t", "flight").system
     assert memory.recall("t", "flight").summary == "summary #2"
+
+
+def test_a_failing_summariser_keeps_the_turn_and_the_history(store: Storage) -> None:
+    from mastra_lab.errors import ProviderError
+
+    def broken(messages: list[Message], info: AgentInfo) -> ModelResponse:
+        raise ProviderError("provider down", code="DOWN")
+
+    memory = Memory(store, compaction=dict(model=FunctionModel(broken), trigger_tokens=5, keep_last=1))
+    saved = memory.save_sync(
+        "t", "ada", [Message.user("a long enough message to pass"), Message.assistant("ok")]
+    )
+    assert [m.id for m in memory.get_messages("t")] == [m.id for m in saved]
+    assert [m.text for m in memory.prepare_sync("t", "ada", []).history] == [
+        "a long enough message to pass",
+        "ok",
+    ]

@@ -212,3 +212,29 @@ def test_save_is_all_or_nothing_when_embedding_fails(store: Storage) -> None:
     with pytest.raises(RuntimeError, match="embedding service down"):
         memory.save_sync("t1", "ada", _turn("hello", "hi"))
     assert store.get_thread("t1") is None and store.get_messages("t1") == []
+
+
+def test_an_agent_with_memory_sees_earlier_turns_of_the_thread_only(store: Storage) -> None:
+    from mastra_lab.agent import Agent
+    from mastra_lab.llm import FunctionModel
+    from mastra_lab.llm.base import ModelResponse
+    from mastra_lab.llm.testing import AgentInfo
+
+    prompts: list[list[tuple[str, str]]] = []
+
+    def model(messages: list[Message], info: AgentInfo) -> ModelResponse:
+        prompts.append([(m.role, m.text) for m in messages])
+        return ModelResponse(text=f"answer {len(prompts)}")
+
+    agent = Agent("bot", "Be brief.", FunctionModel(model), memory=Memory(store))
+    agent.generate_sync("first", thread_id="t1", resource_id="ada")
+    agent.generate_sync("second", thread_id="t1", resource_id="ada")
+    agent.generate_sync("elsewhere", thread_id="t2", resource_id="ada")
+    assert prompts[1] == [
+        ("system", "Be brief."),
+        ("user", "first"),
+        ("assistant", "answer 1"),
+        ("user", "second"),
+    ]
+    assert prompts[2] == [("system", "Be brief."), ("user", "elsewhere")]
+    assert [m.text for m in agent.memory.get_messages("t1")] == ["first", "answer 1", "second", "answer 2"]

@@ -120,3 +120,18 @@ def test_read_only_memory_recalls_without_writing(store: Storage) -> None:
         writer.vector.describe_index(writer.index).count,
     ) == before
     assert store.get_thread("t2") is None
+
+
+def test_the_default_embedder_is_the_offline_semantic_one() -> None:
+    from mastra_lab.embed import WordLlamaEmbedder
+
+    memory = Memory(semantic_recall=True)
+    assert isinstance(memory.embedder, WordLlamaEmbedder)
+    memory.save_sync("t", "ada", [Message.user("I adore my dog")])
+    assert memory.vector.describe_index(memory.index).embedder == memory.embedder.name
+
+
+def test_an_embedder_given_by_name_is_built_and_recorded(store: Storage) -> None:
+    memory = Memory(store, embedder="hashing", semantic_recall=True)
+    memory.save_sync("t", "ada", [Message.user("hello")])
+    assert memory.vector.describe_index(memory.index).embedder == HashingEmbedder().name
