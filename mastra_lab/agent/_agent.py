@@ -79,6 +79,7 @@ class Agent:
         require_approval: ``True`` (every tool), tool names, or ``callable(tool_call) -> bool``: matching
             calls stop the run for a person's decision (see :meth:`resume`).
         token_budget: Stop the run (``finish_reason="token_budget"``) once its tokens reach this many.
+        id_factory: Makes run ids (uuid4 hex by default); injectable so tests and notebooks get stable ids.
 
     Example:
         ```python
@@ -108,6 +109,7 @@ class Agent:
         *,
         require_approval: bool | Collection[str] | Callable[[ToolCall], bool] = False,
         token_budget: int | None = None,
+        id_factory: Callable[[], str] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name or not all(c.isalnum() or c in "_-" for c in name):
             raise _agent_error(
@@ -149,6 +151,7 @@ class Agent:
         self._storage: Storage | None = None
         self._tracer: Tracer | None = None
         self.logger = get_logger("agent")
+        self._new_id = id_factory or (lambda: uuid.uuid4().hex)
 
     def _approval_policy(self, spec: bool | Collection[str] | Callable[[ToolCall], bool]) -> Approval:
         if isinstance(spec, bool):
@@ -280,7 +283,7 @@ class Agent:
         """
         messages = to_messages(prompt)
         state = RunState(
-            run_id=uuid.uuid4().hex,
+            run_id=self._new_id(),
             agent=self.name,
             thread_id=thread_id,
             resource_id=resource_id,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -420,7 +421,8 @@ class Runner:
         s.messages.append(
             Message.user(
                 f"Your answer does not match the required JSON schema {s.output.name!r}: {problem}. "
-                "Answer again with only a JSON value that matches the schema."
+                "Answer again with only a JSON value that matches this schema (a model without native "
+                f"structured output needs to see it): {json.dumps(s.output.schema)[:4000]}"
             )
         )
 

@@ -269,3 +269,10 @@ async def test_a_sub_agent_waiting_for_approval_says_so_to_its_caller() -> None:
     assert "wire_money wait for a person's approval in run " in result.text
     run_id = result.text.rsplit(" ", 1)[-1].rstrip(")")
     assert [c.name for c in banker.pending(run_id)] == ["wire_money"]
+
+
+def test_run_ids_are_injectable() -> None:
+    ids = iter(["run-1", "run-2"])
+    agent = Agent("ids", "", TestModel(text="ok"), id_factory=lambda: next(ids))
+    assert [agent.generate_sync("x").run_id for _ in range(2)] == ["run-1", "run-2"]
+    assert list(agent.runs_df()["run_id"]) == ["run-1", "run-2"]
