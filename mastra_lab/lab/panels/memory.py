@@ -74,9 +74,11 @@ def _messages_html(messages: list[MemoryMessage]) -> str:
 
 
 def _recall_html(recall: Recall) -> str:
+    import pandas as pd
+
     rows = []
     for row in recall.to_df().itertuples():
-        score = "" if row.score is None or row.score != row.score else f"{row.score:.3f}"
+        score = "" if pd.isna(row.score) else f"{row.score:.3f}"
         rows.append(
             [
                 html.escape(str(row.source)),

@@ -347,3 +347,18 @@ def test_help_lists_the_subcommands(ip: TestingShell) -> None:
     text = ip.line("memory --help").text
     assert "threads|show|recall|working|prune" in text and "--dry-run" in text
     assert "--half-life" in ip.line("memory prune --help").text
+
+
+def test_a_read_only_database_previews_but_refuses_to_change(
+    ip: TestingShell, tmp_path: Path, clock: Clock
+) -> None:
+    db = tmp_path / "app.duckdb"
+    with make_mastra(db, clock) as app:
+        fill(app.get_memory(), clock)
+    with Mastra.open(db, read_only=True) as m:
+        ip.magics.replace_mastra(m, owned=False)
+        assert ip.line("memory prune --keep-last 0 --dry-run").report.removed == 10
+        refused = ip.usage_error("memory prune --keep-last 0")
+        assert refused.startswith(f"DuckDB file '{db}' is open read-only, so it cannot be changed")
+        assert ip.usage_error("memory working garden", body="- **Name**: Ada") == refused
+        assert len(ip.line("memory show garden")) == 6
