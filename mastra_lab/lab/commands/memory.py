@@ -33,6 +33,7 @@ _EPILOG = """examples:
   %mastra memory threads
   %mastra memory threads --resource ada
   %mastra memory show t1
+  %mastra memory show t1 --last 4
   %mastra memory recall t1 "what do I like to eat?"
   %mastra memory working t1
   %%mastra memory working t1        (the cell body is merged into the working memory)
@@ -132,6 +133,9 @@ def _arguments(parser: CommandParser) -> None:
 
     show = actions.add_parser("show", help="one thread's messages: role, text, tool calls, importance")
     show.add_argument("thread", help="the thread id")
+    show.add_argument(
+        "--last", type=argparse_type(parse_count), metavar="N", help="only the newest N messages"
+    )
     show.set_defaults(run=_show)
 
     recall = actions.add_parser("recall", help="exactly what memory would add to the prompt for a query")
@@ -206,7 +210,11 @@ def _show(invocation: Invocation, args: argparse.Namespace) -> Table:
     df = memory.messages_df(thread.id)
     title = f"thread {thread.id!r} of resource {thread.resource_id!r}"
     title += f" ({thread.title})" if thread.title else ""
-    return Table(df, f"{title}: {_plural(len(df), 'message')}", invocation.magics.display_limit)
+    title += f": {_plural(len(df), 'message')}"
+    if args.last is not None and args.last < len(df):
+        df = df.tail(args.last).reset_index(drop=True)
+        title += f", the newest {args.last} shown"
+    return Table(df, title, invocation.magics.display_limit)
 
 
 def _recall(invocation: Invocation, args: argparse.Namespace) -> RecallView:

@@ -98,6 +98,14 @@ def test_show_lists_roles_text_and_tool_calls_in_order(ipm: TestingShell) -> Non
     assert table.df["importance"].tolist()[2:] == [0.2, 0.2, 0.2, 0.2]
 
 
+def test_show_last_keeps_the_newest(ipm: TestingShell) -> None:
+    table = ipm.line("memory show garden --last 2")
+    assert table.df["text"].tolist() == ["weather -> dry and sunny", "No rain: dry and sunny."]
+    assert table.title == "thread 'garden' of resource 'ada' (The garden): 6 messages, the newest 2 shown"
+    assert len(ipm.line("memory show garden --last 10")) == 6
+    assert "argument --last: 'x' is not a whole number" in ipm.usage_error("memory show garden --last x")
+
+
 def test_an_unknown_thread_suggests_the_nearest_ids(ipm: TestingShell) -> None:
     assert ipm.usage_error("memory show gardn") == (
         "%mastra memory show: no thread 'gardn' in this memory "
