@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from mastra_lab.memory import Memory, PruneReport, Recall
     from mastra_lab.storage.records import Thread
 
-__all__ = ["PruneView", "RecallView", "add_memory_option", "find_thread", "memory_of"]
+__all__ = ["PruneView", "RecallView", "add_memory_option", "decay_settings", "find_thread", "memory_of"]
 
 _LIST_HINT = "%mastra memory threads lists them"
 
@@ -83,6 +83,20 @@ def find_thread(memory: Memory, thread_id: str, where: str) -> Thread:
     raise usage_error(f"{where}: no thread {thread_id!r} in this memory", hint)
 
 
+def decay_settings(memory: Memory, args: argparse.Namespace) -> dict[str, Any]:
+    """half_life, min_score and keep_last: as given, else the memory's ``auto_prune`` policy, else 7d/0.1/10.
+
+    A memory that prunes itself on save says how it forgets; a prune or a decay plot from the notebook
+    then agrees with it unless told otherwise.
+    """
+    policy = memory.auto_prune
+    given = {k: getattr(args, k, None) for k in ("half_life", "min_score", "keep_last")}
+    defaults: dict[str, Any] = {"half_life": timedelta(days=7), "min_score": 0.1, "keep_last": 10}
+    if policy is not None:
+        defaults = {k: getattr(policy, k) for k in defaults}
+    return {k: defaults[k] if v is None else v for k, v in given.items()}
+
+
 def _check_resource(memory: Memory, resource_id: str, where: str) -> None:
     known = memory.list_resources()
     if resource_id in known:
@@ -107,16 +121,14 @@ def _decay_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--half-life",
         type=argparse_type(parse_duration),
-        default=timedelta(days=7),
         metavar="DURATION",
-        help="a score halves after this long: 7d, 12h, 30m, 1d12h (default 7d)",
+        help="a score halves after this long: 7d, 12h, 1d12h (default: the memory's auto_prune, else 7d)",
     )
     parser.add_argument(
         "--min-score",
         type=argparse_type(parse_score),
-        default=0.1,
         metavar="S",
-        help="messages scoring below this are pruned, in 0..1 (default 0.1)",
+        help="messages scoring below this are pruned, in 0..1 (default: auto_prune's, else 0.1)",
     )
 
 
@@ -154,9 +166,8 @@ def _arguments(parser: CommandParser) -> None:
     prune.add_argument(
         "--keep-last",
         type=argparse_type(parse_count),
-        default=10,
         metavar="N",
-        help="never remove a thread's newest N messages (default 10)",
+        help="never remove a thread's newest N messages (default: auto_prune's, else 10)",
     )
     prune.add_argument("--dry-run", action="store_true", help="only show what would be removed")
     prune.add_argument("--thread", metavar="T", help="only this thread")
@@ -284,15 +295,8 @@ def _prune(invocation: Invocation, args: argparse.Namespace) -> PruneView:
         find_thread(memory, args.thread, "%mastra memory prune")
     if args.resource is not None:
         _check_resource(memory, args.resource, "%mastra memory prune")
-    report = memory.prune(
-        half_life=args.half_life,
-        min_score=args.min_score,
-        keep_last=args.keep_last,
-        dry_run=args.dry_run,
-        thread_id=args.thread,
-        resource_id=args.resource,
-    )
-    settings = {"half_life": args.half_life, "min_score": args.min_score, "keep_last": args.keep_last}
+    settings = decay_settings(memory, args)
+    report = memory.prune(**settings, dry_run=args.dry_run, thread_id=args.thread, resource_id=args.resource)
     return PruneView(report, settings, invocation.magics.display_limit)
 
 

@@ -12,11 +12,10 @@ import argparse
 import base64
 import html
 from collections.abc import Callable
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from mastra_lab.lab.arguments import argparse_type, format_duration, parse_duration, parse_score
-from mastra_lab.lab.commands.memory import add_memory_option, find_thread, memory_of
+from mastra_lab.lab.commands.memory import add_memory_option, decay_settings, find_thread, memory_of
 from mastra_lab.lab.display import Table
 from mastra_lab.lab.registry import CommandParser, Invocation, command
 
@@ -88,16 +87,14 @@ def _add_decay(actions: Any) -> None:
     decay.add_argument(
         "--half-life",
         type=argparse_type(parse_duration),
-        default=timedelta(days=7),
         metavar="DURATION",
-        help="a score halves after this long: 7d, 12h, 30m (default 7d)",
+        help="a score halves after this long: 7d, 12h, 30m (default: the memory's auto_prune, else 7d)",
     )
     decay.add_argument(
         "--min-score",
         type=argparse_type(parse_score),
-        default=0.1,
         metavar="S",
-        help="the prune threshold drawn as a dashed line, in 0..1 (default 0.1)",
+        help="the prune threshold drawn as a dashed line, in 0..1 (default: auto_prune's, else 0.1)",
     )
     add_memory_option(decay)
     decay.set_defaults(run=_decay)
@@ -109,14 +106,15 @@ def _decay(invocation: Invocation, args: argparse.Namespace) -> PlotView:
     memory = memory_of(invocation, args)
     if args.thread is not None:
         find_thread(memory, args.thread, "%mastra plot decay")
-    scores = memory.scores_df(thread_id=args.thread, half_life=args.half_life)
-    figure = plot_decay(memory, args.thread, half_life=args.half_life, min_score=args.min_score)
-    below = int((scores["score"] < args.min_score).sum())
+    s = decay_settings(memory, args)
+    half_life, min_score = s["half_life"], s["min_score"]
+    scores = memory.scores_df(thread_id=args.thread, half_life=half_life)
+    figure = plot_decay(memory, args.thread, half_life=half_life, min_score=min_score)
+    below = int((scores["score"] < min_score).sum())
     where = f"thread {args.thread!r}" if args.thread else "every thread"
     title = (
         f"decay of {len(scores)} message{'' if len(scores) == 1 else 's'} in {where} "
-        f"(half-life {format_duration(args.half_life)}): "
-        f"{below} below min score {args.min_score:g}"
+        f"(half-life {format_duration(half_life)}): {below} below min score {min_score:g}"
     )
     return PlotView("decay", title, figure, scores, invocation.magics.display_limit)
 

@@ -176,11 +176,18 @@ class MemoryPanel(Panel):
         self.query = widgets.Text(description="query", placeholder="what would be recalled for this message?")
         self.preview_recall = widgets.Button(description="Preview recall", icon="search")
         self.recall = widgets.HTML()
-        self.half_life = widgets.Text(value="7d", description="half-life", placeholder="7d, 12h, 1d12h")
-        self.min_score = widgets.BoundedFloatText(
-            value=0.1, min=0.0, max=1.0, step=0.05, description="min score"
+        policy = self.memory.auto_prune  # a memory that prunes itself starts the boxes at its own policy
+        self.half_life = widgets.Text(
+            value=format_duration(policy.half_life) if policy else "7d",
+            description="half-life",
+            placeholder="7d, 12h, 1d12h",
         )
-        self.keep_last = widgets.BoundedIntText(value=10, min=0, max=1_000_000, description="keep last")
+        self.min_score = widgets.BoundedFloatText(
+            value=policy.min_score if policy else 0.1, min=0.0, max=1.0, step=0.05, description="min score"
+        )
+        self.keep_last = widgets.BoundedIntText(
+            value=policy.keep_last if policy else 10, min=0, max=1_000_000, description="keep last"
+        )
         self.scope = widgets.Dropdown(
             description="prune",
             options=[("this thread", "thread"), ("this resource", "resource"), ("every thread", "all")],

@@ -312,6 +312,21 @@ def test_bad_prune_options_are_one_line_and_change_nothing(
     assert _count(mastra) == before
 
 
+def test_a_memory_s_auto_prune_policy_is_the_default(ip: TestingShell, tmp_path: Path, clock: Clock) -> None:
+    policy = {"half_life": timedelta(days=1), "min_score": 0.05, "keep_last": 3}
+    with make_mastra(tmp_path / "p.duckdb", clock, auto_prune=policy) as m:
+        clock.now -= timedelta(days=30)
+        m.get_memory().save_sync("t", "ada", [Message.user(f"note {i}") for i in range(2)])
+        clock.now += timedelta(days=30)  # the policy prunes on save, so nothing is old yet
+        ip.magics.replace_mastra(m, owned=False)
+        view = ip.line("memory prune --dry-run")
+        assert view.settings == policy and "half-life 1d, min score 0.05, keep last 3" in view.summary()
+        assert ip.line("memory prune --dry-run --keep-last 0").settings["keep_last"] == 0
+        assert ip.line("plot decay").title.startswith(
+            "decay of 2 messages in every thread (half-life 1d): 2 below"
+        )
+
+
 def test_durations_combine_units(ipm: TestingShell) -> None:
     view = ipm.line("memory prune --half-life 1d12h --dry-run")
     assert view.settings["half_life"] == timedelta(days=1, hours=12)

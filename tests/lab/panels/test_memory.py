@@ -202,6 +202,14 @@ def test_a_bad_half_life_is_one_error_line_and_nothing_changes(panel: MemoryPane
     assert _count(mastra.get_memory()) == before and panel.prune.disabled
 
 
+def test_the_settings_start_at_the_memory_s_auto_prune_policy(tmp_path: Path, clock: Clock) -> None:
+    policy = {"half_life": timedelta(days=1, hours=12), "min_score": 0.25, "keep_last": 4}
+    with make_mastra(tmp_path / "p.duckdb", clock, auto_prune=policy) as m:
+        with panels_raise():
+            panel = MemoryPanel(m)
+        assert (panel.half_life.value, panel.min_score.value, panel.keep_last.value) == ("1d12h", 0.25, 4)
+
+
 def test_refresh_finds_new_threads_and_keeps_the_selection(panel: MemoryPanel, mastra: Mastra) -> None:
     with panels_raise():
         panel.thread.value = "trip"
