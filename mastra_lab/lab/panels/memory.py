@@ -221,7 +221,7 @@ class MemoryPanel(Panel):
             (self.prune_result, "prune-result"),
         ):
             widget.add_class(f"mastra-memory-{name}")
-        self.source.observe(self.guard(lambda _change: self.reload()), names="value")
+        self.source.observe(self.guard(self._on_source), names="value")
         self.refresh.on_click(self.guard(lambda _button: self.reload()))
         self.resource.observe(self.guard(self._on_resource), names="value")
         self.thread.observe(self.guard(self._on_thread), names="value")
@@ -260,8 +260,18 @@ class MemoryPanel(Panel):
     # -- loading ---------------------------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Read the resources and threads again, keeping the selection when it still exists."""
+        """Read the memories, resources and threads again, keeping each selection that still exists."""
         keep_resource, keep_thread = self.resource.value, self.thread.value
+        names = tuple(self.mastra.memories) or (_STORAGE,)
+        self._loading = True
+        try:
+            if names != self.source.options:  # an agent with memory was registered since
+                keep = self.source.value
+                self.source.options = names
+                self.source.value = keep if keep in names else names[0]
+                self.source.layout.display = None if len(names) > 1 else "none"
+        finally:
+            self._loading = False
         resources = self.memory.list_resources()
         self._loading = True
         try:
@@ -282,6 +292,10 @@ class MemoryPanel(Panel):
         finally:
             self._loading = False
         self.show_thread()
+
+    def _on_source(self, change: dict[str, Any]) -> None:
+        if not self._loading:
+            self.reload()
 
     def _on_resource(self, change: dict[str, Any]) -> None:
         if not self._loading:

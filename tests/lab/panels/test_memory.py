@@ -257,6 +257,20 @@ def test_several_memories_get_a_picker(tmp_path: Path) -> None:
             MemoryPanel(m, agent="c")
 
 
+def test_refresh_finds_an_agent_memory_registered_later() -> None:
+    with Mastra() as m:
+        with panels_raise():
+            panel = MemoryPanel(m)
+        assert panel.source.options == ("(storage)",) and panel.thread.options == ()
+        memory = Memory(InMemoryStore(), embedder="hashing")
+        m.add_agent(Agent("coach", "", TestModel(text="ok"), memory=memory))
+        memory.save_sync("t1", "ada", [Message.user("hello coach")])
+        with panels_raise():
+            click(panel.refresh)
+        assert panel.source.options == ("coach",) and panel.source.value == "coach"
+        assert panel.thread.value == "t1" and "hello coach" in panel.messages.value
+
+
 def test_percent_mastra_panel_memory_opens_it(mastra: Mastra) -> None:
     from mastra_lab.lab.panels.tabs import PANELS
 
