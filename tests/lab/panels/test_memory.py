@@ -173,6 +173,16 @@ def test_changing_a_setting_after_the_preview_asks_for_a_new_one(panel: MemoryPa
     assert _count(mastra.get_memory()) == before
 
 
+def test_picking_another_thread_asks_for_a_new_preview(panel: MemoryPanel) -> None:
+    panel.keep_last.value = 2
+    with panels_raise():
+        click(panel.preview_prune)
+    assert not panel.prune.disabled
+    with panels_raise():
+        panel.thread.value = "trip"
+    assert panel.prune.disabled and panel.prune_result.value == ""
+
+
 def test_a_preview_with_nothing_to_remove_keeps_prune_disabled(panel: MemoryPanel) -> None:
     with panels_raise():
         click(panel.preview_prune)
