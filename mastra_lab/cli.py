@@ -88,6 +88,27 @@ def _step_vector_search(d: _Demo) -> str:
     return f"vector search found {len(results)} result(s); best: {results[0].document!r}"
 
 
+def _step_memory(d: _Demo) -> str:
+    from mastra_lab.agent import Agent
+    from mastra_lab.llm import FunctionModel, Message
+    from mastra_lab.memory import Memory
+
+    def answer(messages: list[Message], info: Any) -> str:
+        # what the agent was told this turn: its system prompt carries what memory recalled
+        told = messages[0].text if messages and messages[0].role == "system" else ""
+        return "You use DuckDB." if "DuckDB" in told else "Noted."
+
+    memory = Memory(embedder="hashing", semantic_recall={"top_k": 1, "scope": "resource"})
+    agent = Agent("demo", "You remember your users.", FunctionModel(answer), memory=memory)
+    d.values["mastra"].add_agent(agent)
+    agent.generate_sync("I use DuckDB for analytics", thread_id="demo-1", resource_id="demo-user")
+    result = agent.generate_sync("Which database do I use?", thread_id="demo-2", resource_id="demo-user")
+    if result.text != "You use DuckDB.":
+        raise MastraError(f"the agent did not recall the other conversation: it answered {result.text!r}")
+    saved = sum(len(memory.get_messages(t.id)) for t in memory.list_threads("demo-user"))
+    return f"memory: a new thread recalled the first one, answer {result.text!r} ({saved} messages saved)"
+
+
 def _step_model(d: _Demo) -> str:
     from mastra_lab.llm import Message, get_model
 
@@ -121,6 +142,7 @@ _STEPS: list[Callable[[_Demo], str]] = [
     _step_read,
     _step_vector_store,
     _step_vector_search,
+    _step_memory,
     _step_model,
     _step_telemetry,
     _step_span,

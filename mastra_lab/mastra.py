@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from mastra_lab.config import Settings
     from mastra_lab.embed.base import Embedder
     from mastra_lab.llm.base import Model
+    from mastra_lab.memory import Memory
     from mastra_lab.rag import Document, IngestReport
     from mastra_lab.storage import Storage
     from mastra_lab.vector import IndexStats, QueryResults, VectorStore
@@ -175,6 +176,7 @@ class Mastra:
         self._agents: dict[str, Any] = {}
         self._workflows: dict[str, Any] = {}
         self._vectors: dict[str, Any] = {}
+        self._memory: Memory | None = None
         self._closed = False
         self.settings: Settings | None = None
         """The validated settings, when built with :meth:`from_config`."""
@@ -326,6 +328,62 @@ class Mastra:
             info = agent.describe() if callable(getattr(agent, "describe", None)) else {}
             rows.append({**{c: info.get(c) for c in columns}, "name": name})
         return pd.DataFrame(rows, columns=columns)
+
+    @property
+    def memories(self) -> dict[str, Memory]:
+        """The memory of each registered agent that has one, by agent name (agents may share one)."""
+        return {
+            n: a.memory for n, a in sorted(self._agents.items()) if getattr(a, "memory", None) is not None
+        }
+
+    def get_memory(self, agent: str | None = None) -> Memory:
+        """The :class:`~mastra_lab.memory.Memory` a notebook inspects: an agent's, or one over this storage.
+
+        Threads and messages live in the storage, not in the ``Memory`` object, so with no agent memory to
+        pick, a ``Memory`` over this registry's storage and its ``"default"`` vector store (made once, with
+        the library's default options, semantic recall and working memory on, and the embedder the message
+        index records) shows the same conversations an application's agents wrote.
+
+        Args:
+            agent: Take this agent's memory. Without it: the one memory the agents have (several distinct
+                ones are an error that names the agents), or the storage's when no agent has one.
+        """
+        if agent is not None:
+            found = self.get_agent(agent)
+            if getattr(found, "memory", None) is None:
+                have = ", ".join(self.memories) or "none"
+                raise MastraError(
+                    f"agent {agent!r} has no memory; agents with memory: {have}",
+                    code="MASTRA_NO_MEMORY",
+                    details={"agent": agent},
+                )
+            memory: Memory = found.memory
+            return memory
+        memories = self.memories
+        distinct = {id(m): m for m in memories.values()}
+        if len(distinct) == 1:
+            return next(iter(distinct.values()))
+        if distinct:
+            raise MastraError(
+                f"several agents have their own memory ({', '.join(memories)}); name one with agent=",
+                code="MASTRA_AMBIGUOUS_MEMORY",
+                details={"agents": list(memories)},
+            )
+        if self._memory is None:
+            self._memory = self._storage_memory()
+        return self._memory
+
+    def _storage_memory(self) -> Memory:
+        from mastra_lab.memory import Memory
+
+        vector = self._vectors.get("default")
+        memory = Memory(semantic_recall=True, working_memory=True).bind(self.storage, vector)
+        if memory.index in memory.vector.list_indexes():
+            recorded = memory.vector.describe_index(memory.index).embedder
+            if recorded is not None:
+                memory = Memory(embedder=recorded, semantic_recall=True, working_memory=True)
+                memory.bind(self.storage, vector)
+        return memory
 
     def get_workflow(self, name: str) -> Any:
         """The workflow registered as ``name``."""

@@ -20,6 +20,10 @@ def test_demo_prints_one_line_per_step_and_exits_zero(tmp_path: Path) -> None:
     assert any("vector search found" in line for line in lines)
     assert any("span recorded: trace" in line for line in lines)
     assert any("model test:test answered" in line for line in lines)
+    assert (
+        "  ✓ memory: a new thread recalled the first one, answer 'You use DuckDB.' (4 messages saved)"
+        in lines
+    )
     assert all(line.startswith("  ✓ ") for line in lines[:-1]), "every step did its work"
     assert lines[-1] == "all demo steps passed"
 
@@ -29,7 +33,12 @@ def test_demo_writes_to_the_database_it_was_given(tmp_path: Path) -> None:
     main(["demo", "--db", str(db)], out=io.StringIO())
     with DuckDBStore(str(db), read_only=True) as store:
         assert store.count("demo_notes") == 1
-        assert len(store.list_traces()) == 1
+        names = sorted(t["name"] for t in store.list_traces())
+        assert names == ["demo.search", "invoke_agent demo", "invoke_agent demo"]  # the span, two agent runs
+        assert [t.id for t in store.list_threads("demo-user")] == ["demo-1", "demo-2"]
+        first = store.get_messages("demo-1")
+        assert [m.role for m in first] == ["user", "assistant"]
+        assert first[0].content == [{"text": "I use DuckDB for analytics", "kind": "text"}]
         vectors = DuckDBVector(connection=store.connection, read_only=True)
         assert vectors.describe_index("demo").count == 3
 

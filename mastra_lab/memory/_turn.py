@@ -160,7 +160,7 @@ class TurnPlanner:
         summary, until = _summary_of(thread)
         recent = [m for m in tail if m.type == "message" and (until is None or m.created_at > until)]
         if self.last_messages is not None:
-            recent = recent[len(recent) - self.last_messages :] if self.last_messages else []
+            recent = recent[max(0, len(recent) - self.last_messages) :] if self.last_messages else []
         return summary, recent
 
     def _build(self, thread: Thread, query: str, tail: list[MemoryMessage], skip: frozenset[str]) -> Recall:

@@ -156,7 +156,7 @@ class InMemoryStore(Storage):
             (self._messages[m] for m in self._by_thread.get(thread_id, ())), key=lambda r: (r[7], r[8])
         )
         if last is not None:
-            rows = rows[len(rows) - last :] if last else []
+            rows = rows[max(0, len(rows) - last) :] if last else []
         return [_rows.message(r, _same) for r in rows]
 
     def _delete_messages(self, ids: list[str]) -> int:
