@@ -11,18 +11,20 @@ from mastra_lab import _lazy
 
 if typing.TYPE_CHECKING:
     from mastra_lab.lab.panels.chat import ChatPanel
+    from mastra_lab.lab.panels.memory import MemoryPanel
     from mastra_lab.lab.panels.storage import StoragePanel
     from mastra_lab.lab.panels.tabs import PANELS, dashboard
     from mastra_lab.lab.panels.traces import TracesPanel
     from mastra_lab.lab.panels.vectors import VectorPanel
 
-__all__ = ["PANELS", "ChatPanel", "StoragePanel", "TracesPanel", "VectorPanel", "dashboard"]
+__all__ = ["PANELS", "ChatPanel", "MemoryPanel", "StoragePanel", "TracesPanel", "VectorPanel", "dashboard"]
 
 __getattr__, __dir__ = _lazy.attach(
     __name__,
     {
         "PANELS": "mastra_lab.lab.panels.tabs",
         "ChatPanel": "mastra_lab.lab.panels.chat",
+        "MemoryPanel": "mastra_lab.lab.panels.memory",
         "StoragePanel": "mastra_lab.lab.panels.storage",
         "TracesPanel": "mastra_lab.lab.panels.traces",
         "VectorPanel": "mastra_lab.lab.panels.vectors",

@@ -17,6 +17,7 @@ PANELS: dict[str, str] = {
     "vectors": "mastra_lab.lab.panels.vectors:VectorPanel",
     "traces": "mastra_lab.lab.panels.traces:TracesPanel",
     "chat": "mastra_lab.lab.panels.chat:ChatPanel",
+    "memory": "mastra_lab.lab.panels.memory:MemoryPanel",
 }
 """Panel name (``%mastra panel NAME``, the dashboard tab title) → ``module:class``."""
 
