@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mastra_lab.errors import WorkflowError
+from mastra_lab.workflow.engine import Executor
 from mastra_lab.workflow.graph import Node, NodeKind
 from mastra_lab.workflow.run import WorkflowResult, WorkflowRun
 from mastra_lab.workflow.snapshot import RunState
@@ -45,6 +46,9 @@ class Workflow:
         state_schema: What ``ctx.set_state`` and ``initial_state`` must match.
         retry: ``{"attempts": n, "delay": seconds}``: extra attempts for every step without its own
             ``retries``.
+        description: What the workflow is for, for listings.
+        executor: How each step is executed (``(step, ctx, attempts, delay) -> StepResult``); the default
+            :func:`~mastra_lab.workflow.engine.execute_step` runs it in this process.
 
     Example::
 
@@ -62,6 +66,7 @@ class Workflow:
         retry: Mapping[str, float] | None = None,
         *,
         description: str = "",
+        executor: Executor | None = None,
     ) -> None:
         if not isinstance(id, str) or not id:
             raise WorkflowError(f"a workflow needs a non-empty string id, got {id!r}", code="WORKFLOW_BAD_ID")
@@ -78,6 +83,7 @@ class Workflow:
         self.output_schema = output_schema
         self.state_schema = state_schema
         self.retry_attempts, self.retry_delay = self._check_retry(retry)
+        self.executor = executor
         self._nodes: list[Node] = []
         self._steps: dict[str, Step] = {}
         self._committed = False

@@ -130,6 +130,7 @@ class WorkflowRun:
             retry_attempts=wf.retry_attempts,
             retry_delay=wf.retry_delay,
             resume=resume,
+            execute=wf.executor,
         )
 
     async def _drive(self, resume: dict[str, Any]) -> WorkflowResult:
