@@ -1,0 +1,52 @@
+"""A workflow run in its own process: ``python flow_proc.py KIND DB LOG start|resume RUN_ID [DATA]``.
+
+Each executed step appends its id to LOG, so the parent can tell which steps ran in which process. The
+result is printed as one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from mastra_lab.mastra import Mastra
+from mastra_lab.storage import DuckDBStore, SQLiteStore
+from mastra_lab.workflow import Step, StepContext, Workflow
+
+
+def build(log: Path) -> Workflow:
+    def logged(sid: str, fn: Any) -> Step:
+        def run(ctx: StepContext) -> Any:
+            with log.open("a") as f:
+                f.write(sid + "\n")
+            return fn(ctx)
+
+        return Step(sid, run)
+
+    def gate(ctx: StepContext) -> Any:
+        if ctx.resume_data is None:
+            ctx.suspend({"ask": "approve?"})
+        return ctx.resume_data
+
+    wf = Workflow("proc").then(logged("prepare", lambda ctx: ctx.input + 1))
+    wf.parallel([logged("fast", lambda ctx: ctx.input * 10), logged("gate", gate)])
+    wf.then(logged("finish", lambda ctx: {"fast": ctx.input["fast"], "gate": ctx.input["gate"]}))
+    return wf.commit()
+
+
+def main(kind: str, db: str, log: str, action: str, run_id: str, data: str = "null") -> None:
+    store = DuckDBStore(db) if kind == "duckdb" else SQLiteStore(db)
+    wf = build(Path(log))
+    with Mastra(storage=store, workflows=[wf]):
+        run = wf.create_run(run_id)
+        if action == "start":
+            result = run.start_sync(json.loads(data))
+        else:
+            result = run.resume_sync(resume_data=json.loads(data))
+    print(json.dumps({"status": result.status, "result": result.result, "suspended": result.suspended}))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
