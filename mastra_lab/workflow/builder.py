@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mastra_lab.storage import Storage
+    from mastra_lab.telemetry.tracer import Tracer
 
 __all__ = ["Workflow"]
 
@@ -89,6 +90,7 @@ class Workflow:
         self._committed = False
         self._storage: Storage | None = None
         self._mastra: Any = None
+        self._tracer: Tracer | None = None
         self.logger: Any = None
 
     def _check_retry(self, retry: Mapping[str, float] | None) -> tuple[int, float]:
@@ -118,10 +120,20 @@ class Workflow:
             self._storage = InMemoryStore()
         return self._storage
 
+    @property
+    def tracer(self) -> Tracer:
+        """The Mastra's tracer (one trace per run), or one that keeps no spans when unregistered."""
+        if self._tracer is None:
+            from mastra_lab.telemetry.tracer import Tracer
+
+            self._tracer = Tracer()
+        return self._tracer
+
     def _bind_mastra(self, mastra: Any) -> None:
-        """Use ``mastra``'s storage and logger; steps see it as ``ctx.mastra``."""
+        """Use ``mastra``'s storage, tracer and logger; steps see it as ``ctx.mastra``."""
         self._mastra = mastra
         self._storage = mastra.storage
+        self._tracer = mastra.tracer
         self.logger = mastra.logger
 
     # -- shape ------------------------------------------------------------------------------------------

@@ -12,11 +12,12 @@ current node steps that already succeeded keep their stored output.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mastra_lab.errors import WorkflowError
 from mastra_lab.storage.records import utcnow
@@ -26,21 +27,28 @@ from mastra_lab.workflow.graph import Node
 from mastra_lab.workflow.snapshot import RunState, StepResult
 from mastra_lab.workflow.steps import Step, jsonable, validate
 
+if TYPE_CHECKING:
+    from mastra_lab.telemetry.tracer import Tracer
+
 __all__ = ["Env", "Executor", "execute_step", "run_nodes"]
 
 Executor = Callable[[Step, StepContext, int, float], Awaitable[StepResult]]
 """``(step, ctx, attempts, delay) -> StepResult``: how one step is executed."""
 
 
-class _Failed(Exception):
+class _Halt(Exception):
+    """The walk stops here (failure, bail or suspension)."""
+
+
+class _Failed(_Halt):
     pass
 
 
-class _Suspended(Exception):
+class _Suspended(_Halt):
     pass
 
 
-class _Bailed(Exception):
+class _Bailed(_Halt):
     def __init__(self, result: Any) -> None:
         super().__init__("bailed")
         self.result = result
@@ -128,6 +136,8 @@ class Env:
     resume: dict[str, Any] = field(default_factory=dict)
     """Step id → resume data, for the steps this execution resumes."""
     execute: Executor | None = None
+    tracer: Tracer | None = None
+    """Where ``workflow_step`` and node spans go; ``None`` records none."""
     """How each step is executed; ``None`` means :func:`execute_step` in this process."""
 
 
@@ -168,7 +178,14 @@ async def _execute(step: Step, value: Any, env: Env, resume_data: Any, iteration
     env.state.steps[step.id] = StepResult("running", started_at=utcnow())
     env.emit(WorkflowEvent("step-start", run_id, step.id, value))
     attempts = 1 + (step.retries or env.retry_attempts)
-    result = await (env.execute or execute_step)(step, ctx, attempts, env.retry_delay)
+    with _span(env, "workflow_step", step.id, value) as span:
+        result = await (env.execute or execute_step)(step, ctx, attempts, env.retry_delay)
+        span.set_attribute("mastra.step.status", result.status)
+        span.set_attribute("mastra.step.attempts", result.attempts)
+        if result.status == "success":
+            span.set_output(result.output)
+        elif result.error is not None:
+            span.set_attribute("error.message", result.error)
     if result.status == "suspended":
         env.emit(WorkflowEvent("step-suspended", run_id, step.id, result.suspend_payload))
     else:
@@ -330,6 +347,54 @@ _NODES: dict[str, Callable[[Node, Any, Env], Awaitable[Any]]] = {
 }
 
 
+_NODE_SPANS = {
+    "parallel": "workflow_parallel",
+    "branch": "workflow_parallel",
+    "foreach": "workflow_parallel",
+    "dowhile": "workflow_loop",
+    "dountil": "workflow_loop",
+    "sleep": "workflow_sleep",
+    "sleep_until": "workflow_sleep",
+}
+
+
+def _span(env: Env, kind: str, key: str, value: Any) -> contextlib.AbstractContextManager[Any]:
+    if env.tracer is None:
+        return contextlib.nullcontext(_NO_SPAN)
+    span_type = "step" if kind == "workflow_step" else "workflow"
+    attributes = {"mastra.span": kind, "mastra.run_id": env.state.run_id, "mastra.node": key}
+    return env.tracer.span(f"{kind} {key}", span_type, input=value, attributes=attributes)
+
+
+class _NoSpan:
+    def set_attribute(self, key: str, value: Any) -> None:
+        pass
+
+    def set_output(self, output: Any) -> None:
+        pass
+
+
+_NO_SPAN = _NoSpan()
+
+
+async def _run_node(node: Node, value: Any, env: Env) -> Any:
+    """One node; composite ones get their own span (a halt is not an error of the span)."""
+    kind = _NODE_SPANS.get(node.kind)
+    if kind is None:
+        return await _NODES[node.kind](node, value, env)
+    halt: _Halt | None = None
+    with _span(env, kind, node.key, value) as span:
+        try:
+            output = await _NODES[node.kind](node, value, env)
+            span.set_output(output)
+        except _Halt as exc:
+            span.set_attribute("mastra.halt", type(exc).__name__.strip("_").lower())
+            halt = exc
+    if halt is not None:
+        raise halt
+    return output
+
+
 async def run_nodes(env: Env, output_schema: Any = None) -> None:
     """Walk the nodes from ``state.position`` until the run succeeds, fails or suspends; save at the end."""
     state = env.state
@@ -337,7 +402,7 @@ async def run_nodes(env: Env, output_schema: Any = None) -> None:
     try:
         while state.position < len(env.nodes):
             node = env.nodes[state.position]
-            output = await _NODES[node.kind](node, state.last_output, env)
+            output = await _run_node(node, state.last_output, env)
             state.last_output, state.position, state.node = output, state.position + 1, {}
             env.save()
         result = validate(

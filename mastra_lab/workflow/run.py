@@ -131,22 +131,29 @@ class WorkflowRun:
             retry_delay=wf.retry_delay,
             resume=resume,
             execute=wf.executor,
+            tracer=wf.tracer,
         )
 
     async def _drive(self, resume: dict[str, Any]) -> WorkflowResult:
         wf = self.workflow
         wf._check_committed("run")
         self._emit(WorkflowEvent("workflow-start", self.run_id, data=self._state.input))
-        self._task = asyncio.create_task(run_nodes(self._env(resume), wf.output_schema))
-        try:
-            await asyncio.shield(self._task)
-        except asyncio.CancelledError:
-            if not self._canceled:
-                self._task.cancel()
-                raise
-            await asyncio.gather(self._task, return_exceptions=True)
-        if self._canceled:
-            self._mark_canceled()
+        attributes = {"mastra.span": "workflow_run", "mastra.workflow": wf.id, "mastra.run_id": self.run_id}
+        with wf.tracer.span(
+            f"workflow_run {wf.id}", "workflow", input=self._state.input, attributes=attributes
+        ) as span:
+            self._task = asyncio.create_task(run_nodes(self._env(resume), wf.output_schema))
+            try:
+                await asyncio.shield(self._task)
+            except asyncio.CancelledError:
+                if not self._canceled:
+                    self._task.cancel()
+                    raise
+                await asyncio.gather(self._task, return_exceptions=True)
+            if self._canceled:
+                self._mark_canceled()
+            span.set_attribute("mastra.status", self._state.status)
+            span.set_output(self._state.result)
         result = WorkflowResult.of(self._state)
         self._emit(WorkflowEvent("workflow-finish", self.run_id, data=result))
         return result

@@ -220,3 +220,38 @@ def test_a_workflow_can_hand_every_step_to_another_executor() -> None:
     result = _run(wf.map(lambda ctx: [1, 2]).foreach(Step("d", lambda ctx: ctx.input)))
     assert result.status == "success"
     assert sorted(seen) == ["a", "b", "c", "d", "d", "map-2"]
+
+
+def test_each_run_is_one_trace_with_run_step_parallel_loop_and_sleep_spans() -> None:
+    from mastra_lab.mastra import Mastra
+    from mastra_lab.storage import InMemoryStore
+    from mastra_lab.telemetry.exporters import InMemoryExporter
+    from mastra_lab.telemetry.tracer import Tracer
+
+    spans = InMemoryExporter()
+
+    def wait(ctx: StepContext) -> Any:
+        if ctx.resume_data is None:
+            ctx.suspend("x")
+        return 1
+
+    wf = (
+        Workflow("traced")
+        .then(Step("a", lambda ctx: 1))
+        .parallel([Step("b", lambda ctx: 2), Step("c", wait)])
+    )
+    wf.dountil(Step("d", lambda ctx: 3), lambda out, i: True).sleep(0)
+    with Mastra(storage=InMemoryStore(), telemetry=Tracer([spans]), workflows=[wf.commit()]):
+        run = wf.create_run()
+        assert run.start_sync().status == "suspended"
+        first = list(spans.spans)
+        assert run.resume_sync(resume_data=True).status == "success"
+    kinds = [s.attributes["mastra.span"] for s in first]
+    assert sorted(kinds) == sorted(["workflow_step"] * 3 + ["workflow_parallel", "workflow_run"])
+    assert len({s.trace_id for s in first}) == 1
+    parallel = next(s for s in first if s.attributes["mastra.span"] == "workflow_parallel")
+    assert parallel.status == "ok" and parallel.attributes["mastra.halt"] == "suspended"
+    later = [s.attributes["mastra.span"] for s in spans.spans[len(first) :]]
+    assert {"workflow_loop", "workflow_sleep", "workflow_run"} <= set(later)
+    step_c = [s for s in spans.spans if s.name == "workflow_step c"]
+    assert [s.attributes["mastra.step.status"] for s in step_c] == ["suspended", "success"]
