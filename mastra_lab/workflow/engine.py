@@ -179,7 +179,12 @@ async def _execute(step: Step, value: Any, env: Env, resume_data: Any, iteration
     env.emit(WorkflowEvent("step-start", run_id, step.id, value))
     attempts = 1 + (step.retries or env.retry_attempts)
     with _span(env, "workflow_step", step.id, value) as span:
-        result = await (env.execute or execute_step)(step, ctx, attempts, env.retry_delay)
+        try:
+            result = await (env.execute or execute_step)(step, ctx, attempts, env.retry_delay)
+        except asyncio.CancelledError:
+            started = env.state.steps[step.id].started_at
+            env.state.steps[step.id] = StepResult("canceled", started_at=started, ended_at=utcnow())
+            raise
         span.set_attribute("mastra.step.status", result.status)
         span.set_attribute("mastra.step.attempts", result.attempts)
         if result.status == "success":
@@ -204,8 +209,21 @@ def _outcome(step: Step, result: StepResult) -> Any:
 
 
 async def _gather(calls: list[Awaitable[Any]]) -> list[Any]:
-    """All calls concurrently; the most important end wins: a failure, then a bail, then a suspension."""
-    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    """All calls concurrently; a failure cancels the others at once, and then wins over a bail or a
+    suspension (siblings that suspend or finish are kept: a suspension waits for the rest)."""
+    tasks = [asyncio.ensure_future(c) for c in calls]
+    pending: set[asyncio.Future[Any]] = set(tasks)
+    try:
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+            if any(isinstance(t.exception(), _Failed) for t in done if not t.cancelled()):
+                break
+    finally:
+        for t in pending:
+            t.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+    outcomes = [t.exception() or t.result() if not t.cancelled() else None for t in tasks]
     for kind in (_Failed, _Bailed, _Suspended, BaseException):
         for outcome in outcomes:
             if isinstance(outcome, kind):

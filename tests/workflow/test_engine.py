@@ -255,3 +255,21 @@ def test_each_run_is_one_trace_with_run_step_parallel_loop_and_sleep_spans() -> 
     assert {"workflow_loop", "workflow_sleep", "workflow_run"} <= set(later)
     step_c = [s for s in spans.spans if s.name == "workflow_step c"]
     assert [s.attributes["mastra.step.status"] for s in step_c] == ["suspended", "success"]
+
+
+async def test_a_failing_parallel_step_cancels_its_siblings_and_fails_the_run() -> None:
+    sibling_started = asyncio.Event()
+
+    async def waits_forever(ctx: StepContext) -> None:
+        sibling_started.set()
+        await asyncio.Event().wait()
+
+    async def fails(ctx: StepContext) -> None:
+        await sibling_started.wait()
+        raise ValueError("bad input")
+
+    wf = Workflow("ff").parallel([Step("slow", waits_forever), Step("bad", fails)]).commit()
+    result = await asyncio.wait_for(wf.create_run().start(None), timeout=30)
+    assert result.status == "failed"
+    assert result.error == "step 'bad' failed: ValueError: bad input"
+    assert result.steps["slow"].status == "canceled"
