@@ -255,6 +255,34 @@ class WorkflowRun:
         """:meth:`resume` for code that cannot ``await``."""
         return _runtime.run_sync(self.resume(step, resume_data))
 
+    async def restart(self) -> WorkflowResult:
+        """Continue a run stored as ``running`` whose process died (killed, crashed, kernel restarted).
+
+        Steps that finished keep their output; a step that was in flight runs again from its start. Only
+        call it when no process is still running the run: storage cannot tell a live run from a dead one.
+
+        Raises:
+            WorkflowError: the stored run is not ``running`` (use :meth:`resume` for a suspended one).
+        """
+        wf = self.workflow
+        snap = wf.storage.load_snapshot(wf.id, self.run_id)
+        if snap is None or snap.get("status") != "running":
+            status = None if snap is None else snap.get("status")
+            raise WorkflowError(
+                f"run {self.run_id!r} of workflow {wf.id!r} is {status!r}, not running; only a run whose "
+                "process stopped mid-way can be restarted",
+                code="WORKFLOW_NOT_RUNNING",
+                details={"run_id": self.run_id, "status": status},
+            )
+        self._state = RunState.from_snapshot(self.run_id, dict(snap))
+        for sid in [sid for sid, r in self._state.steps.items() if r.status == "running"]:
+            del self._state.steps[sid]
+        return await self._drive({})
+
+    def restart_sync(self) -> WorkflowResult:
+        """:meth:`restart` for code that cannot ``await``."""
+        return _runtime.run_sync(self.restart())
+
     async def stream(self, input_data: Any = None, initial_state: Any = None) -> AsyncIterator[WorkflowEvent]:
         """Start the run and yield its events as they happen, ``workflow-start`` to ``workflow-finish``."""
         self._prepare_start(input_data, initial_state)

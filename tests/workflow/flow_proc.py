@@ -1,4 +1,4 @@
-"""A workflow run in its own process: ``python flow_proc.py KIND DB LOG start|resume RUN_ID [DATA]``.
+"""A workflow run in its own process: ``python flow_proc.py KIND DB LOG start|resume|restart RUN_ID [DATA]``.
 
 Each executed step appends its id to LOG, so the parent can tell which steps ran in which process. The
 result is printed as one JSON line.
@@ -30,8 +30,18 @@ def build(log: Path) -> Workflow:
             ctx.suspend({"ask": "approve?"})
         return ctx.resume_data
 
-    wf = Workflow("proc").then(logged("prepare", lambda ctx: ctx.input + 1))
+    def hang(ctx: StepContext) -> Any:
+        if ctx.get_init_data() == "hang" and log.read_text().split().count("hang") == 1:
+            import time
+
+            time.sleep(3600)  # the parent kills this process here
+        return ctx.input
+
+    wf = Workflow("proc").then(
+        logged("prepare", lambda ctx: ctx.input + 1 if isinstance(ctx.input, int) else 1)
+    )
     wf.parallel([logged("fast", lambda ctx: ctx.input * 10), logged("gate", gate)])
+    wf.then(logged("hang", hang))
     wf.then(logged("finish", lambda ctx: {"fast": ctx.input["fast"], "gate": ctx.input["gate"]}))
     return wf.commit()
 
@@ -43,6 +53,8 @@ def main(kind: str, db: str, log: str, action: str, run_id: str, data: str = "nu
         run = wf.create_run(run_id)
         if action == "start":
             result = run.start_sync(json.loads(data))
+        elif action == "restart":
+            result = run.restart_sync()
         else:
             result = run.resume_sync(resume_data=json.loads(data))
     print(json.dumps({"status": result.status, "result": result.result, "suspended": result.suspended}))
