@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from mastra_lab import _runtime
 from mastra_lab.workflow import Step, StepContext, StepResult, Workflow, step
 from mastra_lab.workflow.engine import execute_step
 
@@ -15,7 +16,11 @@ def _run(wf: Workflow, value: Any = None) -> Any:
     return wf.commit().create_run().start_sync(value)
 
 
-async def test_parallel_steps_really_overlap() -> None:
+def test_parallel_steps_really_overlap() -> None:
+    _runtime.run_sync(_parallel_steps_really_overlap())
+
+
+async def _parallel_steps_really_overlap() -> None:
     """Each step waits for the other's event: only concurrent execution can finish."""
     a_ready, b_ready = asyncio.Event(), asyncio.Event()
 
@@ -35,7 +40,11 @@ async def test_parallel_steps_really_overlap() -> None:
     assert result.result == {"a": "a", "b": "b"}
 
 
-async def test_foreach_keeps_order_and_runs_up_to_concurrency_items_at_once() -> None:
+def test_foreach_keeps_order_and_runs_up_to_concurrency_items_at_once() -> None:
+    _runtime.run_sync(_foreach_keeps_order_and_runs_up_to_concurrency_items_at_once())
+
+
+async def _foreach_keeps_order_and_runs_up_to_concurrency_items_at_once() -> None:
     in_flight, peak = 0, 0
     all_started = asyncio.Event()
 
@@ -92,7 +101,11 @@ def test_every_true_branch_runs_and_the_output_is_keyed_by_step() -> None:
     assert "negative" not in result.steps
 
 
-async def test_an_async_condition_is_awaited() -> None:
+def test_an_async_condition_is_awaited() -> None:
+    _runtime.run_sync(_an_async_condition_is_awaited())
+
+
+async def _an_async_condition_is_awaited() -> None:
     async def yes(x: Any) -> bool:
         return True
 
@@ -198,7 +211,11 @@ def test_get_step_result_of_an_unknown_step_is_an_error() -> None:
     assert "no step 'nope' in this workflow" in (result.error or "")
 
 
-async def test_execute_step_is_the_one_pluggable_executor() -> None:
+def test_execute_step_is_the_one_pluggable_executor() -> None:
+    _runtime.run_sync(_execute_step_is_the_one_pluggable_executor())
+
+
+async def _execute_step_is_the_one_pluggable_executor() -> None:
     from mastra_lab.workflow.snapshot import RunState
 
     s = Step("x", lambda ctx: ctx.input * 2)
@@ -257,7 +274,11 @@ def test_each_run_is_one_trace_with_run_step_parallel_loop_and_sleep_spans() -> 
     assert [s.attributes["mastra.step.status"] for s in step_c] == ["suspended", "success"]
 
 
-async def test_a_failing_parallel_step_cancels_its_siblings_and_fails_the_run() -> None:
+def test_a_failing_parallel_step_cancels_its_siblings_and_fails_the_run() -> None:
+    _runtime.run_sync(_a_failing_parallel_step_cancels_its_siblings_and_fails_the_run())
+
+
+async def _a_failing_parallel_step_cancels_its_siblings_and_fails_the_run() -> None:
     sibling_started = asyncio.Event()
 
     async def waits_forever(ctx: StepContext) -> None:

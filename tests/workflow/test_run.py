@@ -8,6 +8,7 @@ from typing import Any
 import pydantic
 import pytest
 
+from mastra_lab import _runtime
 from mastra_lab.errors import WorkflowError
 from mastra_lab.mastra import Mastra
 from mastra_lab.workflow import Step, StepContext, Workflow, WorkflowEvent, step
@@ -194,7 +195,11 @@ def test_watch_sees_suspension_and_can_stop(mastra: Mastra) -> None:
     assert len(seen) == count
 
 
-async def test_cancel_interrupts_a_step_in_flight_and_stores_canceled(mastra: Mastra) -> None:
+def test_cancel_interrupts_a_step_in_flight_and_stores_canceled(mastra: Mastra) -> None:
+    _runtime.run_sync(_cancel_interrupts_a_step_in_flight_and_stores_canceled(mastra))
+
+
+async def _cancel_interrupts_a_step_in_flight_and_stores_canceled(mastra: Mastra) -> None:
     started = asyncio.Event()
 
     async def forever(ctx: StepContext) -> None:
