@@ -13,8 +13,14 @@ import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mastra_lab.lab.arguments import argparse_type, format_duration, parse_duration, parse_score
-from mastra_lab.lab.commands.memory import add_memory_option, decay_settings, find_thread, memory_of
+from mastra_lab.lab.arguments import format_duration
+from mastra_lab.lab.commands.memory import (
+    add_decay_options,
+    add_memory_option,
+    decay_settings,
+    find_thread,
+    memory_of,
+)
 from mastra_lab.lab.display import FigureDisplay, Table
 from mastra_lab.lab.registry import CommandParser, Invocation, command
 
@@ -69,17 +75,8 @@ class PlotView(FigureDisplay):
 def _add_decay(actions: Any) -> None:
     decay = actions.add_parser("decay", help="each memory message's decay score over time vs --min-score")
     decay.add_argument("thread", nargs="?", help="only this thread (default: every thread)")
-    decay.add_argument(
-        "--half-life",
-        type=argparse_type(parse_duration),
-        metavar="DURATION",
-        help="a score halves after this long: 7d, 12h, 30m (default: the memory's auto_prune, else 7d)",
-    )
-    decay.add_argument(
-        "--min-score",
-        type=argparse_type(parse_score),
-        metavar="S",
-        help="the prune threshold drawn as a dashed line, in 0..1 (default: auto_prune's, else 0.1)",
+    add_decay_options(
+        decay, "the prune threshold drawn as a dashed line, in 0..1 (default: auto_prune's, else 0.1)"
     )
     add_memory_option(decay)
     decay.set_defaults(run=_decay)
