@@ -11,7 +11,9 @@ single line, without a traceback.
 
 from __future__ import annotations
 
+import base64
 import html
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +22,7 @@ from IPython.core.error import UsageError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Fields", "LiveDisplay", "Table", "Text", "usage_error"]
+__all__ = ["Fields", "FigureDisplay", "LiveDisplay", "Table", "Text", "usage_error"]
 
 
 def usage_error(message: str, hint: str | None = None) -> UsageError:
@@ -136,6 +138,38 @@ class Table:
         more = f"<div><i>{html.escape(self._more())}</i></div>" if self._more() else ""
         table: str = self.df.head(self.limit).to_html(index=False, escape=True)
         return title + table + more
+
+
+class FigureDisplay(ABC):
+    """Base of the objects that show a matplotlib figure: the PNG, rendered once, and its ``<img>`` tag.
+
+    Subclasses set ``self.figure`` and write ``__repr__`` and ``_repr_html_`` (using :meth:`_img`); the
+    mimebundle carries the PNG too, so a front end without HTML still shows the picture.
+    """
+
+    figure: Any
+    _png: bytes | None = None
+
+    @property
+    def png(self) -> bytes:
+        """The figure as PNG bytes (rendered on first use)."""
+        if self._png is None:
+            from mastra_lab.telemetry.plots import figure_png
+
+            self._png = figure_png(self.figure)
+        return self._png
+
+    def _img(self, alt: str, css_class: str = "") -> str:
+        image = base64.b64encode(self.png).decode("ascii")
+        cls = f" class='{css_class}'" if css_class else ""
+        return f"<img{cls} alt='{html.escape(alt)}' src='data:image/png;base64,{image}'/>"
+
+    @abstractmethod
+    def _repr_html_(self) -> str:
+        """The figure with its caption, as HTML."""
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {"text/plain": repr(self), "text/html": self._repr_html_(), "image/png": self.png}
 
 
 class LiveDisplay:

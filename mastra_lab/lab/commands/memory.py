@@ -25,7 +25,15 @@ if TYPE_CHECKING:
     from mastra_lab.memory import Memory, PruneReport, Recall
     from mastra_lab.storage.records import Thread
 
-__all__ = ["PruneView", "RecallView", "add_memory_option", "decay_settings", "find_thread", "memory_of"]
+__all__ = [
+    "PruneView",
+    "RecallView",
+    "add_decay_options",
+    "add_memory_option",
+    "decay_settings",
+    "find_thread",
+    "memory_of",
+]
 
 _LIST_HINT = "%mastra memory threads lists them"
 
@@ -117,7 +125,11 @@ def _plural(n: int, word: str) -> str:
 # -- arguments ---------------------------------------------------------------------------------------------
 
 
-def _decay_options(parser: argparse.ArgumentParser) -> None:
+def add_decay_options(
+    parser: argparse.ArgumentParser,
+    min_score_help: str = "messages scoring below this are pruned, in 0..1 (default: auto_prune's, else 0.1)",
+) -> None:
+    """``--half-life`` and ``--min-score``, shared by ``memory prune`` and ``plot decay``."""
     parser.add_argument(
         "--half-life",
         type=argparse_type(parse_duration),
@@ -128,7 +140,7 @@ def _decay_options(parser: argparse.ArgumentParser) -> None:
         "--min-score",
         type=argparse_type(parse_score),
         metavar="S",
-        help="messages scoring below this are pruned, in 0..1 (default: auto_prune's, else 0.1)",
+        help=min_score_help,
     )
 
 
@@ -162,7 +174,7 @@ def _arguments(parser: CommandParser) -> None:
     prune = actions.add_parser(
         "prune", help="remove messages whose importance × 0.5^(age / half-life) is below --min-score"
     )
-    _decay_options(prune)
+    add_decay_options(prune)
     prune.add_argument(
         "--keep-last",
         type=argparse_type(parse_count),

@@ -9,14 +9,19 @@ where its line crosses the dashed one).
 from __future__ import annotations
 
 import argparse
-import base64
 import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mastra_lab.lab.arguments import argparse_type, format_duration, parse_duration, parse_score
-from mastra_lab.lab.commands.memory import add_memory_option, decay_settings, find_thread, memory_of
-from mastra_lab.lab.display import Table
+from mastra_lab.lab.arguments import format_duration
+from mastra_lab.lab.commands.memory import (
+    add_decay_options,
+    add_memory_option,
+    decay_settings,
+    find_thread,
+    memory_of,
+)
+from mastra_lab.lab.display import FigureDisplay, Table
 from mastra_lab.lab.registry import CommandParser, Invocation, command
 
 if TYPE_CHECKING:
@@ -32,7 +37,7 @@ _EPILOG = """examples:
 """
 
 
-class PlotView:
+class PlotView(FigureDisplay):
     """A figure as a notebook shows it: a title line above the PNG; ``.data`` holds what was drawn.
 
     The figure is never registered with pyplot, so it is shown once, by this object, not again by
@@ -51,16 +56,6 @@ class PlotView:
         self.figure = figure
         self.data = data
         self.limit = limit
-        self._png: bytes | None = None
-
-    @property
-    def png(self) -> bytes:
-        """The figure as PNG bytes (rendered once)."""
-        if self._png is None:
-            from mastra_lab.telemetry.plots import figure_png
-
-            self._png = figure_png(self.figure)
-        return self._png
 
     def __repr__(self) -> str:
         if self.data is None:
@@ -68,14 +63,10 @@ class PlotView:
         return f"{self.title}\n{Table(self.data, limit=self.limit)!r}"
 
     def _repr_html_(self) -> str:
-        image = base64.b64encode(self.png).decode("ascii")
         return (
             f"<div class='mastra-plot mastra-plot-{self.kind}'><div><b>{html.escape(self.title)}</b></div>"
-            f"<img alt='{html.escape(self.title)}' src='data:image/png;base64,{image}'/></div>"
+            f"{self._img(self.title)}</div>"
         )
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {"text/plain": repr(self), "text/html": self._repr_html_(), "image/png": self.png}
 
 
 # -- decay -------------------------------------------------------------------------------------------------
@@ -84,17 +75,8 @@ class PlotView:
 def _add_decay(actions: Any) -> None:
     decay = actions.add_parser("decay", help="each memory message's decay score over time vs --min-score")
     decay.add_argument("thread", nargs="?", help="only this thread (default: every thread)")
-    decay.add_argument(
-        "--half-life",
-        type=argparse_type(parse_duration),
-        metavar="DURATION",
-        help="a score halves after this long: 7d, 12h, 30m (default: the memory's auto_prune, else 7d)",
-    )
-    decay.add_argument(
-        "--min-score",
-        type=argparse_type(parse_score),
-        metavar="S",
-        help="the prune threshold drawn as a dashed line, in 0..1 (default: auto_prune's, else 0.1)",
+    add_decay_options(
+        decay, "the prune threshold drawn as a dashed line, in 0..1 (default: auto_prune's, else 0.1)"
     )
     add_memory_option(decay)
     decay.set_defaults(run=_decay)

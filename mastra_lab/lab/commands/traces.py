@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import base64
 import html
 from typing import TYPE_CHECKING, Any
 
 from mastra_lab.errors import MastraError
-from mastra_lab.lab.display import Table, usage_error
+from mastra_lab.lab.display import FigureDisplay, Table, usage_error
 from mastra_lab.lab.registry import CommandParser, Invocation, command
 
 if TYPE_CHECKING:
@@ -20,7 +19,7 @@ __all__ = ["TraceView"]
 _LIST_HINT = "%mastra traces lists the recent traces"
 
 
-class TraceView:
+class TraceView(FigureDisplay):
     """One trace as a notebook shows it: the waterfall as a PNG above the span table.
 
     The figure is never registered with pyplot, so it is shown once, by this object, not again by
@@ -41,16 +40,6 @@ class TraceView:
         self.figure = figure
         self.spans = spans
         self.limit = limit
-        self._png: bytes | None = None
-
-    @property
-    def png(self) -> bytes:
-        """The waterfall as PNG bytes (rendered once)."""
-        if self._png is None:
-            from mastra_lab.telemetry.plots import figure_png
-
-            self._png = figure_png(self.figure)
-        return self._png
 
     def summary(self) -> str:
         """``trace 3f2a… support.generate: 5 spans, 112.4 ms, error`` — the one-line form."""
@@ -72,16 +61,11 @@ class TraceView:
         return f"{self.summary()}\n{self._table()!r}"
 
     def _repr_html_(self) -> str:
-        table = self._table()
-        image = base64.b64encode(self.png).decode("ascii")
         return (
             f"<div class='mastra-trace'><div><b>{html.escape(self.summary())}</b></div>"
-            f"<img class='mastra-trace-waterfall' alt='waterfall of trace {html.escape(self.trace_id)}' "
-            f"src='data:image/png;base64,{image}'/>{table._repr_html_()}</div>"
+            f"{self._img(f'waterfall of trace {self.trace_id}', 'mastra-trace-waterfall')}"
+            f"{self._table()._repr_html_()}</div>"
         )
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {"text/plain": repr(self), "text/html": self._repr_html_(), "image/png": self.png}
 
 
 def _positive(text: str) -> int:
