@@ -543,7 +543,9 @@ class Storage(DataFrameForms, StorageHooks):
             new = change(None if old is None else old.snapshot)
             snap_json = v.json_object(new, "snapshot")
             status = new.get("status")
-            self._upsert_snapshot(workflow, run_id, None if status is None else str(status), snap_json, utcnow())
+            self._upsert_snapshot(
+                workflow, run_id, None if status is None else str(status), snap_json, utcnow()
+            )
         return dict(new)
 
     @_operation
