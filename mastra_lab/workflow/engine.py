@@ -179,9 +179,9 @@ def _output_of(state: RunState, step: Step) -> Any:
         return None
     if result.lost:
         raise WorkflowError(
-            f"the output of step {step.id!r} is not stored (persist_output=False), so run {state.run_id!r} "
-            "cannot continue past it in this process; re-run it, or keep the output with "
-            "persist_output=True",
+            f"the output of step {step.id!r} is not stored (persist_output=False) and this process does not "
+            f"hold it, so run {state.run_id!r} cannot continue past it; start a new run, or keep the output "
+            "with persist_output=True",
             code="WORKFLOW_OUTPUT_NOT_STORED",
             details={"run_id": state.run_id, "step": step.id},
         )
@@ -208,9 +208,12 @@ def node_output(nodes: tuple[Node, ...], state: RunState, index: int) -> Any:
 
 
 def node_input(nodes: tuple[Node, ...], state: RunState, index: int) -> Any:
-    """The input of node ``index``: the previous node's output, unless a time-travel run replaced it."""
+    """The input of node ``index``: the previous node's output, unless a loop is past its first iteration
+    or a time-travel run gave this node its own input."""
     if index == state.position and "input" in state.node:
         return state.node["input"]
+    if str(index) in state.inputs:
+        return state.inputs[str(index)]
     return node_output(nodes, state, index - 1)
 
 
@@ -636,6 +639,7 @@ async def run_nodes(env: Env, output_schema: Any = None) -> None:
             output = node_output(env.nodes, state, state.position - 1)
         result = validate(output, output_schema, f"output of workflow {state.workflow!r}", "WORKFLOW_OUTPUT")
         state.status, state.result = "success", jsonable(result)
+        state.result_from_steps = bool(env.nodes) and state.position > 0 and state.result == output
     except _Suspended:
         state.status = "suspended"
     except _Bailed as bail:

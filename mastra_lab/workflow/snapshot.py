@@ -113,7 +113,9 @@ class RunState:
 
     ``state_at`` maps a node position to the shared state as it was before that node, recorded only where
     it changed, so a time-travel run starts with the state its step saw. ``origin`` links a time-travel run
-    to the run it came from.
+    to the run it came from, and ``inputs`` holds the input it gave its first node (every other input is
+    the previous node's output). ``result_from_steps`` says the result is the last node's output, which is
+    then not stored a second time.
     """
 
     run_id: str
@@ -130,6 +132,8 @@ class RunState:
     created_at: datetime | None = None
     state_at: dict[str, Any] = field(default_factory=dict)
     origin: dict[str, Any] | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)
+    result_from_steps: bool = False
 
     @property
     def suspended(self) -> list[str]:
@@ -178,13 +182,17 @@ class RunState:
             "node": self.node,
             "steps": {sid: r.to_dict() for sid, r in self.steps.items()},
             "suspended": self.suspended,
-            "result": self.result,
+            "result": None if self.result_from_steps else self.result,
             "error": self.error,
             "created_at": _ts(self.created_at),
             "state_at": self.state_at,
         }
         if self.origin is not None:
             snap["origin"] = self.origin
+        if self.inputs:
+            snap["inputs"] = self.inputs
+        if self.result_from_steps:
+            snap["result_from_steps"] = True
         return snap
 
     @classmethod
@@ -204,4 +212,6 @@ class RunState:
             created_at=_parse(snap.get("created_at")),
             state_at=dict(snap.get("state_at") or {}),
             origin=snap.get("origin"),
+            inputs=dict(snap.get("inputs") or {}),
+            result_from_steps=bool(snap.get("result_from_steps")),
         )
