@@ -63,6 +63,7 @@ class StepResult:
     persisted: bool = True
     lost: bool = False
     run: dict[str, Any] | None = None
+    _stored: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def duration(self) -> float | None:
@@ -72,6 +73,10 @@ class StepResult:
         return (self.ended_at - self.started_at).total_seconds()
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-able data; a finished result is converted once (a run saves after every
+        step, and its earlier results do not change)."""
+        if self._stored is not None:
+            return self._stored
         data: dict[str, Any] = {
             "status": self.status,
             "output": self.output if self.persisted else None,
@@ -87,6 +92,8 @@ class StepResult:
             data["persisted"] = False
         if self.run is not None:
             data["run"] = self.run
+        if self.status in ("success", "failed"):
+            self._stored = data
         return data
 
     @classmethod
