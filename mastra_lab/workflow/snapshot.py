@@ -156,6 +156,11 @@ class RunState:
             paths += [f"{sid}.{p}" for p in inner] or [sid]
         return paths
 
+    @property
+    def active(self) -> list[str]:
+        """Paths of the steps running now (as this process last saved them)."""
+        return [path for path, r in self.flat_steps() if r.status == "running"]
+
     def flat_steps(self) -> Iterator[tuple[str, StepResult]]:
         """Every step result with its path, nested workflows' steps right after the step that ran them."""
         for sid, r in self.steps.items():
@@ -189,6 +194,7 @@ class RunState:
             "node": self.node,
             "steps": {sid: r.to_dict() for sid, r in self.steps.items()},
             "suspended": self.suspended,
+            "active": self.active,
             "result": None if self.result_from_steps else self.result,
             "error": self.error,
             "created_at": _ts(self.created_at),
