@@ -243,6 +243,11 @@ class WorkflowRun:
             span.set_attribute("mastra.status", self._state.status)
             span.set_output(self._state.result)
         result = self.result
+        log = wf.logger.bind(workflow=wf.id, run_id=self.run_id, status=result.status)
+        if result.status == "failed":
+            log.warning("workflow run failed: %s", result.error)
+        else:
+            log.info("workflow run %s", result.status)
         self._emit(WorkflowEvent("workflow-finish", self.run_id, data=result))
         return result
 

@@ -304,3 +304,18 @@ def test_the_snapshot_saved_mid_parallel_names_the_step_still_running(mastra: Ma
     assert run.start_sync().status == "success"
     assert seen[0]["active"] == ["slow"]
     assert seen[0]["steps"]["quick"]["status"] == "success"
+
+
+def test_each_run_is_logged_with_its_workflow_run_id_and_status(
+    mastra: Mastra, caplog: pytest.LogCaptureFixture
+) -> None:
+    wf = Workflow("logged").then(Step("boom", lambda ctx: 1 / 0)).commit()
+    mastra.add_workflow(wf)
+    with caplog.at_level("INFO", logger="mastra_lab"):
+        run = wf.create_run()
+        run.start_sync()
+    (record,) = [r for r in caplog.records if "workflow" in getattr(r, "mastra", {})]
+    assert record.levelname == "WARNING"
+    assert "step 'boom' failed: ZeroDivisionError" in record.getMessage()
+    fields = {"workflow": "logged", "run_id": run.run_id, "status": "failed"}
+    assert record.mastra == fields  # type: ignore[attr-defined]
