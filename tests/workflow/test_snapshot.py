@@ -208,3 +208,24 @@ def test_an_output_not_persisted_is_left_out_of_the_snapshot(tmp_path: Path) -> 
         with pytest.raises(WorkflowError, match="output of step 'load' is not stored"):
             again.resume_sync(resume_data=True)
         assert m.get_workflow("big").get_run(later.run_id).status == "suspended"  # nothing changed
+
+
+def test_a_nested_workflow_suspended_in_one_process_resumes_in_another(tmp_path: Path) -> None:
+    db, log = tmp_path / "runs.duckdb", tmp_path / "steps.log"
+
+    def proc(action: str) -> dict[str, Any]:
+        argv = [sys.executable, str(HERE / "nested_proc.py"), str(db), str(log), action, "run-n"]
+        out = subprocess.run(argv, capture_output=True, text=True, env=_env(), timeout=120)
+        assert out.returncode == 0, out.stderr
+        result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+        return result
+
+    assert proc("start") == {"status": "suspended", "result": None, "suspended": ["review.ask"]}
+    assert proc("resume") == {
+        "status": "success",
+        "result": {"review": "Big News (approved)", "count": 8},
+        "suspended": [],
+    }
+    ran = log.read_text().split()
+    assert ran[0] == "write" and sorted(ran[1:4]) == ["ask", "count", "polish"]
+    assert ran[4:] == ["ask"]  # only the suspended nested step ran in the second process
