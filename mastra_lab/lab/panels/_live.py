@@ -83,6 +83,8 @@ class BackgroundRun:
         self._begun = threading.Event()
         self.started = False
         """The run sent its first event (so it got past the checks of its arguments)."""
+        self.run_id: str | None = None
+        """The id in the run's first event (a time-travel run has a new one)."""
         self._finished = threading.Event()
         self._redrawer, self._ended = redrawer, ended
         self._stop_watching = watch(self._on_event)
@@ -90,7 +92,8 @@ class BackgroundRun:
         self.future.add_done_callback(self._on_done)
 
     def _on_event(self, event: Any) -> None:
-        if getattr(event, "type", None) == "workflow-start":
+        if getattr(event, "type", None) == "workflow-start" and not self.started:
+            self.run_id = getattr(event, "run_id", None)
             self.started = True
             self._begun.set()
         self._redrawer.poke()

@@ -58,6 +58,18 @@ def _json(value: Any) -> str:
     return f"<pre style='margin:0;white-space:pre-wrap'>{html.escape(text)}</pre>"
 
 
+def _parse_json(text: str, what: str, example: str) -> Any:
+    """``text`` as JSON (``None`` when empty)."""
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MastraError(
+            f"{what} is not valid JSON ({exc.msg} at position {exc.pos}); write it as JSON, e.g. {example}"
+        ) from None
+
+
 def _fields_html(rows: list[tuple[str, str]], css: str) -> str:
     body = "".join(f"<tr><th {_CELL}>{html.escape(k)}</th><td {_CELL}>{v}</td></tr>" for k, v in rows)
     return f"<table class='{css}'>{body}</table>"
@@ -98,19 +110,10 @@ def _summary_html(wf: Workflow, result: WorkflowResult) -> str:
         rows.append(("error", f"<span style='color:#b00020'>{html.escape(result.error)}</span>"))
     if result.suspended:
         rows.append(("waiting", html.escape(", ".join(result.suspended))))
+    if result.origin is not None:
+        origin = f"run {result.origin.get('run_id')}, from step {result.origin.get('step')}"
+        rows.append(("time travel of", f"<code>{html.escape(origin)}</code>"))
     return _fields_html(rows, "mastra-workflow-summary-fields")
-
-
-def _step_at(wf: Workflow, path: str) -> Any:
-    """The step a (possibly dotted, ``outer.inner``) path names, walking into nested workflows."""
-    current: Any = wf
-    found: Any = None
-    for part in path.split("."):
-        if current is None:
-            raise MastraError(f"step {path!r}: {part!r} is not inside a nested workflow")
-        found = current.step(part)
-        current = getattr(found, "workflow", None)
-    return found
 
 
 class WorkflowPanel(Panel):
@@ -130,6 +133,8 @@ class WorkflowPanel(Panel):
         graph: The selected run's step graph (PNG).
         steps: The step picker (ids of the steps that ran, in order).
         step_detail: The picked step's status, input, output, error, attempts and times (HTML).
+        travel_input, travel: Time travel: a new run from the picked step (on this JSON input, or the
+            input the step had), with the stored results of the steps before it.
         resume_box: Shown for a suspended run: :attr:`resume_step`, the form, :attr:`resume`.
         resume_step: Which suspended step to resume (hidden when only one is).
         form: The :class:`~mastra_lab.lab.panels._form.SchemaForm` of that step's ``resume_schema``.
@@ -170,6 +175,14 @@ class WorkflowPanel(Panel):
         self.graph = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", display="none"))
         self.steps = widgets.Dropdown(description="step", options=[])
         self.step_detail = widgets.HTML()
+        self.travel_input = widgets.Text(
+            description="input", placeholder="JSON for the step (empty: the input it had)"
+        )
+        self.travel = widgets.Button(
+            description="Re-run from step",
+            icon="history",
+            tooltip="time travel: a new run from this step, with the stored results of the steps before it",
+        )
         self.resume_step = widgets.Dropdown(description="resume", options=[])
         self.resume_payload = widgets.HTML()
         self.form_box = widgets.VBox()
@@ -200,6 +213,8 @@ class WorkflowPanel(Panel):
             (self.graph, "graph"),
             (self.steps, "steps"),
             (self.step_detail, "step-detail"),
+            (self.travel_input, "travel-input"),
+            (self.travel, "travel"),
             (self.resume_box, "resume-box"),
             (self.resume_step, "resume-step"),
             (self.resume_payload, "resume-payload"),
@@ -216,6 +231,7 @@ class WorkflowPanel(Panel):
         self.resume_step.observe(self.guard(self._on_resume_step), names="value")
         self.resume.on_click(self.guard(lambda _button: self.resume_run()))
         self.start.on_click(self.guard(lambda _button: self.start_run()))
+        self.travel.on_click(self.guard(lambda _button: self.travel_run()))
         self.set_body(
             widgets.HBox([self.workflows, self.status, self.refresh, self.count]),
             self.runs,
@@ -223,6 +239,7 @@ class WorkflowPanel(Panel):
             self.graph,
             self.steps,
             self.step_detail,
+            widgets.HBox([self.travel_input, self.travel]),
             self.resume_box,
             widgets.HTML("<b>start a new run</b>"),
             self.run_input,
@@ -334,8 +351,7 @@ class WorkflowPanel(Panel):
         if result is None or step_id is None or step_id not in result.steps:
             self.step_detail.value = ""
             return
-        inputs = getattr(result, "inputs", None) or {}
-        self.step_detail.value = _step_html(step_id, result.steps[step_id], inputs)
+        self.step_detail.value = _step_html(step_id, result.steps[step_id], result.inputs)
 
     def _show_resume(self, wf: Workflow | None, result: WorkflowResult | None) -> None:
         suspended = result.suspended if result is not None and result.status == "suspended" else []
@@ -363,7 +379,7 @@ class WorkflowPanel(Panel):
         key = (result.run_id, step_id)
         if key == self._form_key:
             return  # a redraw keeps what the user has typed so far
-        self.form = SchemaForm(_step_at(wf, step_id).resume_schema)
+        self.form = SchemaForm(wf.step(step_id).resume_schema)
         self._form_key = key
         self.form_box.children = (self.form.box,)
 
@@ -404,16 +420,22 @@ class WorkflowPanel(Panel):
     def start_run(self) -> None:
         """Start a new run of the picked workflow on the JSON in :attr:`run_input`, in the background."""
         wf = self._require()
-        text = self.run_input.value.strip()
-        try:
-            data = json.loads(text) if text else None
-        except json.JSONDecodeError as exc:
-            raise MastraError(
-                f"the input is not valid JSON ({exc.msg} at position {exc.pos}); "
-                'write it as JSON, e.g. {"amount": 5}'
-            ) from None
+        data = _parse_json(self.run_input.value, "the input", '{"amount": 5}')
         run = wf.create_run()
         self._launch(run, lambda: run.start(data))
+
+    def travel_run(self) -> None:
+        """Time travel: re-run the run on display from the picked step, as a new run, in the background.
+
+        The steps before it keep their stored results (they do not run again); the step runs on the JSON
+        in :attr:`travel_input`, or on the input it had when that is empty.
+        """
+        wf, result, step_id = self._require(), self.result, self.steps.value
+        if result is None or step_id is None:
+            raise MastraError("select a run and one of its steps first")
+        data = _parse_json(self.travel_input.value, "the step's input", '{"amount": 5}')
+        run = wf.create_run(result.run_id)
+        self._launch(run, lambda: run.time_travel(step_id, data))
 
     def _launch(self, run: WorkflowRun, coro: Any) -> None:
         if self.running:
@@ -427,13 +449,15 @@ class WorkflowPanel(Panel):
             self._live = None
             raise
         self._background = background
+        if background.run_id != run.run_id:
+            self._live = None  # a time-travel run: its steps are read from storage as they finish
         if self.status.value not in (ALL_STATUSES, "running"):  # the run must stay in the list
             self._loading = True
             try:
                 self.status.value = ALL_STATUSES
             finally:
                 self._loading = False
-        self.reload(select=run.run_id)
+        self.reload(select=background.run_id or run.run_id)
 
     @property
     def running(self) -> bool:

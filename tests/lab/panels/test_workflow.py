@@ -88,6 +88,7 @@ def test_selecting_a_run_shows_its_graph_summary_and_step_details(mastra: Mastra
     detail = panel.step_detail.value
     assert "<code>draft</code>" in detail and ">success<" in detail
     assert "&quot;words&quot;: 3" in detail  # the output
+    assert ">input</th>" in detail and "&quot;title&quot;: &quot;a short title&quot;" in detail
     for field in ("attempts", "started", "ended", "duration"):
         assert f">{field}</th>" in detail
     assert " ms</td>" in detail
@@ -301,3 +302,45 @@ def test_refresh_lists_runs_started_elsewhere(mastra: Mastra) -> None:
 def test_an_unknown_workflow_fails_by_name(mastra: Mastra) -> None:
     with pytest.raises(MastraError, match="nope"):
         WorkflowPanel(mastra, workflow="nope")
+
+
+def test_a_step_suspended_inside_a_nested_workflow_is_resumed_by_its_path(tmp_path: Path) -> None:
+    def ask(ctx: StepContext) -> Any:
+        if ctx.resume_data is None:
+            ctx.suspend({"draft": ctx.input})
+        return {"draft": ctx.input, "ok": ctx.resume_data["ok"]}
+
+    schema = {"properties": {"ok": {"type": "boolean"}}}
+    child = Workflow("check").then(Step("ask", ask, resume_schema=schema))
+    wf = Workflow("outer").then(Step("write", lambda ctx: f"{ctx.input}!")).then(child.commit()).commit()
+    with Mastra(storage=SQLiteStore(str(tmp_path / "n.sqlite")), workflows=[wf]) as m, panels_raise():
+        wf.create_run().start_sync("hi")
+        panel = WorkflowPanel(m)
+        assert panel.resume_step.options == ("check.ask",) and panel.steps.value == "check.ask"
+        assert panel.form is not None and list(panel.form.fields) == ["ok"]
+        _fill(panel, ok=True)
+        click(panel.resume)
+        panel.wait()
+    assert panel.result is not None and panel.result.status == "success"
+    assert panel.result.result == {"draft": "hi!", "ok": True}
+
+
+def test_time_travel_re_runs_from_a_step_as_a_new_linked_run(mastra: Mastra) -> None:
+    wf = mastra.get_workflow("review")
+    old = _suspended(mastra, "old title")
+    wf.create_run(old).resume_sync(resume_data={"approved": True, "reviewer": "ada", "budget": 1})
+    with panels_raise():
+        panel = WorkflowPanel(mastra)
+        panel.steps.value = "publish"
+        panel.travel_input.value = "{broken"
+        with pytest.raises(MastraError, match="the step's input is not valid JSON"):
+            click(panel.travel)
+        panel.travel_input.value = '{"approved": false, "reviewer": "bo", "tags": ["again"]}'
+        click(panel.travel)
+        panel.wait()
+    new = panel.shown
+    assert new is not None and new != old and [v for _, v in panel.runs.options] == [new, old]
+    assert panel.result is not None and panel.result.origin == {"run_id": old, "step": "publish"}
+    assert panel.result.result == {"published": False, "by": "bo", "tags": ["again"]}
+    assert f"run {old}, from step publish" in panel.summary.value
+    assert wf.get_run(old).result == {"published": True, "by": "ada", "tags": []}  # type: ignore[union-attr]
