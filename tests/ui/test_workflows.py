@@ -1,4 +1,5 @@
-"""The workflow panel in a real browser: a suspended run is resumed from the panel's form.
+"""The workflow panel in a real browser: a suspended run is resumed from the panel's form, goes on in the
+background while the kernel stays free, and its status becomes success in the page as it ends.
 
 Hooks shared with the code: the panel carries ``mastra-workflow-panel``; the selected run's status is
 ``<b class="mastra-workflow-run-status">`` in ``mastra-workflow-summary``; the step graph is the image
@@ -21,6 +22,12 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.slow
 
 NOTEBOOK = "workflow_panel.ipynb"
+
+_EXECUTE_JS = """async (code) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const reply = await kernel.requestExecute({code}).done;
+  return reply.content.status;
+}"""
 
 
 def _click_until(button: Locator, condition: Callable[[], object], what: str) -> None:
@@ -65,7 +72,13 @@ def test_the_panel_resumes_a_suspended_run_and_shows_it_succeed(
     panel.locator(".mastra-form-field-approved input").check()
     reviewer.fill("grace")
     reviewer.press("Tab")
-    _click_until(resume, lambda: status.inner_text() == "success", "the run's status to become success")
+    _click_until(resume, lambda: status.inner_text() == "running", "the resumed run to show as running")
+    detail = panel.locator(".mastra-workflow-step-detail")
+    wait_until(lambda: "status\trunning" in detail.inner_text(), 60, "the step to show as running")
+    run.screenshot(page, "running")
+    # The run waits in the background: the kernel is free to run code, and what it runs lets the run finish.
+    assert page.evaluate(_EXECUTE_JS, "gate.set()") == "ok"
+    wait_until(lambda: status.inner_text() == "success", 60, "the run's status to become success")
     summary = panel.locator(".mastra-workflow-summary").inner_text()
     assert "grace" in summary and "Bees in winter" in summary, summary
     assert not panel.locator(".mastra-workflow-resume-box").is_visible()

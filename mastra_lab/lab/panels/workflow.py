@@ -49,7 +49,7 @@ def _when(value: Any) -> str:
 
 
 def _run_label(row: Any) -> str:
-    suspended = f" · waiting: {row.suspended}" if row.suspended else ""
+    suspended = f" · waiting: {row.suspended}" if row.suspended and row.status == "suspended" else ""
     return f"{_when(row.created_at)} · {row.status} · {row.run_id}{suspended}"
 
 
@@ -108,7 +108,7 @@ def _summary_html(wf: Workflow, result: WorkflowResult) -> str:
         rows.append(("result", _json(result.result)))
     if result.error is not None:
         rows.append(("error", f"<span style='color:#b00020'>{html.escape(result.error)}</span>"))
-    if result.suspended:
+    if result.suspended and result.status == "suspended":
         rows.append(("waiting", html.escape(", ".join(result.suspended))))
     if result.origin is not None:
         origin = f"run {result.origin.get('run_id')}, from step {result.origin.get('step')}"
