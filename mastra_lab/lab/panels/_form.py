@@ -61,7 +61,7 @@ class _Field:
         self.name, self.required = name, required
         self.kind = _kind(field)
         default = field.get("default")
-        self.has_default = "default" in field
+        self.has_default = field.get("default") is not None  # a None default means "may be left out"
         label = name if not required else f"{name} *"
         style = {"description_width": "initial"}
         tooltip = str(field.get("description") or field.get("title") or name)

@@ -203,6 +203,9 @@ class WorkflowPanel(Panel):
             layout=widgets.Layout(width="100%"),
         )
         self.start = widgets.Button(description="Run", icon="play", tooltip="start a new run with this input")
+        self._wire()
+
+    def _wire(self) -> None:
         for widget, name in (
             (self.workflows, "workflows"),
             (self.status, "status"),
