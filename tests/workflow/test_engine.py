@@ -146,7 +146,7 @@ def test_the_loop_step_sees_its_iteration() -> None:
 
 
 def test_a_loop_condition_that_raises_fails_the_run() -> None:
-    result = _run(Workflow("lr").dowhile(Step("s", lambda ctx: 1), lambda out, i: {}["x"]), 0)
+    result = _run(Workflow("lr").dowhile(Step("s", lambda ctx: 1), lambda out, i: {"y": 1}["x"]), 0)
     assert result.status == "failed"
     assert "condition of dowhile 's' (iteration 0) raised KeyError" in (result.error or "")
 
@@ -294,3 +294,33 @@ async def _a_failing_parallel_step_cancels_its_siblings_and_fails_the_run() -> N
     assert result.status == "failed"
     assert result.error == "step 'bad' failed: ValueError: bad input"
     assert result.steps["slow"].status == "canceled"
+
+
+def test_a_blocking_sync_step_does_not_stall_its_async_sibling() -> None:
+    """Sync steps run in a worker thread: the async sibling releases the blocked one."""
+    import threading
+
+    released = threading.Event()
+
+    def blocking(ctx: StepContext) -> str:
+        return "released" if released.wait(timeout=30) else "stalled"
+
+    async def releaser(ctx: StepContext) -> str:
+        released.set()
+        return "set"
+
+    result = _run(Workflow("th").parallel([Step("blocking", blocking), Step("releaser", releaser)]), None)
+    assert result.result == {"blocking": "released", "releaser": "set"}
+
+
+def test_custom_events_from_a_sync_step_reach_the_stream_in_order() -> None:
+    def chatty(ctx: StepContext) -> int:
+        for i in range(3):
+            ctx.emit({"progress": i})
+        return 3
+
+    wf = Workflow("chat").then(Step("chatty", chatty)).commit()
+    events = [(e.type, e.data) for e in wf.create_run().stream_sync()]
+    custom = [data for kind, data in events if kind == "custom"]
+    assert custom == [{"progress": 0}, {"progress": 1}, {"progress": 2}]
+    assert [k for k, _ in events].index("custom") < [k for k, _ in events].index("step-result")

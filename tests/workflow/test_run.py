@@ -250,3 +250,29 @@ def test_registering_on_mastra_gives_steps_the_registry(mastra: Mastra) -> None:
     wf = Workflow("who").then(Step("who", lambda ctx: ctx.mastra is mastra and ctx.run_id == "r1")).commit()
     mastra.add_workflow(wf)
     assert wf.create_run("r1").start_sync().result is True
+
+
+def test_a_second_resume_of_a_run_in_flight_is_refused(mastra: Mastra) -> None:
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def gate(ctx: StepContext) -> Any:
+        if ctx.resume_data is None:
+            ctx.suspend("approve?")
+        entered.set()
+        await release.wait()
+        return ctx.resume_data
+
+    wf = Workflow("busy").then(Step("gate", gate)).commit()
+    mastra.add_workflow(wf)
+    run = wf.create_run()
+    run.start_sync()
+
+    async def both() -> tuple[Any, str]:
+        winner = asyncio.create_task(wf.create_run(run.run_id).resume(resume_data="first"))
+        await entered.wait()
+        with pytest.raises(WorkflowError) as refused:
+            await wf.create_run(run.run_id).resume(resume_data="second")
+        release.set()
+        return (await winner).result, refused.value.code
+
+    assert _runtime.run_sync(both()) == ("first", "WORKFLOW_RUN_BUSY")
