@@ -230,9 +230,12 @@ def _take_resume(env: Env, step: Step) -> tuple[bool, Any, dict[str, Any]]:
 
 
 async def _run_one(
-    step: Step, value: Any, env: Env, *, reuse: bool = True, iteration: int | None = None
+    step: Step, value: Any, env: Env, *, reuse: bool = True, iteration: int | None = None, save: bool = True
 ) -> Any:
-    """Run one step of the current node, record its result, save, report; the step's output."""
+    """Run one step of the current node, record its result, save, report; the step's output.
+
+    ``save=False`` when the node is this one step: the walk saves once the node is done.
+    """
     state = env.state
     prior = state.steps.get(step.id)
     if prior is not None and reuse and prior.status == "success":
@@ -255,7 +258,8 @@ async def _run_one(
         state.steps[step.id] = StepResult("canceled", started_at=started, ended_at=utcnow(), run=current.run)
         raise
     state.steps[step.id] = result
-    env.save()
+    if save:
+        env.save()
     return _outcome(step, result)
 
 
@@ -443,7 +447,7 @@ async def _condition(fn: Callable[..., Any], args: tuple[Any, ...], where: str) 
 
 
 async def _node_step(node: Node, value: Any, env: Env) -> Any:
-    return await _run_one(node.steps[0], value, env)
+    return await _run_one(node.steps[0], value, env, save=False)
 
 
 async def _node_parallel(node: Node, value: Any, env: Env) -> Any:
@@ -470,7 +474,7 @@ async def _node_loop(node: Node, value: Any, env: Env) -> Any:
     assert fn is not None
     iteration = int(env.state.node.get("iteration", 0))
     while True:
-        output = await _run_one(step, value, env, reuse=False, iteration=iteration)
+        output = await _run_one(step, value, env, reuse=False, iteration=iteration, save=False)
         where = f"condition of {node.kind} {step.id!r} (iteration {iteration})"
         again = await _condition(fn, (output, iteration), where)
         if node.kind == "dountil":

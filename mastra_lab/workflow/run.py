@@ -82,6 +82,20 @@ class WorkflowResult:
             origin=state.origin,
         )
 
+    def raise_for_status(self) -> WorkflowResult:
+        """This result, or — when the run failed — a :class:`~mastra_lab.errors.WorkflowError` with its error.
+
+        A failed run is a result rather than an exception (it is stored, and can be inspected or
+        time-travelled); call this where a failure should stop the caller.
+        """
+        if self.status == "failed":
+            raise WorkflowError(
+                f"run {self.run_id!r} of workflow {self.workflow!r} failed: {self.error}",
+                code="WORKFLOW_FAILED",
+                details={"run_id": self.run_id, "workflow": self.workflow},
+            )
+        return self
+
     def __repr__(self) -> str:
         extra = ""
         if self.error is not None:
@@ -229,6 +243,11 @@ class WorkflowRun:
             span.set_attribute("mastra.status", self._state.status)
             span.set_output(self._state.result)
         result = self.result
+        log = wf.logger.bind(workflow=wf.id, run_id=self.run_id, status=result.status)
+        if result.status == "failed":
+            log.warning("workflow run failed: %s", result.error)
+        else:
+            log.info("workflow run %s", result.status)
         self._emit(WorkflowEvent("workflow-finish", self.run_id, data=result))
         return result
 

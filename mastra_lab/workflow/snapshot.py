@@ -63,6 +63,7 @@ class StepResult:
     persisted: bool = True
     lost: bool = False
     run: dict[str, Any] | None = None
+    _stored: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def duration(self) -> float | None:
@@ -72,6 +73,10 @@ class StepResult:
         return (self.ended_at - self.started_at).total_seconds()
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-able data; a finished result is converted once (a run saves after every
+        step, and its earlier results do not change)."""
+        if self._stored is not None:
+            return self._stored
         data: dict[str, Any] = {
             "status": self.status,
             "output": self.output if self.persisted else None,
@@ -87,6 +92,8 @@ class StepResult:
             data["persisted"] = False
         if self.run is not None:
             data["run"] = self.run
+        if self.status in ("success", "failed"):
+            self._stored = data
         return data
 
     @classmethod
@@ -149,6 +156,11 @@ class RunState:
             paths += [f"{sid}.{p}" for p in inner] or [sid]
         return paths
 
+    @property
+    def active(self) -> list[str]:
+        """Paths of the steps running now (as this process last saved them)."""
+        return [path for path, r in self.flat_steps() if r.status == "running"]
+
     def flat_steps(self) -> Iterator[tuple[str, StepResult]]:
         """Every step result with its path, nested workflows' steps right after the step that ran them."""
         for sid, r in self.steps.items():
@@ -182,6 +194,7 @@ class RunState:
             "node": self.node,
             "steps": {sid: r.to_dict() for sid, r in self.steps.items()},
             "suspended": self.suspended,
+            "active": self.active,
             "result": None if self.result_from_steps else self.result,
             "error": self.error,
             "created_at": _ts(self.created_at),

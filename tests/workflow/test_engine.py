@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from mastra_lab import _runtime
+from mastra_lab.errors import WorkflowError
 from mastra_lab.workflow import Step, StepContext, StepResult, Workflow, step
 from mastra_lab.workflow.engine import execute_step
 
@@ -69,6 +70,14 @@ def test_foreach_over_a_non_list_fails_clearly() -> None:
     result = _run(Workflow("nl").foreach(Step("w", lambda ctx: ctx.input)), {"a": 1})
     assert result.status == "failed"
     assert "foreach 'w' needs a list from the previous step, got dict" in (result.error or "")
+    with pytest.raises(WorkflowError, match="failed: foreach 'w' needs a list") as failed:
+        result.raise_for_status()
+    assert failed.value.code == "WORKFLOW_FAILED"
+
+
+def test_a_run_that_succeeds_passes_raise_for_status() -> None:
+    result = _run(Workflow("ok").then(Step("w", lambda ctx: 2)), None)
+    assert result.raise_for_status() is result
 
 
 def test_then_chains_outputs_and_map_reshapes_with_earlier_results() -> None:

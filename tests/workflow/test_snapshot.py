@@ -42,7 +42,7 @@ def test_a_run_state_survives_its_snapshot() -> None:
     )
     snap = state.to_snapshot()
     assert json.loads(json.dumps(snap)) == snap
-    assert snap["suspended"] == ["b"]
+    assert (snap["suspended"], snap["active"]) == (["b"], [])
     assert RunState.from_snapshot("r1", snap) == state
 
 
