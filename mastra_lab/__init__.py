@@ -16,6 +16,7 @@ if typing.TYPE_CHECKING:
     from mastra_lab.mastra import Mastra
     from mastra_lab.memory import Memory
     from mastra_lab.tools import Tool, tool
+    from mastra_lab.workflow import Step, Workflow, step
 
 __version__ = "0.1.0"
 
@@ -24,8 +25,11 @@ __all__ = [
     "Mastra",
     "MastraError",
     "Memory",
+    "Step",
     "Tool",
+    "Workflow",
     "load_ipython_extension",
+    "step",
     "tool",
     "unload_ipython_extension",
 ]
@@ -38,6 +42,9 @@ __getattr__, __dir__ = _lazy.attach(
         "Memory": "mastra_lab.memory",
         "Tool": "mastra_lab.tools",
         "tool": "mastra_lab.tools",
+        "Workflow": "mastra_lab.workflow",
+        "Step": "mastra_lab.workflow",
+        "step": "mastra_lab.workflow",
         "MastraError": "mastra_lab.errors",
         # `%load_ext mastra_lab` looks these up on the package; they resolve to the notebook layer only then.
         "load_ipython_extension": "mastra_lab.lab.magics",

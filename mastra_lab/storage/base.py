@@ -518,6 +518,37 @@ class Storage(DataFrameForms, StorageHooks):
         self._upsert_snapshot(workflow, run_id, None if status is None else str(status), snap_json, utcnow())
 
     @_operation
+    def modify_snapshot(
+        self,
+        workflow: str,
+        run_id: str,
+        change: Callable[[dict[str, JSONValue] | None], Mapping[str, JSONValue]],
+    ) -> dict[str, JSONValue]:
+        """Read a run's snapshot, change it with ``change`` and write the result, as one atomic step.
+
+        This is the compare-and-set a run needs to claim itself: two processes resuming the same suspended
+        run both call it, the second waits for the first to commit and then sees ``"running"``, so
+        ``change`` can refuse by raising (nothing is written then). ``change`` receives the stored snapshot
+        (``None`` when there is none) and must not call the store itself.
+
+        Args:
+            workflow: The workflow id.
+            run_id: The run id.
+            change: ``old -> new`` snapshot; raise to leave the stored one as it is.
+        """
+        v.check_id(workflow, "workflow")
+        v.check_id(run_id, "run_id")
+        with self._atomic():
+            old = self._get_run(workflow, run_id)
+            new = change(None if old is None else old.snapshot)
+            snap_json = v.json_object(new, "snapshot")
+            status = new.get("status")
+            self._upsert_snapshot(
+                workflow, run_id, None if status is None else str(status), snap_json, utcnow()
+            )
+        return dict(new)
+
+    @_operation
     def load_snapshot(self, workflow: str, run_id: str) -> dict[str, JSONValue] | None:
         """The saved snapshot, or ``None``.
 

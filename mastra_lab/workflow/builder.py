@@ -31,9 +31,37 @@ __all__ = ["Workflow"]
 def _as_step(item: Any, where: str) -> Step:
     if isinstance(item, Step):
         return item
+    if isinstance(item, Workflow):
+        return _nested(item, where)
     raise WorkflowError(
-        f"{where} takes a Step (made with Step(...) or @step), got {item!r}", code="WORKFLOW_BAD_STEP"
+        f"{where} takes a Step (made with Step(...) or @step) or a committed Workflow, got {item!r}",
+        code="WORKFLOW_BAD_STEP",
     )
+
+
+def _nested(child: Workflow, where: str) -> Step:
+    """``child`` as a step of another workflow: the engine walks its nodes inside the parent's run."""
+    if not child.committed:
+        raise WorkflowError(
+            f"{where}: workflow {child.id!r} must be committed before it is used as a step; call .commit()",
+            code="WORKFLOW_NOT_COMMITTED",
+        )
+
+    def execute(ctx: Any) -> Any:
+        raise WorkflowError(
+            f"nested workflow {child.id!r} runs inside its parent's run, not as a plain step",
+            code="WORKFLOW_BAD_STEP",
+        )
+
+    nested = Step(
+        child.id,
+        execute,
+        input_schema=child.input_schema,
+        output_schema=child.output_schema,
+        description=child.description,
+    )
+    nested.workflow = child
+    return nested
 
 
 class Workflow:
@@ -122,11 +150,12 @@ class Workflow:
 
     @property
     def tracer(self) -> Tracer:
-        """The Mastra's tracer (one trace per run), or one that keeps no spans when unregistered."""
+        """The Mastra's tracer (one trace per run), or a disabled one when unregistered (nobody could read
+        its spans)."""
         if self._tracer is None:
             from mastra_lab.telemetry.tracer import Tracer
 
-            self._tracer = Tracer()
+            self._tracer = Tracer(enabled=False)
         return self._tracer
 
     def _bind_mastra(self, mastra: Any) -> None:
@@ -153,20 +182,23 @@ class Workflow:
         return self._committed
 
     def step(self, step_id: str) -> Step:
-        """The step with id ``step_id``.
+        """The step with id ``step_id``, or at a path ``"outer.inner"`` into nested workflows.
 
         Raises:
             WorkflowError: there is none.
         """
-        try:
-            return self._steps[step_id]
-        except KeyError:
-            known = ", ".join(sorted(self._steps)) or "none"
-            raise WorkflowError(
-                f"workflow {self.id!r} has no step {step_id!r}; its steps are: {known}",
-                code="WORKFLOW_UNKNOWN_STEP",
-                details={"workflow": self.id, "step": step_id},
-            ) from None
+        head, _, rest = step_id.partition(".")
+        found = self._steps.get(head)
+        if found is not None and not rest:
+            return found
+        if found is not None and found.workflow is not None:
+            return found.workflow.step(rest)
+        known = ", ".join(sorted(self._steps)) or "none"
+        raise WorkflowError(
+            f"workflow {self.id!r} has no step {step_id!r}; its steps are: {known}",
+            code="WORKFLOW_UNKNOWN_STEP",
+            details={"workflow": self.id, "step": step_id},
+        )
 
     def _check_committed(self, action: str) -> None:
         if action == "run" and not self._committed:
@@ -293,17 +325,20 @@ class Workflow:
     def get_run(self, run_id: str) -> WorkflowResult | None:
         """Where the stored run ``run_id`` stands, or ``None``."""
         snap = self.storage.load_snapshot(self.id, run_id)
-        return None if snap is None else WorkflowResult.of(RunState.from_snapshot(run_id, dict(snap)))
+        if snap is None:
+            return None
+        return WorkflowResult.of(RunState.from_snapshot(run_id, dict(snap)), self.nodes)
 
     def list_runs(self, status: str | None = None) -> list[WorkflowResult]:
         """The stored runs of this workflow, oldest first, optionally only those with ``status``."""
         return [
-            WorkflowResult.of(RunState.from_snapshot(r.run_id, dict(r.snapshot)))
+            WorkflowResult.of(RunState.from_snapshot(r.run_id, dict(r.snapshot)), self.nodes)
             for r in self.storage.list_runs(self.id, status=status)
         ]
 
     def runs_df(self, status: str | None = None) -> pd.DataFrame:
-        """:meth:`list_runs` as a table: run_id, status, steps, suspended, error, created_at, updated_at."""
+        """:meth:`list_runs` as a table: run_id, status, steps, suspended, error, origin (the run a
+        time-travel run came from), created_at, updated_at."""
         import pandas as pd
 
         rows = [
@@ -313,10 +348,11 @@ class Workflow:
                 "steps": len(r.snapshot.get("steps") or {}),
                 "suspended": ", ".join(str(s) for s in r.snapshot.get("suspended") or []),
                 "error": r.snapshot.get("error"),
+                "origin": (r.snapshot.get("origin") or {}).get("run_id"),
                 "created_at": r.created_at,
                 "updated_at": r.updated_at,
             }
             for r in self.storage.list_runs(self.id, status=status)
         ]
-        columns = ["run_id", "status", "steps", "suspended", "error", "created_at", "updated_at"]
+        columns = ["run_id", "status", "steps", "suspended", "error", "origin", "created_at", "updated_at"]
         return pd.DataFrame(rows, columns=columns)

@@ -37,7 +37,9 @@ class StepContext:
     Attributes:
         input: The step's input (a pydantic instance when its ``input_schema`` is a model class).
         resume_data: What ``run.resume(resume_data=...)`` sent, when this execution resumes; else ``None``.
+        suspend_data: What this step passed to ``ctx.suspend`` before, when this execution resumes it.
         run_id: The run's id.
+        resource_id: The run's resource (user), as given to ``create_run``.
         mastra: The :class:`~mastra_lab.Mastra` the workflow is registered on, else ``None``.
         step_id: The running step's id.
         iteration: The loop iteration (0-based) inside ``dowhile``/``dountil``, the item index inside
@@ -51,6 +53,7 @@ class StepContext:
         state: RunState,
         *,
         resume_data: Any = None,
+        suspend_data: Any = None,
         mastra: Any = None,
         emit: Callable[[Any], None] | None = None,
         step_ids: frozenset[str] = frozenset(),
@@ -59,7 +62,9 @@ class StepContext:
     ) -> None:
         self.input = input
         self.resume_data = resume_data
+        self.suspend_data = suspend_data
         self.run_id = state.run_id
+        self.resource_id = state.resource_id
         self.mastra = mastra
         self.step_id = step.id
         self.iteration = iteration

@@ -7,6 +7,10 @@ different executor (another process, a queue) can replace it without touching th
 Nodes signal the end of the walk with private exceptions: a failed step or condition, ``ctx.bail``, or a
 suspended step. Completed work is never repeated: nodes before ``position`` are skipped, and inside the
 current node steps that already succeeded keep their stored output.
+
+A nested workflow (a step whose ``workflow`` is set) is walked by the same engine over a child
+:class:`RunState` that lives inside the parent's step result; its events and resume paths are named
+``outer.inner``. Sync steps run in a worker thread, so a blocking step does not stall its siblings.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +35,7 @@ from mastra_lab.workflow.steps import Step, jsonable, validate
 if TYPE_CHECKING:
     from mastra_lab.telemetry.tracer import Tracer
 
-__all__ = ["Env", "Executor", "execute_step", "run_nodes"]
+__all__ = ["Env", "Executor", "execute_step", "node_input", "node_output", "run_nodes"]
 
 Executor = Callable[[Step, StepContext, int, float], Awaitable[StepResult]]
 """``(step, ctx, attempts, delay) -> StepResult``: how one step is executed."""
@@ -63,6 +68,14 @@ async def _call(fn: Callable[..., Any], *args: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
+async def _call_step(fn: Callable[..., Any], ctx: StepContext) -> Any:
+    """A coroutine function is awaited on the loop; a plain function runs in a worker thread."""
+    if inspect.iscoroutinefunction(fn):
+        return await fn(ctx)
+    value = await asyncio.to_thread(fn, ctx)
+    return await value if inspect.isawaitable(value) else value
+
+
 async def execute_step(step: Step, ctx: StepContext, attempts: int, delay: float) -> StepResult:
     """Run ``step.execute(ctx)`` up to ``attempts`` times; input and output checked against its schemas.
 
@@ -83,7 +96,7 @@ async def execute_step(step: Step, ctx: StepContext, attempts: int, delay: float
     while True:
         tries += 1
         try:
-            output = await _call(step.execute, ctx)
+            output = await _call_step(step.execute, ctx)
         except _Suspend as signal:
             return StepResult(
                 "suspended",
@@ -127,6 +140,7 @@ class Env:
     state: RunState
     nodes: tuple[Node, ...]
     save: Callable[[], None]
+    """Store the snapshot now."""
     emit: Callable[[WorkflowEvent], None]
     step_ids: frozenset[str]
     state_schema: Any = None
@@ -134,11 +148,82 @@ class Env:
     retry_attempts: int = 0
     retry_delay: float = 0.0
     resume: dict[str, Any] = field(default_factory=dict)
-    """Step id → resume data, for the steps this execution resumes."""
+    """Path of a suspended step (``outer.inner`` inside nested workflows) → its resume data."""
     execute: Executor | None = None
+    """How each step is executed; ``None`` means :func:`execute_step` in this process."""
     tracer: Tracer | None = None
     """Where ``workflow_step`` and node spans go; ``None`` records none."""
-    """How each step is executed; ``None`` means :func:`execute_step` in this process."""
+    watched: Callable[[], bool] = lambda: True
+    """Whether anyone listens to events (when not, per-item events of a ``foreach`` are not built)."""
+    _save_pending: bool = False
+
+    def save_soon(self) -> None:
+        """Save once the steps finishing in this turn of the event loop have all been recorded.
+
+        ``foreach`` items finish in bursts; one snapshot per burst instead of one per item keeps the
+        stored bytes linear in the number of items rather than quadratic.
+        """
+        if not self._save_pending:
+            self._save_pending = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        if self._save_pending:
+            self._save_pending = False
+            self.save()
+
+
+def _output_of(state: RunState, step: Step) -> Any:
+    result = state.steps.get(step.id)
+    if result is None:
+        return None
+    if result.lost:
+        raise WorkflowError(
+            f"the output of step {step.id!r} is not stored (persist_output=False), so run {state.run_id!r} "
+            "cannot continue past it in this process; re-run it, or keep the output with "
+            "persist_output=True",
+            code="WORKFLOW_OUTPUT_NOT_STORED",
+            details={"run_id": state.run_id, "step": step.id},
+        )
+    return result.output
+
+
+def node_output(nodes: tuple[Node, ...], state: RunState, index: int) -> Any:
+    """The output of node ``index`` (a finished one), rebuilt from its steps' stored results.
+
+    Sleeps pass their input through; before the first node there is the run's input.
+    """
+    while index >= 0:
+        node = nodes[index]
+        if node.kind in ("sleep", "sleep_until"):
+            index -= 1
+            continue
+        if node.kind == "parallel":
+            return {s.id: _output_of(state, s) for s in node.steps}
+        if node.kind == "branch":
+            ran = [s for s in node.steps if s.id in state.steps]
+            return {s.id: _output_of(state, s) for s in ran}
+        return _output_of(state, node.steps[0])
+    return state.input
+
+
+def node_input(nodes: tuple[Node, ...], state: RunState, index: int) -> Any:
+    """The input of node ``index``: the previous node's output, unless a time-travel run replaced it."""
+    if index == state.position and "input" in state.node:
+        return state.node["input"]
+    return node_output(nodes, state, index - 1)
+
+
+def _take_resume(env: Env, step: Step) -> tuple[bool, Any, dict[str, Any]]:
+    """``(resuming, resume_data, child_resume)`` for ``step``; the entries are used up."""
+    sid = step.id
+    keys = [k for k in env.resume if k == sid or k.startswith(sid + ".")]
+    if not keys:
+        return False, None, {}
+    taken = {k: env.resume.pop(k) for k in keys}
+    if step.workflow is None:
+        return True, taken.get(sid), {}
+    return True, None, {k[len(sid) + 1 :]: v for k, v in taken.items() if k != sid}
 
 
 async def _run_one(
@@ -149,53 +234,169 @@ async def _run_one(
     prior = state.steps.get(step.id)
     if prior is not None and reuse and prior.status == "success":
         return _outcome(step, prior)
-    resuming = step.id in env.resume
+    resuming, resume_data, child_resume = _take_resume(env, step)
     if prior is not None and prior.status == "suspended" and not resuming:
         raise _Suspended
-    result = await _execute(step, value, env, env.resume.pop(step.id, None), iteration)
+    carry = prior if prior is not None and prior.status in ("suspended", "running") else None
+
+    def progress(result: StepResult) -> None:
+        state.steps[step.id] = result
+        env.save()
+
+    started = utcnow() if carry is None or carry.started_at is None else carry.started_at
+    state.steps[step.id] = StepResult("running", started_at=started, run=None if carry is None else carry.run)
+    try:
+        result = await _execute(step, value, env, resume_data, iteration, carry, child_resume, progress)
+    except asyncio.CancelledError:
+        current = state.steps[step.id]
+        state.steps[step.id] = StepResult("canceled", started_at=started, ended_at=utcnow(), run=current.run)
+        raise
     state.steps[step.id] = result
     env.save()
     return _outcome(step, result)
 
 
-async def _execute(step: Step, value: Any, env: Env, resume_data: Any, iteration: int | None) -> StepResult:
-    run_id = env.state.run_id
+def _event(env: Env, kind: Any, step: str, data: Any) -> None:
+    env.emit(WorkflowEvent(kind, env.state.run_id, step, data))
 
-    def custom(data: Any) -> None:
-        env.emit(WorkflowEvent("custom", run_id, step.id, data))
 
-    ctx = StepContext(
-        step,
-        value,
-        env.state,
-        resume_data=resume_data,
-        mastra=env.mastra,
-        emit=custom,
-        step_ids=env.step_ids,
-        state_schema=env.state_schema,
-        iteration=iteration,
-    )
-    env.state.steps[step.id] = StepResult("running", started_at=utcnow())
-    env.emit(WorkflowEvent("step-start", run_id, step.id, value))
-    attempts = 1 + (step.retries or env.retry_attempts)
+async def _execute(
+    step: Step,
+    value: Any,
+    env: Env,
+    resume_data: Any,
+    iteration: int | None,
+    prior: StepResult | None = None,
+    child_resume: dict[str, Any] | None = None,
+    progress: Callable[[StepResult], None] | None = None,
+) -> StepResult:
+    """One execution of ``step`` on ``value`` with its span and events; ``prior`` is what it left when it
+    suspended (or, for a nested workflow, stopped mid-way)."""
+    quiet = iteration is not None and not env.watched()
+    if not quiet:
+        _event(env, "step-start", step.id, value)
     with _span(env, "workflow_step", step.id, value) as span:
-        try:
-            result = await (env.execute or execute_step)(step, ctx, attempts, env.retry_delay)
-        except asyncio.CancelledError:
-            started = env.state.steps[step.id].started_at
-            env.state.steps[step.id] = StepResult("canceled", started_at=started, ended_at=utcnow())
-            raise
+        if step.workflow is not None:
+            result = await _run_child(step, value, env, prior, child_resume or {}, progress)
+        else:
+            result = await _run_leaf(step, value, env, resume_data, iteration, prior)
         span.set_attribute("mastra.step.status", result.status)
         span.set_attribute("mastra.step.attempts", result.attempts)
         if result.status == "success":
             span.set_output(result.output)
         elif result.error is not None:
             span.set_attribute("error.message", result.error)
+    if not step.persist_output:
+        result.persisted = False
     if result.status == "suspended":
-        env.emit(WorkflowEvent("step-suspended", run_id, step.id, result.suspend_payload))
-    else:
-        env.emit(WorkflowEvent("step-result", run_id, step.id, result))
+        _event(env, "step-suspended", step.id, result.suspend_payload)
+    elif not quiet:
+        _event(env, "step-result", step.id, result)
     return result
+
+
+async def _run_leaf(
+    step: Step, value: Any, env: Env, resume_data: Any, iteration: int | None, prior: StepResult | None
+) -> StepResult:
+    loop = asyncio.get_running_loop()
+    loop_thread = threading.get_ident()
+    run_id = env.state.run_id
+
+    def custom(data: Any) -> None:
+        event = WorkflowEvent("custom", run_id, step.id, data)
+        if threading.get_ident() == loop_thread:
+            env.emit(event)
+        else:
+            loop.call_soon_threadsafe(env.emit, event)
+
+    ctx = StepContext(
+        step,
+        value,
+        env.state,
+        resume_data=resume_data,
+        suspend_data=None if prior is None else prior.suspend_payload,
+        mastra=env.mastra,
+        emit=custom,
+        step_ids=env.step_ids,
+        state_schema=env.state_schema,
+        iteration=iteration,
+    )
+    attempts = 1 + (step.retries or env.retry_attempts)
+    return await (env.execute or execute_step)(step, ctx, attempts, env.retry_delay)
+
+
+async def _run_child(
+    step: Step,
+    value: Any,
+    env: Env,
+    prior: StepResult | None,
+    resume: dict[str, Any],
+    progress: Callable[[StepResult], None] | None,
+) -> StepResult:
+    """Walk a nested workflow; its run is stored in the step's result, saved with the parent's snapshot."""
+    wf = step.workflow
+    assert wf is not None
+    child_id = f"{env.state.run_id}/{step.id}"
+    if prior is not None and prior.run is not None:
+        child = RunState.from_snapshot(child_id, prior.run)
+        started = prior.started_at or utcnow()
+    else:
+        started = utcnow()
+        try:
+            checked = validate(
+                value, wf.input_schema, f"input of nested workflow {wf.id!r}", "WORKFLOW_INPUT"
+            )
+        except WorkflowError as exc:
+            return StepResult("failed", error=_error_text(exc), started_at=started, ended_at=utcnow())
+        child = RunState(child_id, wf.id, "running", input=jsonable(checked), created_at=started)
+        child.record_state()
+    for path in resume:
+        if path not in child.suspended:
+            raise _Failed(f"step {step.id}.{path} is not suspended")
+
+    def save() -> None:
+        if progress is not None:
+            progress(StepResult("running", started_at=started, run=child.to_snapshot()))
+
+    def emit(event: WorkflowEvent) -> None:
+        if event.step is not None:
+            env.emit(replace(event, run_id=env.state.run_id, step=f"{step.id}.{event.step}"))
+
+    child_env = Env(
+        state=child,
+        nodes=wf.nodes,
+        save=save,
+        emit=emit,
+        step_ids=wf.step_ids,
+        state_schema=wf.state_schema,
+        mastra=env.mastra,
+        retry_attempts=wf.retry_attempts,
+        retry_delay=wf.retry_delay,
+        resume=resume,
+        execute=wf.executor or env.execute,
+        tracer=env.tracer,
+        watched=env.watched,
+    )
+    await run_nodes(child_env, wf.output_schema)
+    snap = child.to_snapshot()
+    ended = utcnow()
+    if child.status == "success":
+        return StepResult(
+            "success", output=child.result, started_at=started, ended_at=ended, attempts=1, run=snap
+        )
+    if child.status == "suspended":
+        payload = {path: _payload_at(child, path) for path in child.suspended}
+        return StepResult("suspended", suspend_payload=payload, started_at=started, ended_at=ended, run=snap)
+    error = f"nested workflow {wf.id!r}: {child.error}"
+    return StepResult("failed", error=error, started_at=started, ended_at=ended, attempts=1, run=snap)
+
+
+def _payload_at(state: RunState, path: str) -> Any:
+    head, _, rest = path.partition(".")
+    result = state.steps[head]
+    if rest and result.run is not None:
+        return _payload_at(RunState.from_snapshot("", result.run), rest)
+    return result.suspend_payload
 
 
 def _outcome(step: Step, result: StepResult) -> Any:
@@ -254,7 +455,7 @@ async def _node_branch(node: Node, value: Any, env: Env) -> Any:
         for i, (cond, s) in enumerate(zip(node.conditions, node.steps, strict=True)):
             if await _condition(cond, (value,), f"condition {i} of branch {node.key!r} (step {s.id!r})"):
                 taken.append(s.id)
-        env.state.node = {"taken": taken}
+        env.state.node["taken"] = taken
         env.save()
     chosen = [s for s in node.steps if s.id in taken]
     outputs = await _gather([_run_one(s, value, env) for s in chosen])
@@ -264,10 +465,7 @@ async def _node_branch(node: Node, value: Any, env: Env) -> Any:
 async def _node_loop(node: Node, value: Any, env: Env) -> Any:
     step, fn = node.steps[0], node.fn
     assert fn is not None
-    saved = env.state.node
-    iteration = int(saved.get("iteration", 0))
-    if "input" in saved:
-        value = saved["input"]
+    iteration = int(env.state.node.get("iteration", 0))
     while True:
         output = await _run_one(step, value, env, reuse=False, iteration=iteration)
         where = f"condition of {node.kind} {step.id!r} (iteration {iteration})"
@@ -291,49 +489,56 @@ async def _node_foreach(node: Node, value: Any, env: Env) -> Any:
     node_state = env.state.node
     done: dict[str, Any] = node_state.setdefault("done", {})
     waiting: dict[str, Any] = node_state.setdefault("suspended", {})
-    resuming = step.id in env.resume
-    resume_data = env.resume.pop(step.id, None)
+    resuming, resume_data, child_resume = _take_resume(env, step)
     gate = asyncio.Semaphore(node.concurrency)
     failures: list[str] = []
-    env.state.steps[step.id] = StepResult("running", started_at=utcnow())
+    first = env.state.steps.get(step.id)
+    started = first.started_at if first is not None and first.started_at else utcnow()
+    env.state.steps[step.id] = StepResult("running", started_at=started)
 
     async def item(i: int, x: Any) -> None:
         key = str(i)
         if key in done or (key in waiting and not resuming):
             return
+        prior = StepResult.from_dict(waiting[key]) if key in waiting else None
         async with gate:
-            result = await _execute(step, x, env, resume_data if key in waiting else None, i)
+            data = resume_data if prior is not None else None
+            result = await _execute(step, x, env, data, i, prior, dict(child_resume))
         waiting.pop(key, None)
         if result.status == "success":
             done[key] = result.output
         elif result.status == "suspended":
-            waiting[key] = result.suspend_payload
+            waiting[key] = result.to_dict()
         else:
             failures.append(f"step {step.id!r} failed on item {i}: {result.error}")
-        env.save()
+        env.save_soon()
 
     await asyncio.gather(*(item(i, x) for i, x in enumerate(value)))
-    return _foreach_outcome(step, env, len(value), failures)
+    return _foreach_outcome(step, env, len(value), failures, started)
 
 
-def _foreach_outcome(step: Step, env: Env, count: int, failures: list[str]) -> Any:
+def _foreach_outcome(step: Step, env: Env, count: int, failures: list[str], started: Any) -> Any:
     node_state, state = env.state.node, env.state
-    first = state.steps[step.id]
     if failures:
-        state.steps[step.id] = StepResult(
-            "failed", error=failures[0], started_at=first.started_at, ended_at=utcnow()
-        )
+        state.steps[step.id] = StepResult("failed", error=failures[0], started_at=started, ended_at=utcnow())
         env.save()
         raise _Failed(failures[0])
     waiting = node_state["suspended"]
     if waiting:
-        payload = waiting[min(waiting, key=int)]
-        state.steps[step.id] = StepResult("suspended", suspend_payload=payload, started_at=first.started_at)
+        first = StepResult.from_dict(waiting[min(waiting, key=int)])
+        state.steps[step.id] = StepResult(
+            "suspended", suspend_payload=first.suspend_payload, started_at=started, run=first.run
+        )
         env.save()
         raise _Suspended
     output = [node_state["done"][str(i)] for i in range(count)]
     state.steps[step.id] = StepResult(
-        "success", output=output, started_at=first.started_at, ended_at=utcnow()
+        "success",
+        output=output,
+        started_at=started,
+        ended_at=utcnow(),
+        attempts=count,
+        persisted=step.persist_output,
     )
     return output
 
@@ -344,7 +549,7 @@ async def _node_sleep(node: Node, value: Any, env: Env) -> Any:
         moment = node.until if node.kind == "sleep_until" else utcnow() + timedelta(seconds=node.seconds)
         assert moment is not None
         until = moment.isoformat()
-        env.state.node = {"until": until}
+        env.state.node["until"] = until
         env.save()
     delay = (datetime.fromisoformat(until) - utcnow()).total_seconds()
     if delay > 0:
@@ -377,7 +582,7 @@ _NODE_SPANS = {
 
 
 def _span(env: Env, kind: str, key: str, value: Any) -> contextlib.AbstractContextManager[Any]:
-    if env.tracer is None:
+    if env.tracer is None or not env.tracer.enabled:
         return contextlib.nullcontext(_NO_SPAN)
     span_type = "step" if kind == "workflow_step" else "workflow"
     attributes = {"mastra.span": kind, "mastra.run_id": env.state.run_id, "mastra.node": key}
@@ -417,15 +622,19 @@ async def run_nodes(env: Env, output_schema: Any = None) -> None:
     """Walk the nodes from ``state.position`` until the run succeeds, fails or suspends; save at the end."""
     state = env.state
     state.status = "running"
+    output: Any = None
     try:
         while state.position < len(env.nodes):
             node = env.nodes[state.position]
-            output = await _run_node(node, state.last_output, env)
-            state.last_output, state.position, state.node = output, state.position + 1, {}
+            output = await _run_node(node, node_input(env.nodes, state, state.position), env)
+            state.position, state.node = state.position + 1, {}
+            state.record_state()
             env.save()
-        result = validate(
-            state.last_output, output_schema, f"output of workflow {state.workflow!r}", "WORKFLOW_OUTPUT"
-        )
+        if not env.nodes or state.position == 0:
+            output = state.input
+        elif output is None:
+            output = node_output(env.nodes, state, state.position - 1)
+        result = validate(output, output_schema, f"output of workflow {state.workflow!r}", "WORKFLOW_OUTPUT")
         state.status, state.result = "success", jsonable(result)
     except _Suspended:
         state.status = "suspended"

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 from mastra_lab import _runtime
 from mastra_lab.errors import WorkflowError
 from mastra_lab.storage.records import utcnow
-from mastra_lab.workflow.engine import Env, run_nodes
+from mastra_lab.workflow.engine import Env, node_input, run_nodes
 from mastra_lab.workflow.events import WorkflowEvent
+from mastra_lab.workflow.graph import Node
 from mastra_lab.workflow.snapshot import RunState, RunStatus, StepResult
-from mastra_lab.workflow.steps import jsonable, validate
+from mastra_lab.workflow.steps import Step, jsonable, validate
 
 if TYPE_CHECKING:
     from mastra_lab.workflow.builder import Workflow
@@ -34,11 +35,15 @@ class WorkflowResult:
         status: ``success``, ``failed``, ``suspended``, ``canceled``, ``running``, ``pending`` (not started).
         result: The workflow's output, on success.
         error: What failed (naming the step), on failure.
-        steps: Step id → :class:`~mastra_lab.workflow.StepResult`, in the order they started.
-        suspended: Ids of the steps waiting for ``resume``.
-        suspend_payload: Step id → what it passed to ``ctx.suspend``, for each suspended step.
+        steps: Step path → :class:`~mastra_lab.workflow.StepResult`, in the order they started; the steps of
+            a nested workflow follow it as ``outer.inner``.
+        suspended: Paths of the steps waiting for ``resume``.
+        suspend_payload: Step path → what it passed to ``ctx.suspend``, for each suspended step.
         run_id: The run.
         state: The run's shared state as it ended.
+        workflow: The workflow's id.
+        inputs: Top-level step id → the input it received (rebuilt from the stored outputs, not stored).
+        origin: For a run made by ``time_travel``: ``{"run_id": ..., "step": ...}`` it came from.
     """
 
     status: RunStatus
@@ -49,19 +54,26 @@ class WorkflowResult:
     suspend_payload: dict[str, Any] = field(default_factory=dict)
     run_id: str = ""
     state: Any = None
+    workflow: str = ""
+    inputs: dict[str, Any] = field(default_factory=dict)
+    origin: dict[str, Any] | None = None
 
     @classmethod
-    def of(cls, state: RunState) -> WorkflowResult:
+    def of(cls, state: RunState, nodes: tuple[Node, ...] = ()) -> WorkflowResult:
         suspended = state.suspended
+        steps = dict(state.flat_steps())
         return cls(
             status=state.status,
             result=state.result,
             error=state.error,
-            steps=dict(state.steps),
+            steps=steps,
             suspended=suspended,
-            suspend_payload={sid: state.steps[sid].suspend_payload for sid in suspended},
+            suspend_payload={path: steps[path].suspend_payload for path in suspended if path in steps},
             run_id=state.run_id,
             state=state.state,
+            workflow=state.workflow,
+            inputs=_inputs(state, nodes),
+            origin=state.origin,
         )
 
     def __repr__(self) -> str:
@@ -73,6 +85,36 @@ class WorkflowResult:
         elif self.status == "success":
             extra = f", result={self.result!r}"
         return f"WorkflowResult(status={self.status!r}{extra})"
+
+
+def _inputs(state: RunState, nodes: tuple[Node, ...]) -> dict[str, Any]:
+    """The input of every top-level step that ran; unknown (``None``) when an earlier output was not kept."""
+    inputs: dict[str, Any] = {}
+    for index, node in enumerate(nodes):
+        ran = [s for s in node.steps if s.id in state.steps]
+        if not ran:
+            continue
+        try:
+            value = node_input(nodes, state, index)
+        except WorkflowError:
+            value = None
+        for s in ran:
+            inputs[s.id] = value
+    return inputs
+
+
+def _forget_in_flight(state: RunState) -> None:
+    """Drop the results of steps that were running when their process died, so they run again; a nested
+    workflow that was running keeps its finished steps and forgets only its own steps in flight."""
+    for sid, r in list(state.steps.items()):
+        if r.status != "running":
+            continue
+        if r.run is None:
+            del state.steps[sid]
+            continue
+        child = RunState.from_snapshot("", r.run)
+        _forget_in_flight(child)
+        r.run = child.to_snapshot()
 
 
 class WorkflowRun:
@@ -101,7 +143,7 @@ class WorkflowRun:
     @property
     def result(self) -> WorkflowResult:
         """Where the run stands now."""
-        return WorkflowResult.of(self._state)
+        return WorkflowResult.of(self._state, self.workflow.nodes)
 
     def watch(self, callback: Callable[[WorkflowEvent], None]) -> Callable[[], None]:
         """Call ``callback(event)`` for every event of this run; returns a function that stops watching."""
@@ -116,6 +158,21 @@ class WorkflowRun:
     def _emit(self, event: WorkflowEvent) -> None:
         for watcher in list(self._watchers):
             watcher(event)
+
+    def _claim(self, check: Callable[[RunState | None], RunState]) -> None:
+        """Replace the stored run with ``check(stored)`` in one atomic step; ``check`` raises to refuse.
+
+        Two processes claiming the same run are serialised by storage, so the second sees what the
+        first wrote (``running``) and is refused.
+        """
+        wf = self.workflow
+
+        def change(snap: dict[str, Any] | None) -> dict[str, Any]:
+            stored = None if snap is None else RunState.from_snapshot(self.run_id, dict(snap))
+            self._state = check(stored)
+            return self._state.to_snapshot()
+
+        wf.storage.modify_snapshot(wf.id, self.run_id, change)
 
     def _env(self, resume: dict[str, Any]) -> Env:
         wf = self.workflow
@@ -132,6 +189,7 @@ class WorkflowRun:
             resume=resume,
             execute=wf.executor,
             tracer=wf.tracer,
+            watched=lambda: bool(self._watchers),
         )
 
     async def _drive(self, resume: dict[str, Any]) -> WorkflowResult:
@@ -154,7 +212,7 @@ class WorkflowRun:
                 self._mark_canceled()
             span.set_attribute("mastra.status", self._state.status)
             span.set_output(self._state.result)
-        result = WorkflowResult.of(self._state)
+        result = self.result
         self._emit(WorkflowEvent("workflow-finish", self.run_id, data=result))
         return result
 
@@ -166,16 +224,18 @@ class WorkflowRun:
                 r.status, r.ended_at = "canceled", utcnow()
         self._save()
 
+    def _busy(self, status: str) -> WorkflowError:
+        return WorkflowError(
+            f"run {self.run_id!r} of workflow {self.workflow.id!r} is {status!r}: another caller (maybe "
+            "another process) is running it; wait for it to suspend or finish (or restart() it if its "
+            "process died)",
+            code="WORKFLOW_RUN_BUSY",
+            details={"run_id": self.run_id, "status": status},
+        )
+
     def _prepare_start(self, input_data: Any, initial_state: Any) -> None:
         wf = self.workflow
         wf._check_committed("run")
-        if self._state.status != "pending":
-            raise WorkflowError(
-                f"run {self.run_id!r} of workflow {wf.id!r} was already started (status "
-                f"{self._state.status!r}); use resume() or create a new run",
-                code="WORKFLOW_RUN_STARTED",
-                details={"run_id": self.run_id, "status": self._state.status},
-            )
         value = validate(input_data, wf.input_schema, f"input of workflow {wf.id!r}", "WORKFLOW_INPUT")
         state = validate(
             initial_state or {},
@@ -183,11 +243,28 @@ class WorkflowRun:
             f"initial state of workflow {wf.id!r}",
             "WORKFLOW_STATE_INVALID",
         )
-        self._state.input = self._state.last_output = jsonable(value)
-        self._state.state = jsonable(state)
-        self._state.created_at = utcnow()
-        self._state.status = "running"
-        self._save()
+        fresh = self._state
+
+        def check(stored: RunState | None) -> RunState:
+            status = fresh.status if stored is None else stored.status
+            if status != "pending":
+                if status == "running":
+                    raise self._busy(status)
+                raise WorkflowError(
+                    f"run {self.run_id!r} of workflow {wf.id!r} was already started (status {status!r}); "
+                    "use resume() or create a new run",
+                    code="WORKFLOW_RUN_STARTED",
+                    details={"run_id": self.run_id, "status": status},
+                )
+            run = stored or fresh
+            run.input = jsonable(value)
+            run.state = jsonable(state)
+            run.created_at = utcnow()
+            run.status = "running"
+            run.record_state()
+            return run
+
+        self._claim(check)
 
     async def start(self, input_data: Any = None, initial_state: Any = None) -> WorkflowResult:
         """Run the workflow on ``input_data`` until it succeeds, fails, suspends or is canceled.
@@ -205,48 +282,43 @@ class WorkflowRun:
 
     def _prepare_resume(self, step: Any, resume_data: Any) -> dict[str, Any]:
         wf = self.workflow
-        snap = wf.storage.load_snapshot(wf.id, self.run_id)
-        if snap is not None:
-            self._state = RunState.from_snapshot(self.run_id, dict(snap))
-        suspended = self._state.suspended
-        if self._state.status != "suspended" or not suspended:
-            raise WorkflowError(
-                f"run {self.run_id!r} of workflow {wf.id!r} is {self._state.status!r}, not suspended; "
-                "only a suspended run can be resumed",
-                code="WORKFLOW_NOT_SUSPENDED",
-                details={"run_id": self.run_id, "status": self._state.status},
-            )
-        sid = getattr(step, "id", step)
-        if sid is None:
-            if len(suspended) > 1:
+        chosen: list[str] = []
+
+        def check(stored: RunState | None) -> RunState:
+            run = stored or self._state
+            suspended = run.suspended
+            if run.status == "running":
+                raise self._busy(run.status)
+            if run.status != "suspended" or not suspended:
                 raise WorkflowError(
-                    f"run {self.run_id!r} has several suspended steps ({', '.join(suspended)}); "
-                    "pass step= to say which one to resume",
-                    code="WORKFLOW_AMBIGUOUS_RESUME",
-                    details={"suspended": suspended},
+                    f"run {self.run_id!r} of workflow {wf.id!r} is {run.status!r}, not suspended; "
+                    "only a suspended run can be resumed",
+                    code="WORKFLOW_NOT_SUSPENDED",
+                    details={"run_id": self.run_id, "status": run.status},
                 )
-            sid = suspended[0]
-        if sid not in suspended:
-            raise WorkflowError(
-                f"step {sid!r} is not suspended in run {self.run_id!r}; suspended: {', '.join(suspended)}",
-                code="WORKFLOW_UNKNOWN_STEP",
-                details={"step": sid, "suspended": suspended},
-            )
-        schema = wf.step(sid).resume_schema
-        validate(resume_data, schema, f"resume data of step {sid!r}", "WORKFLOW_RESUME_INVALID")
-        self._state.status = "running"
-        self._save()
-        return {sid: resume_data}
+            path = _resolve(self.run_id, suspended, step)
+            where = f"resume data of step {path!r}"
+            validate(resume_data, wf.step(path).resume_schema, where, "WORKFLOW_RESUME_INVALID")
+            chosen.append(path)
+            run.status = "running"
+            return run
+
+        self._claim(check)
+        return {chosen[0]: resume_data}
 
     async def resume(self, step: Any = None, resume_data: Any = None) -> WorkflowResult:
-        """Continue a suspended run: ``step`` (a :class:`Step` or id) runs again with ``ctx.resume_data``.
+        """Continue a suspended run: ``step`` runs again with ``ctx.resume_data``.
 
-        ``step`` may be left out when exactly one step is suspended. Steps that completed are not run again.
+        ``step`` is a :class:`Step`, a step id, or a path into nested workflows (``"outer.inner"`` or
+        ``["outer", "inner"]``); it may be left out when exactly one step is suspended, and a nested
+        workflow's id stands for its one suspended step. Steps that completed are not run again. When two
+        callers resume the same run at once (in two processes, say), one wins and the other is refused.
 
         Raises:
-            WorkflowError: the run is not suspended, the step is unknown or not suspended, several are and
-                none was named, or ``resume_data`` does not match the step's ``resume_schema`` — in each case
-                before anything changes.
+            WorkflowError: the run is not suspended, is being run by another caller
+                (``WORKFLOW_RUN_BUSY``), the step is unknown or not suspended, several are and none was
+                named, or ``resume_data`` does not match the step's ``resume_schema`` — in each case before
+                anything changes.
         """
         resume = self._prepare_resume(step, resume_data)
         return await self._drive(resume)
@@ -258,8 +330,9 @@ class WorkflowRun:
     async def restart(self) -> WorkflowResult:
         """Continue a run stored as ``running`` whose process died (killed, crashed, kernel restarted).
 
-        Steps that finished keep their output; a step that was in flight runs again from its start. Only
-        call it when no process is still running the run: storage cannot tell a live run from a dead one.
+        Steps that finished keep their output (inside nested workflows too); a step that was in flight
+        runs again from its start. Only call it when no process is still running the run: storage cannot
+        tell a live run from a dead one.
 
         Raises:
             WorkflowError: the stored run is not ``running`` (use :meth:`resume` for a suspended one).
@@ -275,13 +348,87 @@ class WorkflowRun:
                 details={"run_id": self.run_id, "status": status},
             )
         self._state = RunState.from_snapshot(self.run_id, dict(snap))
-        for sid in [sid for sid, r in self._state.steps.items() if r.status == "running"]:
-            del self._state.steps[sid]
+        _forget_in_flight(self._state)
         return await self._drive({})
 
     def restart_sync(self) -> WorkflowResult:
         """:meth:`restart` for code that cannot ``await``."""
         return _runtime.run_sync(self.restart())
+
+    def _travel_state(self, step: Any, input_data: Any, resume_data: Any) -> tuple[RunState, dict[str, Any]]:
+        wf = self.workflow
+        snap = wf.storage.load_snapshot(wf.id, self.run_id)
+        source = self._state if snap is None else RunState.from_snapshot(self.run_id, dict(snap))
+        if source.status == "pending":
+            raise WorkflowError(
+                f"run {self.run_id!r} of workflow {wf.id!r} never started; there is nothing to travel to",
+                code="WORKFLOW_NOT_STARTED",
+            )
+        sid = step.id if isinstance(step, Step) else step
+        index = next((i for i, n in enumerate(wf.nodes) if any(s.id == sid for s in n.steps)), None)
+        if not isinstance(sid, str) or index is None:
+            top = [s.id for n in wf.nodes for s in n.steps]
+            raise WorkflowError(
+                f"workflow {wf.id!r} has no top-level step {sid!r} to travel to; its steps are: "
+                f"{', '.join(top)}",
+                code="WORKFLOW_UNKNOWN_STEP",
+                details={"workflow": wf.id, "step": sid},
+            )
+        target = wf.step(sid)
+        if resume_data is not None:
+            validate(
+                resume_data, target.resume_schema, f"resume data of step {sid!r}", "WORKFLOW_RESUME_INVALID"
+            )
+        node = wf.nodes[index]
+        value = node_input(wf.nodes, source, index) if input_data is None else jsonable(input_data)
+        kept = {s.id for n in wf.nodes[:index] for s in n.steps}
+        if node.kind in ("parallel", "branch"):
+            done = {k for k, r in source.steps.items() if r.status == "success"}
+            kept |= {s.id for s in node.steps if s.id != sid and s.id in done}
+        new = RunState(
+            uuid.uuid4().hex,
+            wf.id,
+            "running",
+            input=source.input,
+            state=source.state_before(index),
+            resource_id=source.resource_id,
+            position=index,
+            steps={k: r for k, r in source.steps.items() if k in kept},
+            created_at=utcnow(),
+            state_at={k: v for k, v in source.state_at.items() if int(k) <= index},
+            origin={"run_id": self.run_id, "step": sid},
+        )
+        new.node["input"] = value
+        if node.kind == "branch":
+            new.node["taken"] = sorted(kept & {s.id for s in node.steps} | {sid})
+        return new, ({} if resume_data is None else {sid: resume_data})
+
+    async def time_travel(self, step: Any, input_data: Any = None, resume_data: Any = None) -> WorkflowResult:
+        """Re-run this run from ``step`` as a new run that starts with this one's results before it.
+
+        The steps before ``step`` are not executed again — their stored outputs (and the shared state as it
+        was then) are copied — so their side effects are not repeated. ``step`` runs on ``input_data``, or on
+        the input it had; with ``resume_data`` it runs as if resumed. Siblings of ``step`` in a ``parallel``
+        or ``branch`` that succeeded are kept too. The new run is linked to this one by ``origin``; this one
+        is left as it is.
+
+        Returns:
+            The new run's result (``result.run_id`` names it; ``workflow.create_run(run_id)`` reopens it).
+
+        Raises:
+            WorkflowError: the run never started, ``step`` is not a top-level step of the workflow, or
+                ``resume_data`` does not match its ``resume_schema`` — before anything is stored.
+        """
+        state, resume = self._travel_state(step, input_data, resume_data)
+        run = WorkflowRun(self.workflow, state.run_id)
+        run._state = state
+        run._watchers = self._watchers
+        run._save()
+        return await run._drive(resume)
+
+    def time_travel_sync(self, step: Any, input_data: Any = None, resume_data: Any = None) -> WorkflowResult:
+        """:meth:`time_travel` for code that cannot ``await``."""
+        return _runtime.run_sync(self.time_travel(step, input_data, resume_data))
 
     async def stream(self, input_data: Any = None, initial_state: Any = None) -> AsyncIterator[WorkflowEvent]:
         """Start the run and yield its events as they happen, ``workflow-start`` to ``workflow-finish``."""
@@ -312,14 +459,42 @@ class WorkflowRun:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._mark_canceled()
-            return WorkflowResult.of(self._state)
+            return self.result
         snap = self.workflow.storage.load_snapshot(self.workflow.id, self.run_id)
         if snap is not None:
             self._state = RunState.from_snapshot(self.run_id, dict(snap))
         if self._state.status in ("pending", "running", "suspended"):
             self._mark_canceled()
-        return WorkflowResult.of(self._state)
+        return self.result
 
     def cancel_sync(self) -> WorkflowResult:
         """:meth:`cancel` for code that cannot ``await``."""
         return _runtime.run_sync(self.cancel())
+
+
+def _resolve(run_id: str, suspended: list[str], step: Any) -> str:
+    """The suspended path ``step`` names: exact, a nested workflow's id for its one suspended step, or the
+    one path ending in that step id; ``None`` when exactly one step is suspended."""
+    if isinstance(step, Step):
+        step = step.id
+    elif isinstance(step, list | tuple):
+        step = ".".join(str(part) for part in step)
+    if step is None:
+        if len(suspended) > 1:
+            raise WorkflowError(
+                f"run {run_id!r} has several suspended steps ({', '.join(suspended)}); "
+                "pass step= to say which one to resume",
+                code="WORKFLOW_AMBIGUOUS_RESUME",
+                details={"suspended": suspended},
+            )
+        return suspended[0]
+    if step in suspended:
+        return str(step)
+    near = [p for p in suspended if p.startswith(f"{step}.") or p.endswith(f".{step}")]
+    if len(near) == 1:
+        return near[0]
+    raise WorkflowError(
+        f"step {step!r} is not suspended in run {run_id!r}; suspended: {', '.join(suspended)}",
+        code="WORKFLOW_UNKNOWN_STEP",
+        details={"step": step, "suspended": suspended},
+    )

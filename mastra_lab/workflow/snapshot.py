@@ -1,14 +1,20 @@
 """A run as plain data: :class:`StepResult` per step and the :class:`RunState` a snapshot is made of.
 
-The run advances through the workflow's top-level nodes in order; ``position`` is the next node to run and
-``last_output`` its input. Everything before ``position`` is done and never runs again; the node at
-``position`` keeps what it needs to continue (loop iteration, chosen branches, finished ``foreach``
-items) in ``node``. That is the whole snapshot, so a new process continues exactly where the old one
-stopped.
+The run advances through the workflow's top-level nodes in order; ``position`` is the next node to run.
+Everything before ``position`` is done and never runs again; the node at ``position`` keeps what it needs
+to continue (loop iteration, chosen branches, finished ``foreach`` items) in ``node``. That is the whole
+snapshot, so a new process continues exactly where the old one stopped.
+
+A snapshot stays proportional to the work done: each step's output is stored once, in its
+:class:`StepResult`. The input of a node is not stored — it is the previous node's output, derived when
+needed — and a step made with ``persist_output=False`` keeps its output in memory only. A nested
+workflow's run is stored inside the step that runs it (``StepResult.run``).
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -40,6 +46,10 @@ class StepResult:
         ended_at: When it finished or suspended (UTC).
         attempts: How many times ``execute`` was called (retries included).
         bailed: The step called ``ctx.bail``: its output is the workflow's result.
+        persisted: ``False`` for a step made with ``persist_output=False``: the output is not in the
+            snapshot.
+        lost: The output was not persisted and this result was read back from storage, so it is unknown.
+        run: For a nested workflow, the snapshot of its run.
     """
 
     status: StepStatus
@@ -50,21 +60,38 @@ class StepResult:
     ended_at: datetime | None = None
     attempts: int = 0
     bailed: bool = False
+    persisted: bool = True
+    lost: bool = False
+    run: dict[str, Any] | None = None
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end, once it ended."""
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "status": self.status,
-            "output": self.output,
+            "output": self.output if self.persisted else None,
             "error": self.error,
             "suspend_payload": self.suspend_payload,
             "started_at": _ts(self.started_at),
             "ended_at": _ts(self.ended_at),
             "attempts": self.attempts,
-            "bailed": self.bailed,
         }
+        if self.bailed:
+            data["bailed"] = True
+        if not self.persisted:
+            data["persisted"] = False
+        if self.run is not None:
+            data["run"] = self.run
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StepResult:
+        persisted = data.get("persisted", True) is not False
         return cls(
             status=data["status"],
             output=data.get("output"),
@@ -74,12 +101,20 @@ class StepResult:
             ended_at=_parse(data.get("ended_at")),
             attempts=int(data.get("attempts") or 0),
             bailed=bool(data.get("bailed")),
+            persisted=persisted,
+            lost=not persisted and data["status"] == "success",
+            run=data.get("run"),
         )
 
 
 @dataclass
 class RunState:
-    """Everything a run needs to continue; :meth:`to_snapshot` is what storage keeps."""
+    """Everything a run needs to continue; :meth:`to_snapshot` is what storage keeps.
+
+    ``state_at`` maps a node position to the shared state as it was before that node, recorded only where
+    it changed, so a time-travel run starts with the state its step saw. ``origin`` links a time-travel run
+    to the run it came from.
+    """
 
     run_id: str
     workflow: str
@@ -88,34 +123,69 @@ class RunState:
     state: Any = field(default_factory=dict)
     resource_id: str | None = None
     position: int = 0
-    last_output: Any = None
     node: dict[str, Any] = field(default_factory=dict)
     steps: dict[str, StepResult] = field(default_factory=dict)
     result: Any = None
     error: str | None = None
     created_at: datetime | None = None
+    state_at: dict[str, Any] = field(default_factory=dict)
+    origin: dict[str, Any] | None = None
 
     @property
     def suspended(self) -> list[str]:
-        """Ids of the steps waiting for ``resume``, in the order they suspended."""
-        return [sid for sid, r in self.steps.items() if r.status == "suspended"]
+        """Paths of the steps waiting for ``resume``, in the order they suspended.
+
+        A step of a nested workflow is named ``outer.inner`` (``outer`` is the nested workflow's step id).
+        """
+        paths: list[str] = []
+        for sid, r in self.steps.items():
+            if r.status != "suspended":
+                continue
+            inner = [] if r.run is None else RunState.from_snapshot("", r.run).suspended
+            paths += [f"{sid}.{p}" for p in inner] or [sid]
+        return paths
+
+    def flat_steps(self) -> Iterator[tuple[str, StepResult]]:
+        """Every step result with its path, nested workflows' steps right after the step that ran them."""
+        for sid, r in self.steps.items():
+            yield sid, r
+            if r.run is not None:
+                for path, inner in RunState.from_snapshot("", r.run).flat_steps():
+                    yield f"{sid}.{path}", inner
+
+    def record_state(self) -> None:
+        """Remember the shared state as the state before node ``position``, if it changed."""
+        if not self.state_at:
+            self.state_at["0"] = copy.deepcopy(self.state)
+            return
+        last = self.state_at[max(self.state_at, key=int)]
+        if last != self.state:
+            self.state_at[str(self.position)] = copy.deepcopy(self.state)
+
+    def state_before(self, position: int) -> Any:
+        """The shared state as it was before node ``position`` ran."""
+        keys = [int(k) for k in self.state_at if int(k) <= position]
+        return copy.deepcopy(self.state_at[str(max(keys))]) if keys else {}
 
     def to_snapshot(self) -> dict[str, Any]:
-        return {
+        snap = {
             "status": self.status,
             "workflow": self.workflow,
             "input": self.input,
             "state": self.state,
             "resource_id": self.resource_id,
             "position": self.position,
-            "last_output": self.last_output,
             "node": self.node,
             "steps": {sid: r.to_dict() for sid, r in self.steps.items()},
             "suspended": self.suspended,
             "result": self.result,
             "error": self.error,
             "created_at": _ts(self.created_at),
+            "state_at": self.state_at,
         }
+        if self.origin is not None:
+            snap["origin"] = self.origin
+        return snap
 
     @classmethod
     def from_snapshot(cls, run_id: str, snap: dict[str, Any]) -> RunState:
@@ -127,10 +197,11 @@ class RunState:
             state=snap.get("state"),
             resource_id=snap.get("resource_id"),
             position=int(snap.get("position") or 0),
-            last_output=snap.get("last_output"),
             node=dict(snap.get("node") or {}),
             steps={sid: StepResult.from_dict(r) for sid, r in (snap.get("steps") or {}).items()},
             result=snap.get("result"),
             error=snap.get("error"),
             created_at=_parse(snap.get("created_at")),
+            state_at=dict(snap.get("state_at") or {}),
+            origin=snap.get("origin"),
         )

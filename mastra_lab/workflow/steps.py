@@ -9,12 +9,17 @@ JSON-able data (that is what a snapshot can hold, and what a resumed run sees in
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import pydantic
 
 from mastra_lab.errors import WorkflowError
 from mastra_lab.tools import _check_json_value, _is_model_class, _pydantic_problems, _to_jsonable
+
+if TYPE_CHECKING:
+    from mastra_lab.agent import Agent
+    from mastra_lab.tools import Tool
+    from mastra_lab.workflow.builder import Workflow
 
 __all__ = ["Step", "step"]
 
@@ -90,6 +95,13 @@ class Step:
         resume_schema: What ``run.resume(resume_data=...)`` must send it.
         suspend_schema: What it passes to ``ctx.suspend(payload)``.
         retries: Extra attempts when ``execute`` raises (overrides the workflow's ``retry``).
+        persist_output: ``False`` keeps the output out of the stored snapshot (for large or sensitive
+            outputs): later steps of the same process still receive it, but a run continued in another
+            process cannot give it to a step that needs it, and says so.
+
+    Attributes:
+        workflow: For a committed workflow used as a step of another (``wf.then(child)``), the child;
+            else ``None``.
     """
 
     def __init__(
@@ -103,6 +115,7 @@ class Step:
         retries: int = 0,
         *,
         description: str = "",
+        persist_output: bool = True,
     ) -> None:
         if not isinstance(id, str) or not id:
             raise WorkflowError(f"a step needs a non-empty string id, got {id!r}", code="WORKFLOW_BAD_STEP")
@@ -129,10 +142,37 @@ class Step:
         self.resume_schema = resume_schema
         self.suspend_schema = suspend_schema
         self.retries = retries
+        self.persist_output = bool(persist_output)
         self.description = description or (getattr(execute, "__doc__", None) or "").strip()
+        self.workflow: Workflow | None = None
 
     def __repr__(self) -> str:
-        return f"Step(id={self.id!r})"
+        kind = "" if self.workflow is None else ", workflow=True"
+        return f"Step(id={self.id!r}{kind})"
+
+    @classmethod
+    def from_tool(cls, tool: Tool, id: str | None = None) -> Step:
+        """A step that calls ``tool`` with its input as the arguments; its output is the tool's result.
+
+        The tool validates the arguments (errors name the field). A tool made with
+        ``requires_approval=True`` suspends the run first; resume it with ``{"approve": true}`` (or
+        ``false`` with a ``"reason"``, which fails the step).
+        """
+        from mastra_lab.workflow.adapters import tool_step
+
+        return tool_step(cls, tool, id)
+
+    @classmethod
+    def from_agent(cls, agent: Agent, id: str | None = None) -> Step:
+        """A step that runs ``agent`` on ``{"prompt": ..., "thread_id"?: ..., "resource_id"?: ...}``.
+
+        Its output is ``{"text", "object", "finish_reason", "run_id"}``. When a tool call needs approval
+        the workflow suspends with the pending calls; resume with ``{"approve": [call ids], "decline":
+        {call_id: reason}}`` and the agent continues from where it stopped, in this process or another.
+        """
+        from mastra_lab.workflow.adapters import agent_step
+
+        return agent_step(cls, agent, id)
 
 
 @overload
@@ -148,6 +188,7 @@ def step(
     resume_schema: Any = None,
     suspend_schema: Any = None,
     retries: int = 0,
+    persist_output: bool = True,
 ) -> Callable[[Callable[[Any], Any]], Step]: ...
 
 
@@ -161,6 +202,7 @@ def step(
     resume_schema: Any = None,
     suspend_schema: Any = None,
     retries: int = 0,
+    persist_output: bool = True,
 ) -> Step | Callable[[Callable[[Any], Any]], Step]:
     """Turn ``execute(ctx)`` into a :class:`Step` named after the function (or ``id``).
 
@@ -176,6 +218,7 @@ def step(
             resume_schema=resume_schema,
             suspend_schema=suspend_schema,
             retries=retries,
+            persist_output=persist_output,
         )
 
     return wrap if fn is None else wrap(fn)

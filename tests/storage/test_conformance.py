@@ -675,3 +675,18 @@ def test_modify_thread_keeps_id_and_resource(store: Storage) -> None:
     with pytest.raises(StorageError, match="no thread 'ghost'"):
         store.modify_thread("ghost", lambda t: t)
     assert store.get_thread("t1") == new
+
+
+def test_modify_snapshot_is_a_compare_and_set(store: Storage) -> None:
+    def claim(old: dict[str, Any] | None) -> dict[str, Any]:
+        if old is not None and old["status"] != "suspended":
+            raise RuntimeError(f"busy: {old['status']}")
+        return {"status": "running", "claims": (old or {}).get("claims", 0) + 1}
+
+    store.save_snapshot("wf", "r1", {"status": "suspended", "claims": 0})
+    assert store.modify_snapshot("wf", "r1", claim) == {"status": "running", "claims": 1}
+    with pytest.raises(RuntimeError, match="busy: running"):
+        store.modify_snapshot("wf", "r1", claim)
+    assert store.load_snapshot("wf", "r1") == {"status": "running", "claims": 1}
+    assert [r.status for r in store.list_runs("wf")] == ["running"]
+    assert store.modify_snapshot("wf", "new", claim)["claims"] == 1

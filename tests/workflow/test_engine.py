@@ -146,7 +146,7 @@ def test_the_loop_step_sees_its_iteration() -> None:
 
 
 def test_a_loop_condition_that_raises_fails_the_run() -> None:
-    result = _run(Workflow("lr").dowhile(Step("s", lambda ctx: 1), lambda out, i: {}["x"]), 0)
+    result = _run(Workflow("lr").dowhile(Step("s", lambda ctx: 1), lambda out, i: {"y": 1}["x"]), 0)
     assert result.status == "failed"
     assert "condition of dowhile 's' (iteration 0) raised KeyError" in (result.error or "")
 
