@@ -15,6 +15,7 @@ if typing.TYPE_CHECKING:
     from mastra_lab.workflow.builder import Workflow
     from mastra_lab.workflow.context import StepContext
     from mastra_lab.workflow.events import WorkflowEvent
+    from mastra_lab.workflow.plots import plot_workflow
     from mastra_lab.workflow.run import WorkflowResult, WorkflowRun
     from mastra_lab.workflow.snapshot import StepResult
     from mastra_lab.workflow.steps import Step, step
@@ -27,6 +28,7 @@ __all__ = [
     "WorkflowEvent",
     "WorkflowResult",
     "WorkflowRun",
+    "plot_workflow",
     "step",
 ]
 
@@ -41,5 +43,6 @@ __getattr__, __dir__ = _lazy.attach(
         "WorkflowEvent": "mastra_lab.workflow.events",
         "WorkflowResult": "mastra_lab.workflow.run",
         "WorkflowRun": "mastra_lab.workflow.run",
+        "plot_workflow": "mastra_lab.workflow.plots",
     },
 )
