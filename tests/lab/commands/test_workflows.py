@@ -16,13 +16,17 @@ from typing import Any
 
 import pydantic
 import pytest
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
 
 from mastra_lab.lab._testing import TestingShell
+from mastra_lab.lab.commands.plot import PlotView
 from mastra_lab.lab.commands.workflows import RunView
 from mastra_lab.lab.display import Table
 from mastra_lab.mastra import Mastra
 from mastra_lab.storage import DuckDBStore, SQLiteStore
 from mastra_lab.workflow import Step, StepContext, Workflow, step
+from mastra_lab.workflow.plots import NEUTRAL_COLOR, STATUS_COLORS
 
 
 class Order(pydantic.BaseModel):
@@ -323,3 +327,53 @@ def test_resume_mistakes_are_one_line(ip: TestingShell, calls: list[str]) -> Non
     calls.clear()
     assert ip.line("""resume orders big --data '{"approved": true}'""").status == "success"
     assert calls == ["approve", "ship"]  # the failed attempts changed nothing
+
+
+# -- graph ------------------------------------------------------------------------------------------------
+
+
+def _box_colors(figure: Figure) -> dict[str, Any]:
+    return {
+        str(p.get_gid()).removeprefix("step:"): to_hex(p.get_facecolor())
+        for p in figure.axes[0].patches
+        if str(p.get_gid()).startswith("step:")
+    }
+
+
+def test_graph_draws_the_workflow_coloured_by_a_run(ip: TestingShell) -> None:
+    plain = ip.line("graph orders")
+    assert isinstance(plain, PlotView) and plain.kind == "workflow"
+    assert plain.title == "workflow orders: 3 nodes, 3 steps"
+    assert set(_box_colors(plain.figure)) == {"price", "approve", "ship"}
+    assert set(_box_colors(plain.figure).values()) == {to_hex(NEUTRAL_COLOR)}
+    ip.line("""run orders --input '{"item": "tea", "qty": 1}' --run-id small""")
+    ip.line("""run orders --input '{"item": "tea", "qty": 9}' --run-id big""")
+    last = ip.line("graph orders last")
+    assert last.title.startswith("workflow orders · run big · suspended")
+    assert last.data[["step", "status"]].values.tolist() == [
+        ["price", "success"],
+        ["approve", "suspended"],
+        ["ship", "pending"],
+    ]
+    colors = _box_colors(last.figure)
+    assert (colors["price"], colors["approve"]) == (
+        to_hex(STATUS_COLORS["success"]),
+        to_hex(STATUS_COLORS["suspended"]),
+    )
+    small = ip.line("graph orders small")
+    assert set(_box_colors(small.figure).values()) == {to_hex(STATUS_COLORS["success"])}
+    bundle = small._repr_mimebundle_()
+    assert bundle["image/png"].startswith(b"\x89PNG") and "mastra-plot-workflow" in bundle["text/html"]
+    same = ip.line("plot workflow orders small")
+    assert (same.kind, same.title) == ("workflow", small.title)
+
+
+def test_graph_mistakes_are_one_line(ip: TestingShell) -> None:
+    assert ip.usage_error("graph orders nope") == (
+        "%mastra graph: workflow 'orders' has no run 'nope' (hint: %mastra runs orders lists its runs)"
+    )
+    assert ip.usage_error("graph orders last") == (
+        "%mastra graph: workflow 'orders' has no run stored (hint: %mastra runs orders lists its runs)"
+    )
+    assert "no workflow named 'fan'" in ip.usage_error("graph fan")
+    assert ip.usage_error("plot workflow orders nope").startswith("%mastra plot workflow: workflow 'orders'")
