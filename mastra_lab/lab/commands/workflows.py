@@ -421,9 +421,9 @@ def runs_command(invocation: Invocation, args: argparse.Namespace) -> Table:
     if args.workflow is not None:
         _workflow(mastra, args.workflow, "runs")
     df = mastra.workflow_runs_df(args.workflow, args.status)
-    which = " ".join(w for w in (args.status, "runs") if w)
     where = f"of {args.workflow}" if args.workflow else "of every workflow"
-    title = f"{len(df)} {which} {where}" if len(df) else f"no {which} {where} stored yet"
+    noun = " ".join(w for w in (args.status, "run" if len(df) == 1 else "runs") if w)
+    title = f"{len(df)} {noun} {where}" if len(df) else f"no {noun} {where} stored yet"
     return Table(df, title=title, limit=invocation.magics.display_limit)
 
 

@@ -254,7 +254,7 @@ def test_runs_lists_every_workflow_or_one_and_filters_by_status(ip: TestingShell
         ["fanout", "fan", "success"],
     ]
     waiting = ip.line("runs orders --status suspended")
-    assert waiting.title == "1 suspended runs of orders"
+    assert waiting.title == "1 suspended run of orders"
     assert waiting.df[["run_id", "suspended"]].values.tolist() == [["big", "approve"]]
     assert ip.line("runs fanout --status failed").title == "no failed runs of fanout stored yet"
 
