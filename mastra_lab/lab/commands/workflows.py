@@ -17,7 +17,7 @@ import argparse
 import difflib
 import html
 import json
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from mastra_lab.lab.display import LiveDisplay, Table, usage_error
@@ -82,15 +82,13 @@ def _short(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _step_row(step_id: str, result: StepResult, items: int = 0) -> dict[str, Any]:
+def _step_row(step_id: str, result: StepResult) -> dict[str, Any]:
     if result.status == "failed":
         detail = result.error or ""
     elif result.status == "suspended":
         detail = f"waiting: {_short(result.suspend_payload)}"
     else:
         detail = _short(result.output)
-    if items > 1 and result.status != "success":
-        detail = f"{items} items done"
     duration = None
     if result.started_at is not None and result.ended_at is not None:
         duration = round((result.ended_at - result.started_at).total_seconds() * 1000, 1)
@@ -133,7 +131,10 @@ class RunView:
             sid: {"step": sid, "status": "pending", "attempts": 0, "duration_ms": None, "detail": ""}
             for sid in _planned(workflow)
         }
+        self._foreach = {n.steps[0].id for n in workflow.nodes if n.kind == "foreach"}
         self._items: dict[str, int] = {}
+        self.note: str | None = None
+        """Set when the watched run was interrupted (Ctrl-C)."""
         if result is not None:
             self._take(result)
 
@@ -156,8 +157,13 @@ class RunView:
             row = self._rows.setdefault(sid, _step_row(sid, _running()))
             row |= {"status": "suspended", "detail": f"waiting: {_short(event.data)}"}
         elif event.type == "step-result":
-            self._items[sid] = self._items.get(sid, 0) + 1
-            self._rows[sid] = _step_row(sid, event.data, self._items[sid])
+            self._rows[sid] = _step_row(sid, event.data)
+            if sid in self._foreach:  # one result per item: the step goes on until the run says otherwise
+                done = self._items[sid] = self._items.get(sid, 0) + 1
+                self._rows[sid] |= {
+                    "status": "running",
+                    "detail": f"{done} item{'' if done == 1 else 's'} done",
+                }
         self.updates += 1
 
     @property
@@ -175,6 +181,8 @@ class RunView:
     def summary(self) -> str:
         """``workflow greet · run 3f2a… · success · result {"text": "Hi"}`` — the one-line form."""
         line = f"workflow {self.workflow} · run {self.run_id} · {self.status}"
+        if self.note is not None:
+            return f"{line} · {self.note}"
         result = self.result
         if result is None:
             return line
@@ -225,17 +233,27 @@ class _Frame:
         return self.html
 
 
-def _watch(view: RunView, events: Iterable[WorkflowEvent]) -> RunView:
+def _watch(view: RunView, events: Generator[WorkflowEvent, None, None]) -> RunView:
     """Show ``events`` as one display that each event updates; the view, marked as already shown."""
     live = LiveDisplay(lambda _text: _Frame(view))
-    for event in events:
-        view.add(event)
+    try:
+        for event in events:
+            view.add(event)
+            live.show(view.summary())
+    except KeyboardInterrupt:
+        events.close()
+        view.note = (
+            "interrupted: the step in flight was stopped and the run is stored as running; "
+            "workflow.create_run(run_id).restart_sync() continues it"
+        )
         live.show(view.summary())
-    view.live = live.updates > 0
+    finally:
+        events.close()  # Ctrl-C between two events leaves the stream open: stop its run now
+    view.live = live.updates > 0 and view.note is None
     return view
 
 
-def _resume_events(run: WorkflowRun, step: str | None, data: Any) -> Iterator[WorkflowEvent]:
+def _resume_events(run: WorkflowRun, step: str | None, data: Any) -> Generator[WorkflowEvent, None, None]:
     """``run.resume`` as a stream of its events, in this thread, as ``run.stream`` is for a start."""
     import asyncio
 

@@ -9,6 +9,7 @@ display has shown it running, so a command that only showed the end could not pa
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -216,6 +217,45 @@ def test_run_watch_updates_one_display_in_place(db: Path, calls: list[str]) -> N
     assert last == f'workflow fanout · run {view.run_id} · success · result ["A", "A", "A"]'
     assert view.live and repr(view) == view.summary()  # the table is on screen already: the result is a line
     assert set(_statuses(view).values()) == {"success"}
+    shout = [line.split() for f in frames for line in f.splitlines() if line.split()[:1] == ["shout"]]
+    rows = [row[:2] + row[-3:] for row in shout]
+    assert ["shout", "running", "1", "item", "done"] in rows  # a foreach goes on after its first item
+    assert shout[-1][:2] == ["shout", "success"]
+
+
+def test_ctrl_c_while_watching_stops_the_run_and_says_how_to_continue_it(
+    db: Path, calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    never = threading.Event()  # set only after the interrupt, to let the interrupted step's thread go
+    fired: list[bool] = []
+    ip = _shell(db, calls, never)
+    publish = ip.publisher.publish
+
+    def publishing(*args: Any, **kwargs: Any) -> None:
+        publish(*args, **kwargs)
+        data = kwargs.get("data") or args[0]
+        lines = data["text/plain"].splitlines()
+        if ["count", "running"] in [ln.split()[:2] for ln in lines] and not fired:
+            fired.append(True)
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(ip.publisher, "publish", publishing)
+    try:
+        view = ip.line("""run fanout --input '["a"]' --watch --run-id r1""")
+        frames = _one_display_updated_in_place(ip)
+        fanout = ip.magics.mastra.get_workflow("fanout")  # type: ignore[union-attr]
+        stored = fanout.get_run("r1")
+        never.set()
+        again = fanout.create_run("r1").restart_sync()  # what the note says to do
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped from %mastra run --watch")
+    finally:
+        never.set()
+        ip.close()
+    assert view.summary().startswith("workflow fanout · run r1 · running · interrupted: the step in flight")
+    assert frames[-1].splitlines()[0] == view.summary() and not view.live
+    assert stored is not None and stored.status == "running"
+    assert (again.status, again.result) == ("success", ["A"])
 
 
 def test_run_mistakes_are_one_line(ip: TestingShell, calls: list[str]) -> None:
