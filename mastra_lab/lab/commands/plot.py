@@ -107,19 +107,20 @@ def _decay(invocation: Invocation, args: argparse.Namespace) -> PlotView:
 
 def _add_workflow(actions: Any) -> None:
     workflow = actions.add_parser(
-        "workflow", help="a workflow's step graph, coloured by a run (as %mastra graph)"
+        "workflow", help="a workflow's step graph, coloured by a run: the figure of %%mastra graph"
     )
     workflow.add_argument("workflow", help="a registered workflow")
     workflow.add_argument("run_id", nargs="?", metavar="RUN_ID", help="colour the steps by this run ('last')")
-    workflow.set_defaults(
-        run=lambda invocation, args: _workflow_plot(invocation, args.workflow, args.run_id, "plot workflow")
-    )
+    workflow.set_defaults(run=_workflow)
 
 
-def _workflow_plot(invocation: Invocation, name: str, run_id: str | None, where: str) -> PlotView:
-    from mastra_lab.lab.commands.workflows import workflow_plot
+def _workflow(invocation: Invocation, args: argparse.Namespace) -> PlotView:
+    """What ``%mastra graph`` shows; its handler is looked up in the registry, so neither module imports the
+    other."""
+    from mastra_lab.lab.registry import REGISTRY
 
-    return workflow_plot(invocation, name, run_id, where)
+    view: PlotView = REGISTRY["graph"].handler(invocation, args)
+    return view
 
 
 _KINDS: list[Callable[[Any], None]] = [_add_decay, _add_workflow]

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from mastra_lab.mastra import Mastra
     from mastra_lab.workflow import StepResult, Workflow, WorkflowEvent, WorkflowResult, WorkflowRun
 
-__all__ = ["RunView", "workflow_plot"]
+__all__ = ["RunView"]
 
 _REGISTER_HINT = "register one with current_mastra().add_workflow(wf), or Mastra(workflows=[...])"
 _STATUSES = ("pending", "running", "success", "failed", "suspended", "canceled")
@@ -448,24 +448,6 @@ def runs_command(invocation: Invocation, args: argparse.Namespace) -> Table:
 # -- graph -------------------------------------------------------------------------------------------------
 
 
-def workflow_plot(invocation: Invocation, name: str, run_id: str | None, where: str) -> PlotView:
-    """The step graph of workflow ``name``, coloured by run ``run_id`` (``last``: the latest run), if given.
-
-    Shared by ``%mastra graph`` and ``%mastra plot workflow``.
-    """
-    from mastra_lab.lab.commands.plot import PlotView
-    from mastra_lab.workflow.plots import plot_workflow
-
-    wf = _workflow(invocation.mastra, name, where)
-    run = None if run_id is None else _stored_run(wf, run_id, where)
-    figure = plot_workflow(wf, run)
-    if run is None:
-        title = f"workflow {name}: {len(wf.nodes)} nodes, {len(wf.step_ids)} steps"
-        return PlotView("workflow", title, figure, _nodes_df(wf), invocation.magics.display_limit)
-    view = RunView(wf, run.run_id, run)
-    return PlotView("workflow", view.summary(), figure, view.steps, invocation.magics.display_limit)
-
-
 def _graph_arguments(parser: CommandParser) -> None:
     parser.add_argument("workflow", help="a registered workflow")
     parser.add_argument(
@@ -480,4 +462,15 @@ def _graph_arguments(parser: CommandParser) -> None:
     epilog="examples:\n  %mastra graph orders\n  %mastra graph orders last\n  view = %mastra graph orders ID",
 )
 def graph_command(invocation: Invocation, args: argparse.Namespace) -> PlotView:
-    return workflow_plot(invocation, args.workflow, args.run_id, "graph")
+    from mastra_lab.lab.commands.plot import PlotView
+    from mastra_lab.workflow.plots import plot_workflow
+
+    wf = _workflow(invocation.mastra, args.workflow, "graph")
+    run = None if args.run_id is None else _stored_run(wf, args.run_id, "graph")
+    figure = plot_workflow(wf, run)
+    limit = invocation.magics.display_limit
+    if run is None:
+        title = f"workflow {args.workflow}: {len(wf.nodes)} nodes, {len(wf.step_ids)} steps"
+        return PlotView("workflow", title, figure, _nodes_df(wf), limit)
+    view = RunView(wf, run.run_id, run)
+    return PlotView("workflow", view.summary(), figure, view.steps, limit)

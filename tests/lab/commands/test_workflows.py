@@ -416,4 +416,6 @@ def test_graph_mistakes_are_one_line(ip: TestingShell) -> None:
         "%mastra graph: workflow 'orders' has no run stored (hint: %mastra runs orders lists its runs)"
     )
     assert "no workflow named 'fan'" in ip.usage_error("graph fan")
-    assert ip.usage_error("plot workflow orders nope").startswith("%mastra plot workflow: workflow 'orders'")
+    assert ip.usage_error("plot workflow orders nope").startswith(
+        "%mastra graph: workflow 'orders' has no run"
+    )
