@@ -155,7 +155,9 @@ def json_object(value: object, what: str) -> str:
             details={"what": what, "type": type(value).__name__},
         )
     text = dumps(dict(value), what)
-    if value and (found := _find_unserialisable(value, what)):  # e.g. int keys json.dumps would stringify
+    # json.dumps turns int keys into strings silently; a round trip (in C) spots that without walking the
+    # value in Python, and only a mismatch (or a tuple, which comes back a list) is looked at closely.
+    if json.loads(text) != value and (found := _find_unserialisable(value, what)):
         raise StorageError(
             f"{found[0]} is not JSON-serialisable: {found[1]!r:.80} ({type(found[1]).__name__}); "
             "use string keys",

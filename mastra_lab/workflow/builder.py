@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mastra_lab.errors import WorkflowError
+from mastra_lab.telemetry.logger import MastraLogger, get_logger
 from mastra_lab.workflow.engine import Executor
 from mastra_lab.workflow.graph import Node, NodeKind
 from mastra_lab.workflow.run import WorkflowResult, WorkflowRun
@@ -119,7 +120,7 @@ class Workflow:
         self._storage: Storage | None = None
         self._mastra: Any = None
         self._tracer: Tracer | None = None
-        self.logger: Any = None
+        self.logger: MastraLogger = get_logger("workflow")
 
     def _check_retry(self, retry: Mapping[str, float] | None) -> tuple[int, float]:
         if retry is None:

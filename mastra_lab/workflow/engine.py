@@ -179,9 +179,9 @@ def _output_of(state: RunState, step: Step) -> Any:
         return None
     if result.lost:
         raise WorkflowError(
-            f"the output of step {step.id!r} is not stored (persist_output=False), so run {state.run_id!r} "
-            "cannot continue past it in this process; re-run it, or keep the output with "
-            "persist_output=True",
+            f"the output of step {step.id!r} is not stored (persist_output=False) and this process does not "
+            f"hold it, so run {state.run_id!r} cannot continue past it; start a new run, or keep the output "
+            "with persist_output=True",
             code="WORKFLOW_OUTPUT_NOT_STORED",
             details={"run_id": state.run_id, "step": step.id},
         )
@@ -208,9 +208,12 @@ def node_output(nodes: tuple[Node, ...], state: RunState, index: int) -> Any:
 
 
 def node_input(nodes: tuple[Node, ...], state: RunState, index: int) -> Any:
-    """The input of node ``index``: the previous node's output, unless a time-travel run replaced it."""
+    """The input of node ``index``: the previous node's output, unless a loop is past its first iteration
+    or a time-travel run gave this node its own input."""
     if index == state.position and "input" in state.node:
         return state.node["input"]
+    if str(index) in state.inputs:
+        return state.inputs[str(index)]
     return node_output(nodes, state, index - 1)
 
 
@@ -227,9 +230,12 @@ def _take_resume(env: Env, step: Step) -> tuple[bool, Any, dict[str, Any]]:
 
 
 async def _run_one(
-    step: Step, value: Any, env: Env, *, reuse: bool = True, iteration: int | None = None
+    step: Step, value: Any, env: Env, *, reuse: bool = True, iteration: int | None = None, save: bool = True
 ) -> Any:
-    """Run one step of the current node, record its result, save, report; the step's output."""
+    """Run one step of the current node, record its result, save, report; the step's output.
+
+    ``save=False`` when the node is this one step: the walk saves once the node is done.
+    """
     state = env.state
     prior = state.steps.get(step.id)
     if prior is not None and reuse and prior.status == "success":
@@ -252,7 +258,8 @@ async def _run_one(
         state.steps[step.id] = StepResult("canceled", started_at=started, ended_at=utcnow(), run=current.run)
         raise
     state.steps[step.id] = result
-    env.save()
+    if save:
+        env.save()
     return _outcome(step, result)
 
 
@@ -440,7 +447,7 @@ async def _condition(fn: Callable[..., Any], args: tuple[Any, ...], where: str) 
 
 
 async def _node_step(node: Node, value: Any, env: Env) -> Any:
-    return await _run_one(node.steps[0], value, env)
+    return await _run_one(node.steps[0], value, env, save=False)
 
 
 async def _node_parallel(node: Node, value: Any, env: Env) -> Any:
@@ -467,7 +474,7 @@ async def _node_loop(node: Node, value: Any, env: Env) -> Any:
     assert fn is not None
     iteration = int(env.state.node.get("iteration", 0))
     while True:
-        output = await _run_one(step, value, env, reuse=False, iteration=iteration)
+        output = await _run_one(step, value, env, reuse=False, iteration=iteration, save=False)
         where = f"condition of {node.kind} {step.id!r} (iteration {iteration})"
         again = await _condition(fn, (output, iteration), where)
         if node.kind == "dountil":
@@ -636,6 +643,7 @@ async def run_nodes(env: Env, output_schema: Any = None) -> None:
             output = node_output(env.nodes, state, state.position - 1)
         result = validate(output, output_schema, f"output of workflow {state.workflow!r}", "WORKFLOW_OUTPUT")
         state.status, state.result = "success", jsonable(result)
+        state.result_from_steps = bool(env.nodes) and state.position > 0 and state.result == output
     except _Suspended:
         state.status = "suspended"
     except _Bailed as bail:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from mastra_lab import _runtime
 from mastra_lab.errors import WorkflowError
 from mastra_lab.storage.records import utcnow
-from mastra_lab.workflow.engine import Env, node_input, run_nodes
+from mastra_lab.workflow.engine import Env, node_input, node_output, run_nodes
 from mastra_lab.workflow.events import WorkflowEvent
 from mastra_lab.workflow.graph import Node
 from mastra_lab.workflow.snapshot import RunState, RunStatus, StepResult
@@ -62,9 +62,15 @@ class WorkflowResult:
     def of(cls, state: RunState, nodes: tuple[Node, ...] = ()) -> WorkflowResult:
         suspended = state.suspended
         steps = dict(state.flat_steps())
+        result = state.result
+        if state.result_from_steps and result is None and nodes:
+            try:
+                result = node_output(nodes, state, len(nodes) - 1)
+            except WorkflowError:
+                result = None
         return cls(
             status=state.status,
-            result=state.result,
+            result=result,
             error=state.error,
             steps=steps,
             suspended=suspended,
@@ -75,6 +81,20 @@ class WorkflowResult:
             inputs=_inputs(state, nodes),
             origin=state.origin,
         )
+
+    def raise_for_status(self) -> WorkflowResult:
+        """This result, or — when the run failed — a :class:`~mastra_lab.errors.WorkflowError` with its error.
+
+        A failed run is a result rather than an exception (it is stored, and can be inspected or
+        time-travelled); call this where a failure should stop the caller.
+        """
+        if self.status == "failed":
+            raise WorkflowError(
+                f"run {self.run_id!r} of workflow {self.workflow!r} failed: {self.error}",
+                code="WORKFLOW_FAILED",
+                details={"run_id": self.run_id, "workflow": self.workflow},
+            )
+        return self
 
     def __repr__(self) -> str:
         extra = ""
@@ -101,6 +121,14 @@ def _inputs(state: RunState, nodes: tuple[Node, ...]) -> dict[str, Any]:
         for s in ran:
             inputs[s.id] = value
     return inputs
+
+
+def _keep_unstored_outputs(stored: RunState, memory: RunState) -> None:
+    """Give ``stored`` the outputs this process still holds of steps with ``persist_output=False``."""
+    for sid, r in stored.steps.items():
+        mine = memory.steps.get(sid)
+        if r.lost and mine is not None and mine.status == "success" and not mine.lost:
+            stored.steps[sid] = mine
 
 
 def _forget_in_flight(state: RunState) -> None:
@@ -169,6 +197,8 @@ class WorkflowRun:
 
         def change(snap: dict[str, Any] | None) -> dict[str, Any]:
             stored = None if snap is None else RunState.from_snapshot(self.run_id, dict(snap))
+            if stored is not None:
+                _keep_unstored_outputs(stored, self._state)
             self._state = check(stored)
             return self._state.to_snapshot()
 
@@ -213,6 +243,11 @@ class WorkflowRun:
             span.set_attribute("mastra.status", self._state.status)
             span.set_output(self._state.result)
         result = self.result
+        log = wf.logger.bind(workflow=wf.id, run_id=self.run_id, status=result.status)
+        if result.status == "failed":
+            log.warning("workflow run failed: %s", result.error)
+        else:
+            log.info("workflow run %s", result.status)
         self._emit(WorkflowEvent("workflow-finish", self.run_id, data=result))
         return result
 
@@ -299,6 +334,7 @@ class WorkflowRun:
             path = _resolve(self.run_id, suspended, step)
             where = f"resume data of step {path!r}"
             validate(resume_data, wf.step(path).resume_schema, where, "WORKFLOW_RESUME_INVALID")
+            node_input(wf.nodes, run, run.position)  # raises when that input was not stored
             chosen.append(path)
             run.status = "running"
             return run
@@ -398,7 +434,7 @@ class WorkflowRun:
             state_at={k: v for k, v in source.state_at.items() if int(k) <= index},
             origin={"run_id": self.run_id, "step": sid},
         )
-        new.node["input"] = value
+        new.inputs[str(index)] = value
         if node.kind == "branch":
             new.node["taken"] = sorted(kept & {s.id for s in node.steps} | {sid})
         return new, ({} if resume_data is None else {sid: resume_data})

@@ -63,6 +63,7 @@ class StepResult:
     persisted: bool = True
     lost: bool = False
     run: dict[str, Any] | None = None
+    _stored: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def duration(self) -> float | None:
@@ -72,6 +73,10 @@ class StepResult:
         return (self.ended_at - self.started_at).total_seconds()
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-able data; a finished result is converted once (a run saves after every
+        step, and its earlier results do not change)."""
+        if self._stored is not None:
+            return self._stored
         data: dict[str, Any] = {
             "status": self.status,
             "output": self.output if self.persisted else None,
@@ -87,6 +92,8 @@ class StepResult:
             data["persisted"] = False
         if self.run is not None:
             data["run"] = self.run
+        if self.status in ("success", "failed"):
+            self._stored = data
         return data
 
     @classmethod
@@ -113,7 +120,9 @@ class RunState:
 
     ``state_at`` maps a node position to the shared state as it was before that node, recorded only where
     it changed, so a time-travel run starts with the state its step saw. ``origin`` links a time-travel run
-    to the run it came from.
+    to the run it came from, and ``inputs`` holds the input it gave its first node (every other input is
+    the previous node's output). ``result_from_steps`` says the result is the last node's output, which is
+    then not stored a second time.
     """
 
     run_id: str
@@ -130,6 +139,8 @@ class RunState:
     created_at: datetime | None = None
     state_at: dict[str, Any] = field(default_factory=dict)
     origin: dict[str, Any] | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)
+    result_from_steps: bool = False
 
     @property
     def suspended(self) -> list[str]:
@@ -144,6 +155,11 @@ class RunState:
             inner = [] if r.run is None else RunState.from_snapshot("", r.run).suspended
             paths += [f"{sid}.{p}" for p in inner] or [sid]
         return paths
+
+    @property
+    def active(self) -> list[str]:
+        """Paths of the steps running now (as this process last saved them)."""
+        return [path for path, r in self.flat_steps() if r.status == "running"]
 
     def flat_steps(self) -> Iterator[tuple[str, StepResult]]:
         """Every step result with its path, nested workflows' steps right after the step that ran them."""
@@ -178,13 +194,18 @@ class RunState:
             "node": self.node,
             "steps": {sid: r.to_dict() for sid, r in self.steps.items()},
             "suspended": self.suspended,
-            "result": self.result,
+            "active": self.active,
+            "result": None if self.result_from_steps else self.result,
             "error": self.error,
             "created_at": _ts(self.created_at),
             "state_at": self.state_at,
         }
         if self.origin is not None:
             snap["origin"] = self.origin
+        if self.inputs:
+            snap["inputs"] = self.inputs
+        if self.result_from_steps:
+            snap["result_from_steps"] = True
         return snap
 
     @classmethod
@@ -204,4 +225,6 @@ class RunState:
             created_at=_parse(snap.get("created_at")),
             state_at=dict(snap.get("state_at") or {}),
             origin=snap.get("origin"),
+            inputs=dict(snap.get("inputs") or {}),
+            result_from_steps=bool(snap.get("result_from_steps")),
         )

@@ -1,7 +1,8 @@
 """A workflow run in its own process: ``python flow_proc.py KIND DB LOG start|resume|restart RUN_ID [DATA]``.
 
 Each executed step appends its id to LOG, so the parent can tell which steps ran in which process. The
-result is printed as one JSON line.
+result is printed as one JSON line (``{"error": code}`` when the run refuses). Resumed with ``"hold"``, the
+gate step waits until the file ``LOG.release`` exists, so a test can hold a run in flight.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mastra_lab.errors import WorkflowError
 from mastra_lab.mastra import Mastra
 from mastra_lab.storage import DuckDBStore, SQLiteStore
 from mastra_lab.workflow import Step, StepContext, Workflow
@@ -28,6 +30,14 @@ def build(log: Path) -> Workflow:
     def gate(ctx: StepContext) -> Any:
         if ctx.resume_data is None:
             ctx.suspend({"ask": "approve?"})
+        if ctx.resume_data == "hold":
+            import time
+
+            with log.open("a") as f:
+                f.write("holding\n")
+            release = log.with_suffix(".release")
+            while not release.exists():  # the parent creates it once it has seen "holding"
+                time.sleep(0.02)
         return ctx.resume_data
 
     def hang(ctx: StepContext) -> Any:
@@ -51,12 +61,16 @@ def main(kind: str, db: str, log: str, action: str, run_id: str, data: str = "nu
     wf = build(Path(log))
     with Mastra(storage=store, workflows=[wf]):
         run = wf.create_run(run_id)
-        if action == "start":
-            result = run.start_sync(json.loads(data))
-        elif action == "restart":
-            result = run.restart_sync()
-        else:
-            result = run.resume_sync(resume_data=json.loads(data))
+        try:
+            if action == "start":
+                result = run.start_sync(json.loads(data))
+            elif action == "restart":
+                result = run.restart_sync()
+            else:
+                result = run.resume_sync(resume_data=json.loads(data))
+        except WorkflowError as exc:
+            print(json.dumps({"error": exc.code}))
+            return
     print(json.dumps({"status": result.status, "result": result.result, "suspended": result.suspended}))
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from mastra_lab import _runtime
+from mastra_lab.errors import WorkflowError
 from mastra_lab.workflow import Step, StepContext, StepResult, Workflow, step
 from mastra_lab.workflow.engine import execute_step
 
@@ -69,6 +70,14 @@ def test_foreach_over_a_non_list_fails_clearly() -> None:
     result = _run(Workflow("nl").foreach(Step("w", lambda ctx: ctx.input)), {"a": 1})
     assert result.status == "failed"
     assert "foreach 'w' needs a list from the previous step, got dict" in (result.error or "")
+    with pytest.raises(WorkflowError, match="failed: foreach 'w' needs a list") as failed:
+        result.raise_for_status()
+    assert failed.value.code == "WORKFLOW_FAILED"
+
+
+def test_a_run_that_succeeds_passes_raise_for_status() -> None:
+    result = _run(Workflow("ok").then(Step("w", lambda ctx: 2)), None)
+    assert result.raise_for_status() is result
 
 
 def test_then_chains_outputs_and_map_reshapes_with_earlier_results() -> None:
@@ -294,3 +303,33 @@ async def _a_failing_parallel_step_cancels_its_siblings_and_fails_the_run() -> N
     assert result.status == "failed"
     assert result.error == "step 'bad' failed: ValueError: bad input"
     assert result.steps["slow"].status == "canceled"
+
+
+def test_a_blocking_sync_step_does_not_stall_its_async_sibling() -> None:
+    """Sync steps run in a worker thread: the async sibling releases the blocked one."""
+    import threading
+
+    released = threading.Event()
+
+    def blocking(ctx: StepContext) -> str:
+        return "released" if released.wait(timeout=30) else "stalled"
+
+    async def releaser(ctx: StepContext) -> str:
+        released.set()
+        return "set"
+
+    result = _run(Workflow("th").parallel([Step("blocking", blocking), Step("releaser", releaser)]), None)
+    assert result.result == {"blocking": "released", "releaser": "set"}
+
+
+def test_custom_events_from_a_sync_step_reach_the_stream_in_order() -> None:
+    def chatty(ctx: StepContext) -> int:
+        for i in range(3):
+            ctx.emit({"progress": i})
+        return 3
+
+    wf = Workflow("chat").then(Step("chatty", chatty)).commit()
+    events = [(e.type, e.data) for e in wf.create_run().stream_sync()]
+    custom = [data for kind, data in events if kind == "custom"]
+    assert custom == [{"progress": 0}, {"progress": 1}, {"progress": 2}]
+    assert [k for k, _ in events].index("custom") < [k for k, _ in events].index("step-result")

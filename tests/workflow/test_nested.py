@@ -55,9 +55,7 @@ def test_a_nested_workflow_suspends_its_parent_and_resumes_by_path(mastra: Mastr
 
 
 @pytest.mark.parametrize("name", ["review", ["review", "ask"], "ask", None])
-def test_a_nested_step_can_be_named_by_its_workflow_its_path_or_its_id(
-    mastra: Mastra, name: Any
-) -> None:
+def test_a_nested_step_can_be_named_by_its_workflow_its_path_or_its_id(mastra: Mastra, name: Any) -> None:
     wf = _publish(mastra, [])
     run = wf.create_run()
     run.start_sync("x")
@@ -68,10 +66,10 @@ def test_resume_data_of_a_nested_step_is_checked_against_its_schema(mastra: Mast
     wf = _publish(mastra, [])
     run = wf.create_run()
     run.start_sync("x")
-    with pytest.raises(WorkflowError, match="resume data of step 'review.ask' is invalid: field 'ok'"):
+    with pytest.raises(WorkflowError, match=r"resume data of step 'review\.ask' is invalid: field 'ok'"):
         run.resume_sync("review.ask", {})
     assert wf.get_run(run.run_id).status == "suspended"  # type: ignore[union-attr]
-    with pytest.raises(WorkflowError, match="step 'review.nope' is not suspended"):
+    with pytest.raises(WorkflowError, match=r"step 'review\.nope' is not suspended"):
         run.resume_sync("review.nope", {"ok": True})
 
 
@@ -118,7 +116,9 @@ def test_workflow_step_finds_steps_inside_nested_workflows() -> None:
     wf = Workflow("p").then(_review()).commit()
     assert wf.step("review.ask").id == "ask"
     assert wf.step("review").workflow is not None
-    with pytest.raises(WorkflowError, match="workflow 'review' has no step 'ghost'; its steps are: ask, polish"):
+    with pytest.raises(
+        WorkflowError, match="workflow 'review' has no step 'ghost'; its steps are: ask, polish"
+    ):
         wf.step("review.ghost")
 
 
@@ -132,3 +132,41 @@ def test_a_nested_run_suspended_in_one_store_resumes_from_another_handle(store: 
     again = _publish(Mastra(storage=store), calls)
     assert again.create_run(run.run_id).resume_sync(resume_data={"ok": True}).result == "shipped"
     assert calls == ["ship"]
+
+
+def test_restart_continues_a_nested_workflow_without_repeating_its_finished_steps(mastra: Mastra) -> None:
+    """The process "dies" (its task is cancelled from outside) while the nested second step runs."""
+    import asyncio
+
+    from mastra_lab import _runtime
+
+    calls: list[str] = []
+    entered = asyncio.Event()
+
+    async def first(ctx: StepContext) -> int:
+        calls.append("first")
+        return 1
+
+    async def second(ctx: StepContext) -> int:
+        calls.append("second")
+        if calls.count("second") == 1:
+            entered.set()
+            await asyncio.Event().wait()  # never set: only the cancellation ends it
+        return int(ctx.input) + 1
+
+    child = Workflow("inner").then(Step("first", first)).then(Step("second", second)).commit()
+    wf = Workflow("outer").then(child).commit()
+    mastra.add_workflow(wf)
+    run = wf.create_run()
+
+    async def crash() -> None:
+        task = asyncio.create_task(run.start())
+        await entered.wait()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    _runtime.run_sync(crash())
+    assert wf.get_run(run.run_id).status == "running"  # type: ignore[union-attr]
+    result = wf.create_run(run.run_id).restart_sync()
+    assert (result.status, result.result) == ("success", 2)
+    assert calls == ["first", "second", "second"]

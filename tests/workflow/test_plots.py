@@ -17,7 +17,7 @@ from matplotlib.patches import Patch
 from mastra_lab.errors import WorkflowError
 from mastra_lab.mastra import Mastra
 from mastra_lab.storage import DuckDBStore
-from mastra_lab.workflow import Step, StepContext, StepResult, Workflow, WorkflowResult, plot_workflow
+from mastra_lab.workflow import Step, StepContext, Workflow, plot_workflow
 from mastra_lab.workflow.plots import NEUTRAL_COLOR, STATUS_COLORS
 
 
@@ -135,35 +135,38 @@ def test_an_unknown_run_id_or_a_wrong_run_argument_is_a_workflow_error() -> None
         plot_workflow(wf, 42)  # type: ignore[arg-type]
 
 
-def test_a_nested_workflow_is_a_group_box_holding_its_own_steps_coloured_by_dotted_keys() -> None:
-    inner = Workflow("review").then(Step("check", lambda ctx: 1)).then(Step("sign", lambda ctx: 2)).commit()
-    nested = Step("review", lambda ctx: None)
-    nested.workflow = inner  # type: ignore[attr-defined]
-    wf = Workflow("outer").then(Step("start", lambda ctx: 1)).then(nested).commit()
-    result = WorkflowResult(
-        status="suspended",
-        run_id="r1",
-        steps={
-            "start": StepResult("success"),
-            "review": StepResult("suspended"),
-            "review.check": StepResult("success"),
-            "review.sign": StepResult("suspended"),
-        },
-    )
-    figure = plot_workflow(wf, result)
-    assert set(_patches(figure, "group")) == {"review"}
+def _centre(patch: Patch) -> tuple[float, float]:
+    x, y = patch.get_window_extent().get_points().mean(axis=0)
+    return float(x), float(y)
+
+
+def test_a_nested_workflow_is_a_group_box_holding_its_steps_coloured_from_a_real_run(tmp_path: Path) -> None:
+    def ask(ctx: StepContext) -> Any:
+        if ctx.resume_data is None:
+            ctx.suspend({"draft": ctx.input})
+        return ctx.resume_data
+
+    child = Workflow("review").then(Step("polish", lambda ctx: str(ctx.input).strip())).then(Step("ask", ask))
+    wf = Workflow("publish").then(Step("write", lambda ctx: " draft "))
+    wf.parallel([child.commit(), Step("notify", lambda ctx: "sent")]).then(Step("ship", lambda ctx: "ok"))
+    with Mastra(storage=DuckDBStore(str(tmp_path / "runs.duckdb"))) as m:
+        m.add_workflow(wf.commit())
+        result = wf.create_run().start_sync()
+        assert result.suspended == ["review.ask"]
+        figure = plot_workflow(wf, result.run_id)
+    groups = _patches(figure, "group")
+    assert set(groups) == {"review"}
+    assert to_hex(groups["review"].get_facecolor()) == STATUS_COLORS["suspended"]
     assert _faces(figure) == {
-        "start": STATUS_COLORS["success"],
-        "review.check": STATUS_COLORS["success"],
-        "review.sign": STATUS_COLORS["suspended"],
+        "write": STATUS_COLORS["success"],
+        "review.polish": STATUS_COLORS["success"],
+        "review.ask": STATUS_COLORS["suspended"],
+        "notify": STATUS_COLORS["success"],
+        "ship": STATUS_COLORS["not run"],
     }
     assert "workflow review · suspended" in _texts(figure)
-    group = _patches(figure, "group")["review"].get_window_extent()
-    boxes = _patches(figure, "step")
-    assert all(
-        group.contains(*boxes[k].get_window_extent().get_points().mean(axis=0)) for k in boxes if "." in k
-    )
-    assert not group.contains(*boxes["start"].get_window_extent().get_points().mean(axis=0))
+    box, boxes = groups["review"].get_window_extent(), _patches(figure, "step")
+    assert all(box.contains(*_centre(boxes[k])) == k.startswith("review.") for k in boxes)
 
 
 def test_it_draws_into_given_axes_and_renders_to_png_with_agg() -> None:

@@ -250,3 +250,72 @@ def test_registering_on_mastra_gives_steps_the_registry(mastra: Mastra) -> None:
     wf = Workflow("who").then(Step("who", lambda ctx: ctx.mastra is mastra and ctx.run_id == "r1")).commit()
     mastra.add_workflow(wf)
     assert wf.create_run("r1").start_sync().result is True
+
+
+def test_a_second_resume_of_a_run_in_flight_is_refused(mastra: Mastra) -> None:
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def gate(ctx: StepContext) -> Any:
+        if ctx.resume_data is None:
+            ctx.suspend("approve?")
+        entered.set()
+        await release.wait()
+        return ctx.resume_data
+
+    wf = Workflow("busy").then(Step("gate", gate)).commit()
+    mastra.add_workflow(wf)
+    run = wf.create_run()
+    run.start_sync()
+
+    async def both() -> tuple[Any, str]:
+        winner = asyncio.create_task(wf.create_run(run.run_id).resume(resume_data="first"))
+        await entered.wait()
+        with pytest.raises(WorkflowError) as refused:
+            await wf.create_run(run.run_id).resume(resume_data="second")
+        release.set()
+        return (await winner).result, refused.value.code
+
+    assert _runtime.run_sync(both()) == ("first", "WORKFLOW_RUN_BUSY")
+
+
+def test_the_snapshot_saved_mid_parallel_names_the_step_still_running(mastra: Mastra) -> None:
+    release = asyncio.Event()
+    seen: list[Any] = []
+
+    async def slow(ctx: StepContext) -> str:
+        await release.wait()
+        return "slow"
+
+    async def quick(ctx: StepContext) -> str:
+        return "quick"
+
+    wf = Workflow("mid").parallel([Step("slow", slow), Step("quick", quick)]).commit()
+    mastra.add_workflow(wf)
+    run = wf.create_run()
+
+    def on_event(event: WorkflowEvent) -> None:
+        if event.type == "step-result" and event.step == "quick":
+            asyncio.get_running_loop().call_soon(lambda: (seen.append(_stored()), release.set()))
+
+    def _stored() -> Any:
+        return mastra.storage.load_snapshot("mid", run.run_id)
+
+    run.watch(on_event)
+    assert run.start_sync().status == "success"
+    assert seen[0]["active"] == ["slow"]
+    assert seen[0]["steps"]["quick"]["status"] == "success"
+
+
+def test_each_run_is_logged_with_its_workflow_run_id_and_status(
+    mastra: Mastra, caplog: pytest.LogCaptureFixture
+) -> None:
+    wf = Workflow("logged").then(Step("boom", lambda ctx: 1 / 0)).commit()
+    mastra.add_workflow(wf)
+    with caplog.at_level("INFO", logger="mastra_lab"):
+        run = wf.create_run()
+        run.start_sync()
+    (record,) = [r for r in caplog.records if "workflow" in getattr(r, "mastra", {})]
+    assert record.levelname == "WARNING"
+    assert "step 'boom' failed: ZeroDivisionError" in record.getMessage()
+    fields = {"workflow": "logged", "run_id": run.run_id, "status": "failed"}
+    assert record.mastra == fields  # type: ignore[attr-defined]

@@ -38,10 +38,11 @@ def test_a_run_state_survives_its_snapshot() -> None:
         created_at=t,
         state_at={"0": {}, "2": {"n": 2}},
         origin={"run_id": "r0", "step": "b"},
+        inputs={"2": [1]},
     )
     snap = state.to_snapshot()
     assert json.loads(json.dumps(snap)) == snap
-    assert snap["suspended"] == ["b"]
+    assert (snap["suspended"], snap["active"]) == (["b"], [])
     assert RunState.from_snapshot("r1", snap) == state
 
 
@@ -111,3 +112,120 @@ def test_restart_refuses_a_run_that_is_not_running(tmp_path: Path) -> None:
     run.start_sync()
     with pytest.raises(WorkflowError, match="is 'success', not running"):
         run.restart_sync()
+
+
+def test_two_processes_resuming_one_run_at_once_one_wins(tmp_path: Path) -> None:
+    """SQLite lets two processes write one file; the resume claim is atomic, so the second is refused."""
+    db, log = tmp_path / "runs.sqlite", tmp_path / "steps.log"
+    assert _proc("sqlite", db, log, "start", "run-c", 1)["status"] == "suspended"
+    first = subprocess.Popen(
+        _argv("sqlite", db, log, "resume", "run-c", "hold"), env=_env(), stdout=subprocess.PIPE, text=True
+    )
+    try:
+        while "holding" not in log.read_text().split():  # the first resume is in flight
+            if first.poll() is not None:
+                pytest.fail(f"the first resume ended early with {first.returncode}")
+            time.sleep(0.02)
+        assert _proc("sqlite", db, log, "resume", "run-c", "again") == {"error": "WORKFLOW_RUN_BUSY"}
+        log.with_suffix(".release").touch()
+        out, _ = first.communicate(timeout=120)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert json.loads(out.strip().splitlines()[-1])["result"] == {"fast": 20, "gate": "hold"}
+    assert log.read_text().split().count("gate") == 2  # the refused resume ran nothing
+
+
+def _stored(store: Any, wf: Any, run_id: str) -> str:
+    return json.dumps(store.load_snapshot(wf.id, run_id))
+
+
+def test_each_output_is_stored_once(tmp_path: Path) -> None:
+    from mastra_lab.mastra import Mastra
+    from mastra_lab.storage import SQLiteStore
+    from mastra_lab.workflow import Step, Workflow
+
+    wf = Workflow("once").then(Step("a", lambda ctx: "out-of-a")).then(Step("b", lambda ctx: ["out-of-b"]))
+    wf.parallel([Step("c", lambda ctx: "out-of-c"), Step("d", lambda ctx: "out-of-d")])
+    wf.map(lambda ctx: [len(ctx.input["c"]), 2 * len(ctx.input["d"])])
+    wf.foreach(Step("e", lambda ctx: f"item-{ctx.input}"), concurrency=4)
+    with Mastra(storage=SQLiteStore(str(tmp_path / "r.sqlite")), workflows=[wf.commit()]) as m:
+        run = wf.create_run()
+        assert run.start_sync().result == ["item-8", "item-16"]
+        stored = _stored(m.storage, wf, run.run_id)
+        assert wf.get_run(run.run_id).result == ["item-8", "item-16"]  # type: ignore[union-attr]
+    for marker in ("out-of-a", "out-of-b", "out-of-c", "out-of-d", "item-8", "item-16"):
+        assert stored.count(marker) == 1, marker
+
+
+def test_a_foreach_snapshot_grows_linearly_with_its_items() -> None:
+    from mastra_lab.storage import InMemoryStore
+    from mastra_lab.workflow import Step, Workflow
+
+    async def double(ctx: Any) -> int:
+        return int(ctx.input) * 2
+
+    def size(n: int) -> int:
+        store = InMemoryStore()
+        wf = Workflow(f"fe{n}").foreach(Step("double", double), concurrency=16).commit()
+        wf._storage = store
+        run = wf.create_run()
+        assert run.start_sync(list(range(n))).result == [2 * i for i in range(n)]
+        return len(_stored(store, wf, run.run_id))
+
+    small, large = size(500), size(1000)
+    assert large < 2.2 * small  # ~ twice the items, ~ twice the bytes (the outputs are stored once)
+
+
+def test_an_output_not_persisted_is_left_out_of_the_snapshot(tmp_path: Path) -> None:
+    from mastra_lab.errors import WorkflowError
+    from mastra_lab.mastra import Mastra
+    from mastra_lab.storage import SQLiteStore
+    from mastra_lab.workflow import Step, Workflow
+
+    def gate(ctx: Any) -> Any:
+        if ctx.resume_data is None:
+            ctx.suspend("ok?")
+        return len(ctx.input)
+
+    def build() -> Workflow:
+        wf = Workflow("big").then(Step("load", lambda ctx: "secret-blob" * 100, persist_output=False))
+        return wf.then(Step("gate", gate)).commit()
+
+    db = str(tmp_path / "r.sqlite")
+    with Mastra(storage=SQLiteStore(db), workflows=[build()]) as m:
+        wf = m.get_workflow("big")
+        run = wf.create_run()
+        paused = run.start_sync()
+        assert paused.steps["load"].output == "secret-blob" * 100  # still there in this process
+        assert "secret-blob" not in _stored(m.storage, wf, run.run_id)
+        assert run.resume_sync(resume_data=True).result == 1100
+        later = wf.create_run()
+        later.start_sync()
+    with Mastra(storage=SQLiteStore(db), workflows=[build()]) as m:
+        again = m.get_workflow("big").create_run(later.run_id)
+        assert again.result.steps["load"].lost
+        with pytest.raises(WorkflowError, match="output of step 'load' is not stored"):
+            again.resume_sync(resume_data=True)
+        assert m.get_workflow("big").get_run(later.run_id).status == "suspended"  # nothing changed
+
+
+def test_a_nested_workflow_suspended_in_one_process_resumes_in_another(tmp_path: Path) -> None:
+    db, log = tmp_path / "runs.duckdb", tmp_path / "steps.log"
+
+    def proc(action: str) -> dict[str, Any]:
+        argv = [sys.executable, str(HERE / "nested_proc.py"), str(db), str(log), action, "run-n"]
+        out = subprocess.run(argv, capture_output=True, text=True, env=_env(), timeout=120)
+        assert out.returncode == 0, out.stderr
+        result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+        return result
+
+    assert proc("start") == {"status": "suspended", "result": None, "suspended": ["review.ask"]}
+    assert proc("resume") == {
+        "status": "success",
+        "result": {"review": "Big News (approved)", "count": 8},
+        "suspended": [],
+    }
+    ran = log.read_text().split()
+    assert ran[0] == "write" and sorted(ran[1:4]) == ["ask", "count", "polish"]
+    assert ran[4:] == ["ask"]  # only the suspended nested step ran in the second process

@@ -16,8 +16,18 @@ if typing.TYPE_CHECKING:
     from mastra_lab.lab.panels.tabs import PANELS, dashboard
     from mastra_lab.lab.panels.traces import TracesPanel
     from mastra_lab.lab.panels.vectors import VectorPanel
+    from mastra_lab.lab.panels.workflow import WorkflowPanel
 
-__all__ = ["PANELS", "ChatPanel", "MemoryPanel", "StoragePanel", "TracesPanel", "VectorPanel", "dashboard"]
+__all__ = [
+    "PANELS",
+    "ChatPanel",
+    "MemoryPanel",
+    "StoragePanel",
+    "TracesPanel",
+    "VectorPanel",
+    "WorkflowPanel",
+    "dashboard",
+]
 
 __getattr__, __dir__ = _lazy.attach(
     __name__,
@@ -28,6 +38,7 @@ __getattr__, __dir__ = _lazy.attach(
         "StoragePanel": "mastra_lab.lab.panels.storage",
         "TracesPanel": "mastra_lab.lab.panels.traces",
         "VectorPanel": "mastra_lab.lab.panels.vectors",
+        "WorkflowPanel": "mastra_lab.lab.panels.workflow",
         "dashboard": "mastra_lab.lab.panels.tabs",
     },
 )

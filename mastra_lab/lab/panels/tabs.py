@@ -18,6 +18,7 @@ PANELS: dict[str, str] = {
     "traces": "mastra_lab.lab.panels.traces:TracesPanel",
     "chat": "mastra_lab.lab.panels.chat:ChatPanel",
     "memory": "mastra_lab.lab.panels.memory:MemoryPanel",
+    "workflows": "mastra_lab.lab.panels.workflow:WorkflowPanel",
 }
 """Panel name (``%mastra panel NAME``, the dashboard tab title) → ``module:class``."""
 

@@ -8,7 +8,15 @@ import pytest
 from mastra_lab import Mastra
 from mastra_lab.lab import dashboard
 from mastra_lab.lab._testing import TestingShell
-from mastra_lab.lab.panels import PANELS, ChatPanel, MemoryPanel, StoragePanel, TracesPanel, VectorPanel
+from mastra_lab.lab.panels import (
+    PANELS,
+    ChatPanel,
+    MemoryPanel,
+    StoragePanel,
+    TracesPanel,
+    VectorPanel,
+    WorkflowPanel,
+)
 from mastra_lab.storage import DuckDBStore
 from mastra_lab.vector import InMemoryVector
 
@@ -25,13 +33,14 @@ def mastra(tmp_path):
 def test_the_dashboard_has_one_tab_per_panel_titled_by_name(mastra: Mastra) -> None:
     tabs = dashboard(mastra)
     assert isinstance(tabs, ipywidgets.Tab)
-    assert tabs.titles == tuple(PANELS) == ("storage", "vectors", "traces", "chat", "memory")
+    assert tabs.titles == tuple(PANELS) == ("storage", "vectors", "traces", "chat", "memory", "workflows")
     assert [type(child) for child in tabs.children] == [
         StoragePanel,
         VectorPanel,
         TracesPanel,
         ChatPanel,
         MemoryPanel,
+        WorkflowPanel,
     ]
     assert "mastra-dashboard" in tabs._dom_classes
 
@@ -44,6 +53,7 @@ def test_the_dashboard_has_one_tab_per_panel_titled_by_name(mastra: Mastra) -> N
         ("traces", TracesPanel),
         ("chat", ChatPanel),
         ("memory", MemoryPanel),
+        ("workflows", WorkflowPanel),
     ],
 )
 def test_panel_command_opens_the_named_panel_over_the_notebooks_mastra(
@@ -56,7 +66,7 @@ def test_panel_command_opens_the_named_panel_over_the_notebooks_mastra(
 def test_panel_dashboard_and_an_unknown_panel(ip: TestingShell, mastra: Mastra) -> None:
     ip.magics.replace_mastra(mastra, owned=False)
     assert isinstance(ip.line("panel dashboard"), ipywidgets.Tab)
-    assert "invalid choice: 'workflows'" in ip.usage_error("panel workflows")
+    assert "invalid choice: 'workflow'" in ip.usage_error("panel workflow")
 
 
 def test_the_vector_panel_takes_the_notebooks_default_embedder(ip: TestingShell, mastra: Mastra) -> None:
