@@ -389,6 +389,52 @@ class Mastra:
         """The workflow registered as ``name``."""
         return self._get("workflow", self._workflows, name)
 
+    def workflows_df(self) -> pd.DataFrame:
+        """One row per registered workflow: name, description, nodes, steps, and its stored runs by status.
+
+        ``runs`` counts every stored run; ``success``, ``suspended`` and ``failed`` the runs that ended so
+        (a run waiting in ``suspended`` is one a person may have to resume).
+        """
+        import pandas as pd
+
+        columns = ["name", "description", "nodes", "steps", "runs", "success", "suspended", "failed"]
+        rows = []
+        for name, workflow in sorted(self._workflows.items()):
+            statuses = [r.status for r in self.storage.list_runs(workflow.id)]
+            rows.append(
+                {
+                    "name": name,
+                    "description": workflow.description,
+                    "nodes": len(workflow.nodes),
+                    "steps": len(workflow.step_ids),
+                    "runs": len(statuses),
+                    **{s: statuses.count(s) for s in ("success", "suspended", "failed")},
+                }
+            )
+        return pd.DataFrame(rows, columns=columns)
+
+    def workflow_runs_df(self, workflow: str | None = None, status: str | None = None) -> pd.DataFrame:
+        """The stored runs of one registered workflow, or of all of them, oldest first, by workflow name.
+
+        Args:
+            workflow: Only this registered workflow's runs (a :class:`MastraError` lists the known names).
+            status: Only runs with this status (``success``, ``suspended`` …).
+        """
+        import pandas as pd
+
+        names = [workflow] if workflow is not None else sorted(self._workflows)
+        frames = []
+        for name in names:
+            df = self.get_workflow(name).runs_df(status=status)
+            df.insert(0, "workflow", name)
+            frames.append(df)
+        if not frames:
+            columns = ["workflow", "run_id", "status", "steps", "suspended", "error", "created_at"]
+            return pd.DataFrame(columns=[*columns, "updated_at"])
+        frames = [f for f in frames if len(f)] or frames[:1]
+        df = pd.concat(frames, ignore_index=True)
+        return df.sort_values("created_at", kind="stable", ignore_index=True) if len(df) else df
+
     def get_vector(self, name: str) -> Any:
         """The vector store registered as ``name``."""
         return self._get("vector store", self._vectors, name)

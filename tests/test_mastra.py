@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from fake_provider import FakeProviderServer
@@ -257,3 +258,43 @@ def test_open_a_file_another_process_writes_gives_a_read_only_copy_and_says_so(t
         assert f"PID {pid}" in info["note"] and "read-only copy" in info["note"]
         assert mastra.storage.list("notes")[0].data == {"by": "holder"}
         assert mastra.get_vector("default").list_indexes() == []
+
+
+def _gated_workflow(id: str) -> Any:
+    from mastra_lab.workflow import Step, StepContext, Workflow
+
+    def gate(ctx: StepContext) -> Any:
+        if ctx.input == "wait" and ctx.resume_data is None:
+            ctx.suspend()
+        if ctx.input == "fail":
+            raise ValueError("no")
+        return ctx.input
+
+    return Workflow(id, description=f"{id} flow").then(Step("gate", gate)).map(lambda ctx: ctx.input).commit()
+
+
+def test_workflows_df_counts_each_workflow_shape_and_runs_by_status(tmp_path: Path) -> None:
+    with Mastra(storage=SQLiteStore(tmp_path / "runs.sqlite")) as mastra:
+        mastra.add_workflow(_gated_workflow("b"))
+        mastra.add_workflow(_gated_workflow("a"), name="first")
+        empty = mastra.workflow_runs_df()
+        assert list(empty.columns)[:3] == ["workflow", "run_id", "status"] and len(empty) == 0
+        b = mastra.get_workflow("b")
+        for value in ["ok", "wait", "wait", "fail"]:
+            b.create_run(run_id=f"b-{value}-{len(b.list_runs())}").start_sync(value)
+        mastra.get_workflow("first").create_run(run_id="a-1").start_sync("ok")
+        df = mastra.workflows_df()
+        runs = mastra.workflow_runs_df()
+        waiting = mastra.workflow_runs_df("b", status="suspended")
+        with pytest.raises(MastraError, match="no workflow named 'c'; known workflows: b, first"):
+            mastra.workflow_runs_df("c")
+    assert df.to_dict("records") == [
+        {"name": "b", "description": "b flow", "nodes": 2, "steps": 2, "runs": 4, "success": 1,
+         "suspended": 2, "failed": 1},
+        {"name": "first", "description": "a flow", "nodes": 2, "steps": 2, "runs": 1, "success": 1,
+         "suspended": 0, "failed": 0},
+    ]  # fmt: skip
+    assert runs[["workflow", "run_id"]].values.tolist() == [
+        ["b", "b-ok-0"], ["b", "b-wait-1"], ["b", "b-wait-2"], ["b", "b-fail-3"], ["first", "a-1"]
+    ]  # fmt: skip
+    assert waiting["run_id"].tolist() == ["b-wait-1", "b-wait-2"] and set(waiting["workflow"]) == {"b"}

@@ -3,7 +3,7 @@
 Each kind is a subcommand with its own arguments and a function that returns a :class:`PlotView`; a new
 kind adds one ``_add_KIND(actions)`` to :data:`_KINDS`. ``decay`` draws each memory message's score
 ``importance × 0.5^(age / half-life)`` over time against the prune threshold (a message is prunable from
-where its line crosses the dashed one).
+where its line crosses the dashed one); ``workflow`` is the step graph ``%mastra graph`` shows.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ _EPILOG = """examples:
   %mastra plot decay t1 --half-life 3d --min-score 0.2
   view = %mastra plot decay t1
   view.data          (one row per message: importance, age_hours, score)
+  %mastra plot workflow orders last
 """
 
 
@@ -101,7 +102,28 @@ def _decay(invocation: Invocation, args: argparse.Namespace) -> PlotView:
     return PlotView("decay", title, figure, scores, invocation.magics.display_limit)
 
 
-_KINDS: list[Callable[[Any], None]] = [_add_decay]
+# -- workflow ----------------------------------------------------------------------------------------------
+
+
+def _add_workflow(actions: Any) -> None:
+    workflow = actions.add_parser(
+        "workflow", help="a workflow's step graph, coloured by a run: the figure of %%mastra graph"
+    )
+    workflow.add_argument("workflow", help="a registered workflow")
+    workflow.add_argument("run_id", nargs="?", metavar="RUN_ID", help="colour the steps by this run ('last')")
+    workflow.set_defaults(run=_workflow)
+
+
+def _workflow(invocation: Invocation, args: argparse.Namespace) -> PlotView:
+    """What ``%mastra graph`` shows; its handler is looked up in the registry, so neither module imports the
+    other."""
+    from mastra_lab.lab.registry import REGISTRY
+
+    view: PlotView = REGISTRY["graph"].handler(invocation, args)
+    return view
+
+
+_KINDS: list[Callable[[Any], None]] = [_add_decay, _add_workflow]
 """Each adds one plot kind's subparser (with ``run=`` its handler)."""
 
 
@@ -112,7 +134,10 @@ def _arguments(parser: CommandParser) -> None:
 
 
 @command(
-    "plot", "figures: decay [THREAD] [--half-life 7d] [--min-score S]", arguments=_arguments, epilog=_EPILOG
+    "plot",
+    "figures: decay [THREAD] [--half-life 7d] [--min-score S] | workflow WORKFLOW [RUN_ID]",
+    arguments=_arguments,
+    epilog=_EPILOG,
 )
 def plot_command(invocation: Invocation, args: argparse.Namespace) -> PlotView:
     result: PlotView = args.run(invocation, args)

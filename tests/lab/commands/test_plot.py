@@ -72,7 +72,7 @@ def test_mistakes_are_one_line(ipm: TestingShell) -> None:
         "plot decay --min-score -1"
     )
     assert ipm.usage_error("plot latency") == (
-        "%mastra plot: argument KIND: invalid choice: 'latency' (choose from 'decay') "
+        "%mastra plot: argument KIND: invalid choice: 'latency' (choose from 'decay', 'workflow') "
         "(hint: see %mastra plot --help)"
     )
     assert "the following arguments are required: KIND" in ipm.usage_error("plot")
