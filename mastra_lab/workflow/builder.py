@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from mastra_lab.storage import Storage
     from mastra_lab.telemetry.tracer import Tracer
 
-__all__ = ["Workflow"]
+__all__ = ["Workflow", "schema_name"]
 
 
 def _as_step(item: Any, where: str) -> Step:
@@ -63,6 +63,33 @@ def _nested(child: Workflow, where: str) -> Step:
     )
     nested.workflow = child
     return nested
+
+
+def schema_name(schema: Any) -> str:
+    """A short name for a schema in listings: a model's class name, a JSON schema's ``{fields}``."""
+    if schema is None:
+        return "any"
+    if isinstance(schema, dict):
+        props = schema.get("properties")
+        return f"{{{', '.join(props)}}}" if props else str(schema.get("type", "object"))
+    return str(getattr(schema, "__name__", schema))
+
+
+def _settings_of(node: Node) -> str:
+    if node.kind == "foreach":
+        return f"concurrency {node.concurrency}"
+    if node.kind == "sleep":
+        return f"{node.seconds:g}s"
+    if node.kind == "sleep_until" and node.until is not None:
+        return node.until.isoformat()
+    if node.kind == "branch":
+        return f"{len(node.conditions)} conditions"
+    return ""
+
+
+def _schemas_of(step: Step) -> str:
+    text = f"{step.id}: {schema_name(step.input_schema)} → {schema_name(step.output_schema)}"
+    return text if step.resume_schema is None else f"{text}, resume {schema_name(step.resume_schema)}"
 
 
 class Workflow:
@@ -311,6 +338,24 @@ class Workflow:
             )
         self._committed = True
         return self
+
+    def nodes_df(self) -> pd.DataFrame:
+        """One row per node: node (its position), kind, key, steps, settings (a foreach's concurrency, a
+        sleep's length…) and schemas (each step's ``input → output``, and what resumes it)."""
+        import pandas as pd
+
+        rows = [
+            {
+                "node": i,
+                "kind": node.kind,
+                "key": node.key,
+                "steps": ", ".join(s.id for s in node.steps),
+                "settings": _settings_of(node),
+                "schemas": "; ".join(_schemas_of(s) for s in node.steps),
+            }
+            for i, node in enumerate(self._nodes)
+        ]
+        return pd.DataFrame(rows, columns=["node", "kind", "key", "steps", "settings", "schemas"])
 
     # -- runs -------------------------------------------------------------------------------------------
 

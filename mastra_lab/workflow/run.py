@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,8 @@ from mastra_lab.workflow.snapshot import RunState, RunStatus, StepResult
 from mastra_lab.workflow.steps import Step, jsonable, validate
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from mastra_lab.workflow.builder import Workflow
 
 __all__ = ["WorkflowResult", "WorkflowRun"]
@@ -81,6 +83,30 @@ class WorkflowResult:
             inputs=_inputs(state, nodes),
             origin=state.origin,
         )
+
+    def steps_df(self) -> pd.DataFrame:
+        """One row per step path: step, status, attempts, started_at, ended_at, duration_s, input, output,
+        error and suspend_payload."""
+        import pandas as pd
+
+        rows = [
+            {
+                "step": path,
+                "status": r.status,
+                "attempts": r.attempts,
+                "started_at": r.started_at,
+                "ended_at": r.ended_at,
+                "duration_s": r.duration,
+                "input": self.inputs.get(path),
+                "output": r.output,
+                "error": r.error,
+                "suspend_payload": r.suspend_payload,
+            }
+            for path, r in self.steps.items()
+        ]
+        columns = ["step", "status", "attempts", "started_at", "ended_at", "duration_s", "input", "output"]
+        columns += ["error", "suspend_payload"]
+        return pd.DataFrame(rows, columns=columns)
 
     def raise_for_status(self) -> WorkflowResult:
         """This result, or — when the run failed — a :class:`~mastra_lab.errors.WorkflowError` with its error.
@@ -466,12 +492,10 @@ class WorkflowRun:
         """:meth:`time_travel` for code that cannot ``await``."""
         return _runtime.run_sync(self.time_travel(step, input_data, resume_data))
 
-    async def stream(self, input_data: Any = None, initial_state: Any = None) -> AsyncIterator[WorkflowEvent]:
-        """Start the run and yield its events as they happen, ``workflow-start`` to ``workflow-finish``."""
-        self._prepare_start(input_data, initial_state)
+    async def _events(self, drive: Awaitable[WorkflowResult]) -> AsyncIterator[WorkflowEvent]:
         queue: asyncio.Queue[WorkflowEvent | None] = asyncio.Queue()
         stop = self.watch(queue.put_nowait)
-        task = asyncio.create_task(self._drive({}))
+        task = asyncio.ensure_future(drive)
         task.add_done_callback(lambda _: queue.put_nowait(None))
         try:
             while (event := await queue.get()) is not None:
@@ -482,11 +506,33 @@ class WorkflowRun:
             if not task.done():
                 task.cancel()
 
+    async def stream(self, input_data: Any = None, initial_state: Any = None) -> AsyncIterator[WorkflowEvent]:
+        """Start the run and yield its events as they happen, ``workflow-start`` to ``workflow-finish``."""
+        self._prepare_start(input_data, initial_state)
+        async for event in self._events(self._drive({})):
+            yield event
+
     def stream_sync(
         self, input_data: Any = None, initial_state: Any = None
     ) -> Generator[WorkflowEvent, None, None]:
         """:meth:`stream` for code that cannot ``async for``."""
         return _runtime.iterate_sync(self.stream(input_data, initial_state))
+
+    async def resume_stream(self, step: Any = None, resume_data: Any = None) -> AsyncIterator[WorkflowEvent]:
+        """:meth:`resume`, yielding the events of the resumed run as :meth:`stream` does.
+
+        Raises:
+            WorkflowError: as :meth:`resume`, when the first event is asked for and before anything changes.
+        """
+        resume = self._prepare_resume(step, resume_data)
+        async for event in self._events(self._drive(resume)):
+            yield event
+
+    def resume_stream_sync(
+        self, step: Any = None, resume_data: Any = None
+    ) -> Generator[WorkflowEvent, None, None]:
+        """:meth:`resume_stream` for code that cannot ``async for``."""
+        return _runtime.iterate_sync(self.resume_stream(step, resume_data))
 
     async def cancel(self) -> WorkflowResult:
         """Stop the run: a step in flight is interrupted, and the run is stored as ``canceled``."""

@@ -319,3 +319,43 @@ def test_each_run_is_logged_with_its_workflow_run_id_and_status(
     assert "step 'boom' failed: ZeroDivisionError" in record.getMessage()
     fields = {"workflow": "logged", "run_id": run.run_id, "status": "failed"}
     assert record.mastra == fields  # type: ignore[attr-defined]
+
+
+def test_resume_stream_yields_the_resumed_runs_events(mastra: Mastra) -> None:
+    wf = _approval_flow(mastra, [])
+    run = wf.create_run()
+    run.start_sync({"amount": 3})
+    events = list(wf.create_run(run.run_id).resume_stream_sync(resume_data={"approved": True}))
+    assert [(e.type, e.step) for e in events] == [
+        ("workflow-start", None),
+        ("step-start", "approve"),
+        ("step-result", "approve"),
+        ("workflow-finish", None),
+    ]
+    assert events[-1].data.result == {"amount": 3, "approved": True}
+    with pytest.raises(WorkflowError, match="is 'success', not suspended"):
+        list(wf.create_run(run.run_id).resume_stream_sync(resume_data={"approved": True}))
+
+
+def test_steps_df_lists_each_step_with_its_input_and_outcome(mastra: Mastra) -> None:
+    wf = _approval_flow(mastra, [])
+    result = wf.create_run().start_sync({"amount": 3})
+    df = result.steps_df().set_index("step")
+    assert df.loc["prepare", "status"] == "success"
+    assert df.loc["prepare", "input"] == {"amount": 3}
+    assert df.loc["approve", "suspend_payload"] == {"amount": 3}
+    assert df.loc["prepare", "duration_s"] >= 0
+
+
+def test_nodes_df_describes_the_shape() -> None:
+    wf = Workflow("shape", input_schema={"type": "object", "properties": {"n": {"type": "integer"}}})
+    wf.then(Step("a", lambda ctx: [1], resume_schema=Approval)).foreach(
+        Step("b", lambda ctx: 1), concurrency=4
+    )
+    df = wf.sleep(1.5).commit().nodes_df()
+    assert df[["kind", "key", "settings"]].values.tolist() == [
+        ["step", "a", ""],
+        ["foreach", "b", "concurrency 4"],
+        ["sleep", "sleep:2", "1.5s"],
+    ]
+    assert df.loc[0, "schemas"] == "a: any → any, resume Approval"

@@ -17,7 +17,7 @@ import argparse
 import difflib
 import html
 import json
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from mastra_lab.lab.display import LiveDisplay, Table, usage_error
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from mastra_lab.lab.commands.plot import PlotView
     from mastra_lab.mastra import Mastra
-    from mastra_lab.workflow import StepResult, Workflow, WorkflowEvent, WorkflowResult, WorkflowRun
+    from mastra_lab.workflow import StepResult, Workflow, WorkflowEvent, WorkflowResult
 
 __all__ = ["RunView"]
 
@@ -253,69 +253,7 @@ def _watch(view: RunView, events: Generator[WorkflowEvent, None, None]) -> RunVi
     return view
 
 
-def _resume_events(run: WorkflowRun, step: str | None, data: Any) -> Generator[WorkflowEvent, None, None]:
-    """``run.resume`` as a stream of its events, in this thread, as ``run.stream`` is for a start."""
-    import asyncio
-
-    from mastra_lab import _runtime
-
-    async def events() -> AsyncIterator[WorkflowEvent]:
-        queue: asyncio.Queue[WorkflowEvent | None] = asyncio.Queue()
-        stop = run.watch(queue.put_nowait)
-        task = asyncio.create_task(run.resume(step, data))
-        task.add_done_callback(lambda _: queue.put_nowait(None))
-        try:
-            while (event := await queue.get()) is not None:
-                yield event
-            task.result()
-        finally:
-            stop()
-            if not task.done():
-                task.cancel()
-
-    return _runtime.iterate_sync(events())
-
-
 # -- workflows ---------------------------------------------------------------------------------------------
-
-
-def _schema_name(schema: Any) -> str:
-    if schema is None:
-        return "any"
-    if isinstance(schema, dict):
-        props = schema.get("properties")
-        return f"{{{', '.join(props)}}}" if props else str(schema.get("type", "object"))
-    return str(getattr(schema, "__name__", schema))
-
-
-def _nodes_df(workflow: Workflow) -> pd.DataFrame:
-    """One row per node: its kind, key, steps, what it is set to, and each step's schemas."""
-    import pandas as pd
-
-    rows = []
-    for i, node in enumerate(workflow.nodes):
-        settings = {
-            "foreach": f"concurrency {node.concurrency}",
-            "sleep": f"{node.seconds:g}s",
-            "sleep_until": str(node.until),
-            "branch": f"{len(node.conditions)} conditions",
-        }
-        schemas = [
-            f"{s.id}: {_schema_name(s.input_schema)} → {_schema_name(s.output_schema)}"
-            + (f", resume {_schema_name(s.resume_schema)}" if s.resume_schema is not None else "")
-            for s in node.steps
-        ]
-        rows.append(
-            {
-                "node": i,
-                "kind": node.kind,
-                "key": node.key,
-                "steps": ", ".join(s.id for s in node.steps),
-                "settings": settings.get(node.kind, ""),
-                "schemas": "; ".join(schemas),
-            }
-        )
-    return pd.DataFrame(rows, columns=["node", "kind", "key", "steps", "settings", "schemas"])
 
 
 def _workflows_arguments(parser: CommandParser) -> None:
@@ -329,6 +267,8 @@ def _workflows_arguments(parser: CommandParser) -> None:
     epilog="examples:\n  %mastra workflows\n  %mastra workflows orders",
 )
 def workflows_command(invocation: Invocation, args: argparse.Namespace) -> Table:
+    from mastra_lab.workflow.builder import schema_name
+
     mastra = invocation.mastra
     limit = invocation.magics.display_limit
     if args.name is None:
@@ -337,11 +277,11 @@ def workflows_command(invocation: Invocation, args: argparse.Namespace) -> Table
         return Table(df, title=title, limit=limit)
     wf = _workflow(mastra, args.name, "workflows")
     title = (
-        f"workflow {args.name}: input {_schema_name(wf.input_schema)} → output "
-        f"{_schema_name(wf.output_schema)}; {len(wf.nodes)} nodes, {len(wf.step_ids)} steps"
+        f"workflow {args.name}: input {schema_name(wf.input_schema)} → output "
+        f"{schema_name(wf.output_schema)}; {len(wf.nodes)} nodes, {len(wf.step_ids)} steps"
         + (f" — {wf.description}" if wf.description else "")
     )
-    return Table(_nodes_df(wf), title=title, limit=limit)
+    return Table(wf.nodes_df(), title=title, limit=limit)
 
 
 # -- run ---------------------------------------------------------------------------------------------------
@@ -415,7 +355,7 @@ def resume_command(invocation: Invocation, args: argparse.Namespace) -> RunView:
     view = RunView(wf, run.run_id, stored)
     view.result = None
     if args.watch:
-        return _watch(view, _resume_events(run, args.step, data))
+        return _watch(view, run.resume_stream_sync(args.step, data))
     view._take(run.resume_sync(args.step, data))
     return view
 
@@ -471,6 +411,6 @@ def graph_command(invocation: Invocation, args: argparse.Namespace) -> PlotView:
     limit = invocation.magics.display_limit
     if run is None:
         title = f"workflow {args.workflow}: {len(wf.nodes)} nodes, {len(wf.step_ids)} steps"
-        return PlotView("workflow", title, figure, _nodes_df(wf), limit)
+        return PlotView("workflow", title, figure, wf.nodes_df(), limit)
     view = RunView(wf, run.run_id, run)
     return PlotView("workflow", view.summary(), figure, view.steps, limit)
