@@ -16,7 +16,7 @@ from operator import attrgetter
 from typing import Any
 
 from mastra_lab.errors import StorageError
-from mastra_lab.storage.records import JSONValue, StoredMessage, utcnow
+from mastra_lab.storage.records import EncodedJSON, JSONValue, StoredMessage, utcnow
 
 __all__ = [
     "MESSAGE_COLUMNS",
@@ -145,6 +145,8 @@ def dumps(value: JSONValue, what: str) -> str:
 
 def json_object(value: object, what: str) -> str:
     """Serialise a mapping (``data``/``metadata``); anything else is an error."""
+    if type(value) is EncodedJSON:
+        return value.text
     if value == {} and isinstance(value, dict):
         return "{}"
     if not isinstance(value, Mapping):

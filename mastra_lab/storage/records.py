@@ -11,7 +11,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["JSONValue", "Record", "Resource", "StoredMessage", "Thread", "WorkflowRun", "utcnow"]
+__all__ = [
+    "EncodedJSON",
+    "JSONValue",
+    "Record",
+    "Resource",
+    "StoredMessage",
+    "Thread",
+    "WorkflowRun",
+    "utcnow",
+]
 
 JSONValue = Any
 """Anything :func:`json.dumps` accepts without help: dict, list, str, int, float, bool, None."""
@@ -20,6 +29,20 @@ JSONValue = Any
 def utcnow() -> datetime:
     """The current time as a timezone-aware UTC datetime (the only kind storage hands out)."""
     return datetime.now(UTC)
+
+
+class EncodedJSON(dict[str, Any]):
+    """A JSON object that comes with its own compact serialisation, which storage writes as it is.
+
+    For a caller that saves a large, mostly unchanged object again and again (a workflow saves its run's
+    snapshot after every step) and can keep the encoded form of the unchanged parts: encoding only what
+    changed keeps each save proportional to the change. ``text`` must be the JSON of the dict's contents,
+    with string keys only.
+    """
+
+    def __init__(self, data: dict[str, Any], text: str) -> None:
+        super().__init__(data)
+        self.text = text
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,30 @@ workflow's run is stored inside the step that runs it (``StepResult.run``).
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from mastra_lab.storage.records import EncodedJSON
+
 __all__ = ["RunState", "RunStatus", "StepResult", "StepStatus"]
 
 StepStatus = Literal["running", "success", "failed", "suspended", "canceled"]
 RunStatus = Literal["pending", "running", "success", "failed", "suspended", "canceled"]
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+def _encoded(data: Any) -> str | None:
+    """``data`` as compact JSON, or ``None`` when it is not plain JSON (storage then reports what is not)."""
+    try:
+        text = _ENCODE(data)
+    except (TypeError, ValueError):
+        return None
+    return text if json.loads(text) == data else None
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -64,6 +79,7 @@ class StepResult:
     lost: bool = False
     run: dict[str, Any] | None = None
     _stored: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    _text: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def duration(self) -> float | None:
@@ -95,6 +111,15 @@ class StepResult:
         if self.status in ("success", "failed"):
             self._stored = data
         return data
+
+    def to_json(self) -> str | None:
+        """:meth:`to_dict` as JSON (``None`` if it is not plain JSON), encoded once when finished."""
+        if self._text is not None:
+            return self._text
+        text = _encoded(self.to_dict())
+        if self._stored is not None:
+            self._text = text
+        return text
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StepResult:
@@ -141,6 +166,7 @@ class RunState:
     origin: dict[str, Any] | None = None
     inputs: dict[str, Any] = field(default_factory=dict)
     result_from_steps: bool = False
+    _entries: dict[str, tuple[StepResult, str]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def suspended(self) -> list[str]:
@@ -206,7 +232,28 @@ class RunState:
             snap["inputs"] = self.inputs
         if self.result_from_steps:
             snap["result_from_steps"] = True
-        return snap
+        return self._with_text(snap)
+
+    def _with_text(self, snap: dict[str, Any]) -> dict[str, Any]:
+        """``snap`` carrying its JSON, in which each finished step's part is reused from the last save.
+
+        A run saves after every step; re-encoding every earlier result each time would make a run of n
+        steps encode O(n²) bytes.
+        """
+        parts = []
+        for sid, r in self.steps.items():
+            entry = self._entries.get(sid)
+            if entry is None or entry[0] is not r:
+                text = r.to_json()
+                if text is None:
+                    return snap
+                entry = (r, f"{_ENCODE(sid)}:{text}")
+                self._entries[sid] = entry
+            parts.append(entry[1])
+        header = _encoded({k: v for k, v in snap.items() if k != "steps"})
+        if header is None:
+            return snap
+        return EncodedJSON(snap, f'{header[:-1]},"steps":{{{",".join(parts)}}}}}')
 
     @classmethod
     def from_snapshot(cls, run_id: str, snap: dict[str, Any]) -> RunState:

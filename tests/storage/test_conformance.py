@@ -690,3 +690,12 @@ def test_modify_snapshot_is_a_compare_and_set(store: Storage) -> None:
     assert store.load_snapshot("wf", "r1") == {"status": "running", "claims": 1}
     assert [r.status for r in store.list_runs("wf")] == ["running"]
     assert store.modify_snapshot("wf", "new", claim)["claims"] == 1
+
+
+def test_an_object_that_carries_its_json_is_stored_as_that_json(store: Storage) -> None:
+    from mastra_lab.storage.records import EncodedJSON
+
+    snap = EncodedJSON({"status": "success", "n": 1}, '{"status":"success","n":1}')
+    store.save_snapshot("wf", "enc", snap)
+    assert store.load_snapshot("wf", "enc") == {"status": "success", "n": 1}
+    assert [r.status for r in store.list_runs("wf")] == ["success"]

@@ -229,3 +229,29 @@ def test_a_nested_workflow_suspended_in_one_process_resumes_in_another(tmp_path:
     ran = log.read_text().split()
     assert ran[0] == "write" and sorted(ran[1:4]) == ["ask", "count", "polish"]
     assert ran[4:] == ["ask"]  # only the suspended nested step ran in the second process
+
+
+def test_a_snapshot_carries_its_json_and_reuses_the_parts_of_finished_steps() -> None:
+    from mastra_lab.storage.records import EncodedJSON
+
+    t = datetime(2026, 1, 2, tzinfo=UTC)
+    done = StepResult("success", output={"é": [1, 2.5, None]}, started_at=t, ended_at=t)
+    state = RunState("r1", "wf", status="running", input="x", steps={"a": done})
+    first = state.to_snapshot()
+    assert isinstance(first, EncodedJSON) and json.loads(first.text) == first
+    state.steps["b"] = StepResult("running", started_at=t)
+    second = state.to_snapshot()
+    assert isinstance(second, EncodedJSON) and json.loads(second.text) == second
+    assert done.to_json() is done.to_json()  # encoded once
+
+
+def test_a_snapshot_that_is_not_plain_json_is_left_to_storage_to_refuse() -> None:
+    from mastra_lab.errors import StorageError
+    from mastra_lab.storage import InMemoryStore
+    from mastra_lab.storage.records import EncodedJSON
+
+    state = RunState("r1", "wf", steps={"a": StepResult("success", output={1: "int key"})})
+    snap = state.to_snapshot()
+    assert not isinstance(snap, EncodedJSON)
+    with pytest.raises(StorageError, match="use string keys"):
+        InMemoryStore().save_snapshot("wf", "r1", snap)
