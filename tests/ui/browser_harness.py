@@ -31,12 +31,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ConsoleMessage, Page, Route
+    from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Route
 
 __all__ = [
     "CHROMIUM_ARGS",
     "JupyterLab",
     "NotebookRun",
+    "click_until",
     "find_chromium",
     "launch_chromium",
     "run_notebook",
@@ -160,6 +161,22 @@ class JupyterLab:
     def log_tail(self, lines: int = 40) -> str:
         """The end of the server's log, to attach to a failure."""
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def click_until(button: Locator, condition: Callable[[], object], what: str) -> None:
+    """Click, and click again until ``condition`` holds, one click at a time.
+
+    A box's new value reaches the kernel a moment after it is typed, so the first click may still act on
+    the old one; a second click while one is in flight would clear the output being read.
+    """
+    for _attempt in range(20):
+        button.click()
+        try:
+            wait_until(condition, 3, what)
+            return
+        except TimeoutError:
+            continue
+    raise AssertionError(f"clicking never led to {what}")
 
 
 def _status(url: str, token: str) -> bool:

@@ -8,35 +8,18 @@ preview ``<div class="mastra-recall">``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
-from browser_harness import JupyterLab, wait_until
+from browser_harness import JupyterLab, click_until, wait_until
 
 if TYPE_CHECKING:
     from conftest import RunNotebook
-    from playwright.sync_api import Locator, Page
+    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.slow
 
 NOTEBOOK = "07_memory.ipynb"
-
-
-def _click_until(button: Locator, condition: Callable[[], object], what: str) -> None:
-    """Click, and click again until ``condition`` holds, one click at a time.
-
-    A box's new value reaches the kernel a moment after it is typed, so the first click may still act on
-    the old one; a second click while one is in flight would clear the output being read.
-    """
-    for _attempt in range(20):
-        button.click()
-        try:
-            wait_until(condition, 3, what)
-            return
-        except TimeoutError:
-            continue
-    raise AssertionError(f"clicking never led to {what}")
 
 
 def test_memory_notebook_runs_and_its_panel_previews_then_prunes(
@@ -54,7 +37,7 @@ def test_memory_notebook_runs_and_its_panel_previews_then_prunes(
 
     recall = panel.locator(".mastra-memory-recall")
     panel.locator(".mastra-memory-query input").fill("a vegetarian idea for tonight")
-    _click_until(
+    click_until(
         panel.locator(".widget-button", has_text="Preview recall"),
         lambda: "a vegetarian idea for tonight" in recall.inner_text(),
         "the recall preview",
@@ -68,7 +51,7 @@ def test_memory_notebook_runs_and_its_panel_previews_then_prunes(
         box.fill(value)
         box.press("Tab")  # number boxes send their value when they lose focus
     rule = "half-life 1d, min score 0.1, keep last 1"
-    _click_until(
+    click_until(
         panel.locator(".widget-button", has_text="Preview prune"),
         lambda: rule in result.inner_text(),
         "a dry-run preview with the new settings",

@@ -9,15 +9,14 @@ Hooks shared with the code: the panel carries ``mastra-workflow-panel``; the sel
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
-from browser_harness import JupyterLab, wait_until
+from browser_harness import JupyterLab, click_until, wait_until
 
 if TYPE_CHECKING:
     from conftest import RunNotebook
-    from playwright.sync_api import Locator, Page
+    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.slow
 
@@ -28,22 +27,6 @@ _EXECUTE_JS = """async (code) => {
   const reply = await kernel.requestExecute({code}).done;
   return reply.content.status;
 }"""
-
-
-def _click_until(button: Locator, condition: Callable[[], object], what: str) -> None:
-    """Click, and click again until ``condition`` holds, one click at a time.
-
-    A box's new value reaches the kernel a moment after it is typed, so the first click may still act on
-    the old one.
-    """
-    for _attempt in range(20):
-        button.click()
-        try:
-            wait_until(condition, 3, what)
-            return
-        except TimeoutError:
-            continue
-    raise AssertionError(f"clicking never led to {what}")
 
 
 def test_the_panel_resumes_a_suspended_run_and_shows_it_succeed(
@@ -65,14 +48,14 @@ def test_the_panel_resumes_a_suspended_run_and_shows_it_succeed(
     reviewer = panel.locator(".mastra-form-field-reviewer input")
     reviewer.fill("x")
     reviewer.press("Tab")
-    _click_until(resume, lambda: "field 'reviewer'" in errors.inner_text(), "the error for a short reviewer")
+    click_until(resume, lambda: "field 'reviewer'" in errors.inner_text(), "the error for a short reviewer")
     assert status.inner_text() == "suspended"
     run.screenshot(page, "bad-resume")
 
     panel.locator(".mastra-form-field-approved input").check()
     reviewer.fill("grace")
     reviewer.press("Tab")
-    _click_until(resume, lambda: status.inner_text() == "running", "the resumed run to show as running")
+    click_until(resume, lambda: status.inner_text() == "running", "the resumed run to show as running")
     detail = panel.locator(".mastra-workflow-step-detail")
     wait_until(lambda: "status\trunning" in detail.inner_text(), 60, "the step to show as running")
     run.screenshot(page, "running")
