@@ -629,18 +629,16 @@ async def run_nodes(env: Env, output_schema: Any = None) -> None:
     """Walk the nodes from ``state.position`` until the run succeeds, fails or suspends; save at the end."""
     state = env.state
     state.status = "running"
-    output: Any = None
+    ran = False
     try:
         while state.position < len(env.nodes):
             node = env.nodes[state.position]
             output = await _run_node(node, node_input(env.nodes, state, state.position), env)
-            state.position, state.node = state.position + 1, {}
+            state.position, state.node, ran = state.position + 1, {}, True
             state.record_state()
             env.save()
-        if not env.nodes or state.position == 0:
-            output = state.input
-        elif output is None:
-            output = node_output(env.nodes, state, state.position - 1)
+        if not ran:  # continued at its end (a restart after the last node finished)
+            output = node_output(env.nodes, state, len(env.nodes) - 1)
         result = validate(output, output_schema, f"output of workflow {state.workflow!r}", "WORKFLOW_OUTPUT")
         state.status, state.result = "success", jsonable(result)
         state.result_from_steps = bool(env.nodes) and state.position > 0 and state.result == output

@@ -89,9 +89,7 @@ def _step_row(step_id: str, result: StepResult) -> dict[str, Any]:
         detail = f"waiting: {_short(result.suspend_payload)}"
     else:
         detail = _short(result.output)
-    duration = None
-    if result.started_at is not None and result.ended_at is not None:
-        duration = round((result.ended_at - result.started_at).total_seconds() * 1000, 1)
+    duration = None if result.duration is None else round(result.duration * 1000, 1)
     return {
         "step": step_id,
         "status": result.status,
@@ -241,7 +239,6 @@ def _watch(view: RunView, events: Generator[WorkflowEvent, None, None]) -> RunVi
             view.add(event)
             live.show(view.summary())
     except KeyboardInterrupt:
-        events.close()
         view.note = (
             "interrupted: the step in flight was stopped and the run is stored as running; "
             "workflow.create_run(run_id).restart_sync() continues it"

@@ -17,7 +17,7 @@ import ipywidgets as widgets
 
 from mastra_lab.errors import MastraError
 
-__all__ = ["SchemaForm", "json_schema"]
+__all__ = ["SchemaForm", "json_schema", "parse_json"]
 
 
 def json_schema(schema: Any) -> dict[str, Any] | None:
@@ -102,16 +102,17 @@ class _Field:
             return (value != "" or self.required), value
         if not value.strip():  # an optional number or a JSON field left empty: the schema decides
             return False, None
-        return True, _parse(self.name, value)
+        return True, parse_json(value, f"field {self.name!r}")
 
 
-def _parse(name: str, text: str) -> Any:
+def parse_json(text: str, what: str, example: str = '["a", "b"] or {"key": 1}') -> Any:
+    """``text`` as JSON, or a :class:`MastraError` naming ``what`` and showing an ``example``."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise MastraError(
-            f"field {name!r} is not valid JSON ({exc.msg} at position {exc.pos}): {text[:60]!r}; "
-            'write it as JSON, e.g. ["a", "b"] or {"key": 1}'
+            f"{what} is not valid JSON ({exc.msg} at position {exc.pos}): {text[:60]!r}; "
+            f"write it as JSON, e.g. {example}"
         ) from None
 
 
@@ -156,7 +157,7 @@ class SchemaForm:
         """
         if self.raw is not None:
             text = self.raw.value.strip()
-            return None if not text else _parse("data", text)
+            return None if not text else parse_json(text, "field 'data'")
         data: dict[str, Any] = {}
         for field in self._fields:
             present, value = field.read()

@@ -24,7 +24,7 @@ import ipywidgets as widgets
 
 from mastra_lab.errors import MastraError
 from mastra_lab.lab.panels._base import Panel
-from mastra_lab.lab.panels._form import SchemaForm
+from mastra_lab.lab.panels._form import SchemaForm, parse_json
 from mastra_lab.lab.panels._live import BackgroundRun, Redrawer
 
 if TYPE_CHECKING:
@@ -60,14 +60,7 @@ def _json(value: Any) -> str:
 
 def _parse_json(text: str, what: str, example: str) -> Any:
     """``text`` as JSON (``None`` when empty)."""
-    if not text.strip():
-        return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MastraError(
-            f"{what} is not valid JSON ({exc.msg} at position {exc.pos}); write it as JSON, e.g. {example}"
-        ) from None
+    return parse_json(text, what, example) if text.strip() else None
 
 
 def _fields_html(rows: list[tuple[str, str]], css: str) -> str:
@@ -76,9 +69,7 @@ def _fields_html(rows: list[tuple[str, str]], css: str) -> str:
 
 
 def _step_html(step_id: str, result: StepResult, inputs: dict[str, Any]) -> str:
-    duration = ""
-    if result.started_at is not None and result.ended_at is not None:
-        duration = f"{(result.ended_at - result.started_at).total_seconds() * 1000:.1f} ms"
+    duration = "" if result.duration is None else f"{result.duration * 1000:.1f} ms"
     rows = [
         ("step", f"<code>{html.escape(step_id)}</code>"),
         ("status", html.escape(result.status)),
