@@ -8,9 +8,11 @@ from mastra_lab.telemetry._context import open_span
 
 def test_inside_a_trace_the_span_is_a_child_opened_by_the_traces_own_tracer() -> None:
     theirs, ours = InMemoryExporter(), InMemoryExporter()
-    with Tracer([theirs]).span("invoke_agent support", "agent_run") as root:
-        with open_span("vector_query docs", "vector_query", tracer=Tracer([ours])) as child:
-            child.set_attribute("mastra.vector.results", 3)
+    with (
+        Tracer([theirs]).span("invoke_agent support", "agent_run") as root,
+        open_span("vector_query docs", "vector_query", tracer=Tracer([ours])) as child,
+    ):
+        child.set_attribute("mastra.vector.results", 3)
     assert [s.name for s in theirs.spans] == ["vector_query docs", "invoke_agent support"]
     assert (child.trace_id, child.parent_span_id) == (root.trace_id, root.span_id)
     assert ours.spans == []
