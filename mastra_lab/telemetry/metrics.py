@@ -226,6 +226,7 @@ def parse_time(value: TimeArg, what: str = "since", *, now: datetime | None = No
     if value is None:
         return None
     now = now or datetime.now(UTC)
+    given = value
     if isinstance(value, str):
         match = _DURATION_RE.match(value)
         if match:
@@ -239,7 +240,7 @@ def parse_time(value: TimeArg, what: str = "since", *, now: datetime | None = No
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     raise _error(
-        f"{what}={value!r} is not a time; pass a duration back from now ('30s', '15m', '1h', '7d'), a "
+        f"{what}={given!r} is not a time; pass a duration back from now ('30s', '15m', '1h', '7d'), a "
         "timedelta, a datetime or an ISO 8601 string",
         "TELEMETRY_BAD_TIME",
         argument=what,
@@ -392,7 +393,7 @@ def _records(column: pd.Series, keys: Sequence[str]) -> pd.DataFrame:
     import pandas as pd
 
     rows = [value if isinstance(value, dict) else {} for value in column]
-    return pd.DataFrame.from_records(rows, columns=list(keys), index=column.index)
+    return pd.DataFrame.from_records(rows, columns=list(keys), index=column.index).astype(object)
 
 
 def _inherit(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -440,17 +441,15 @@ def _enrich(raw: pd.DataFrame, prices: Mapping[str, ModelPrice]) -> pd.DataFrame
         out[column] = facts[column]
     for column in ("input_tokens", "output_tokens", "ttft_ms"):
         out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
-    model = out["model"].astype(object).where(out["model"].notna())
-    prefixed = model.str.contains(":", regex=False, na=False)
-    parts = model.str.partition(":")
-    out["model"] = model.where(~prefixed, parts[2])
-    out["provider"] = out["provider"].astype(object).fillna(parts[0].where(prefixed))
-    subject = out["name"].astype(str).str.partition(" ")[2].replace("", None)
+    model = out["model"].astype(object)
+    parts = model.str.extract(r"^([^:]+):(.+)$").astype(object)
+    out["model"] = parts[1].fillna(model)
+    out["provider"] = out["provider"].astype(object).fillna(parts[0])
+    subject = out["name"].astype(object).str.extract(r"^\S+\s+(.+)$")[0].astype(object)
     for kind, column in _SUBJECT_OF_KIND.items():
         out[column] = out[column].astype(object).fillna(subject.where(out["type"] == kind))
     out[_INHERITED] = _inherit(out[["span_id", "parent_span_id", *_INHERITED]].astype(object), _INHERITED)
-    errors = _records(raw["error"], ["code", "type", "message"])
-    out["error"] = errors["message"]
+    errors = _records(raw["error"], ["code", "type"])
     failed = out["status"] == "error"
     out["error_type"] = out["error_type"].astype(object).fillna(errors["code"].fillna(errors["type"]))
     out["error_type"] = out["error_type"].where(failed | out["error_type"].notna())
@@ -502,8 +501,8 @@ def spans_df(
         with tracer.span("chat gpt-4o-mini", "llm_generation", attributes=usage):
             pass
         tracer.shutdown()
-        print(spans_df(store)[["model", "input_tokens", "cost_usd"]].to_dict("records"))
-        # [{'model': 'gpt-4o-mini', 'input_tokens': 1000.0, 'cost_usd': 0.00045}]
+        row = spans_df(store).iloc[0]
+        print(row["model"], row["input_tokens"], f"${row['cost_usd']:.5f}")  # gpt-4o-mini 1000.0 $0.00045
         ```
     """
     bounds = parse_time(since, "since"), parse_time(until, "until")
@@ -520,7 +519,25 @@ def spans_df(
         status=status,
         limit=limit,
     )
-    return _enrich(raw, table)
+    return _enrich(_with_ancestors(source, raw), table).iloc[: len(raw)].reset_index(drop=True)
+
+
+def _with_ancestors(source: Source, raw: pd.DataFrame) -> pd.DataFrame:
+    """``raw`` followed by the other spans of the traces whose parents a filter left out.
+
+    What a span inherits (its agent, thread …) comes from its ancestors, which a ``type``, ``status`` or
+    time filter may not have selected; one more read of just those traces brings them in.
+    """
+    import pandas as pd
+
+    orphaned = raw["parent_span_id"].notna() & ~raw["parent_span_id"].isin(raw["span_id"])
+    if not orphaned.any():
+        return raw
+    traces = raw.loc[orphaned, "trace_id"].dropna().unique().tolist()
+    context = _raw_spans(
+        source, since=None, until=None, trace_ids=traces, types=None, status=None, limit=None
+    )
+    return pd.concat([raw, context[~context["span_id"].isin(raw["span_id"])]], ignore_index=True)
 
 
 # -- aggregates ------------------------------------------------------------------------------------
@@ -567,6 +584,7 @@ def _traces(spans: pd.DataFrame) -> pd.DataFrame:
     calls = _model_calls(spans)
     failed = spans[spans["status"] == "error"].sort_values("start", kind="stable")
     first_error = failed.drop_duplicates("trace_id").set_index("trace_id")
+    message = _records(first_error["error"], ["message"])["message"]
     out = pd.DataFrame({"start": by_trace["start"].min(), "spans": by_trace.size()})
     out["root"] = roots["name"]
     out["root_type"] = roots["type"]
@@ -581,7 +599,7 @@ def _traces(spans: pd.DataFrame) -> pd.DataFrame:
     out.loc[running, "status"] = "running"
     out.loc[out.index.isin(first_error.index), "status"] = "error"
     kind = first_error["error_type"].fillna("error")
-    label = kind.where(first_error["error"].isna(), kind + ": " + first_error["error"])
+    label = kind.where(message.isna(), kind + ": " + message.astype(str))
     out["error"] = label.reindex(out.index)
     return out.reset_index()[_TRACE_COLUMNS]
 
@@ -769,7 +787,7 @@ def logs_df(
         _check_choice(str(level).upper(), "level", list(_LEVELS))
         minimum = _LEVELS[str(level).upper()]
     spans = spans_df(source, since=since, trace_id=trace_id)
-    events = spans[["trace_id", "span_id", "name", "events"]].explode("events")
+    events = spans[["trace_id", "span_id", "name", "events"]].explode("events", ignore_index=True)
     events = events[events["events"].notna()]
     event = _records(events["events"], ["name", "time", "attributes"])
     events = events[event["name"] == "log"]

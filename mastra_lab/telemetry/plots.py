@@ -299,10 +299,13 @@ def plot_latency(source: Source, *, by: MetricsBy = "model", since: TimeArg = No
     data = [groups.get_group(k).to_numpy() for k in table.index]
     figure, ax = _new_axes(9, 1.4 + 0.42 * len(keys))
     result = ax.boxplot(data, orientation="horizontal", patch_artist=True, widths=0.6)
-    for box, key, color in zip(result["boxes"], keys, _palette(keys).values(), strict=True):
+    for box, median, key, color in zip(
+        result["boxes"], result["medians"], keys, _palette(keys).values(), strict=True
+    ):
         box.set_facecolor(color)
         box.set_alpha(0.8)
         box.set_gid(key)
+        median.set_gid(f"median:{key}")
     counts, p95 = table["requests"], table["p95_ms"]
     labels = [f"{k}  (n={int(n)}, p95 {p:.0f} ms)" for k, n, p in zip(keys, counts, p95, strict=True)]
     ax.set_yticks(range(1, len(keys) + 1), labels, fontsize=9)

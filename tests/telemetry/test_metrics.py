@@ -226,10 +226,16 @@ def test_agent_and_trace_cost_add_up_model_calls_without_counting_agent_usage_tw
 def test_cost_per_thread_and_resource_inherits_ids_from_the_agent_run(store: Storage) -> None:
     clock = Clock()
     tracer = _tracer(store, clock)
-    runs = [("t-1", "alice", [(1000, 100)]), ("t-2", "alice", [(500, 50), (500, 50)]), ("t-3", "bob", [(10, 1)])]
+    runs = [
+        ("t-1", "alice", [(1000, 100)]),
+        ("t-2", "alice", [(500, 50), (500, 50)]),
+        ("t-3", "bob", [(10, 1)]),
+    ]
     for thread, resource, calls in runs:
         attributes = {"gen_ai.agent.name": "support", "gen_ai.conversation.id": thread}
-        with tracer.span("invoke_agent support", "agent_run", attributes={**attributes, "mastra.resource_id": resource}):
+        with tracer.span(
+            "invoke_agent support", "agent_run", attributes={**attributes, "mastra.resource_id": resource}
+        ):
             for tokens in calls:
                 _chat(tracer, clock, "gpt-4o-mini", 10, tokens)  # the model span names no thread itself
     _chat(tracer, clock, "gpt-4o-mini", 10, (7, 7))  # outside any thread
@@ -241,11 +247,16 @@ def test_cost_per_thread_and_resource_inherits_ids_from_the_agent_run(store: Sto
     traces = cost_df(store, by="trace", prices=prices)
 
     assert threads.index.name == "thread"
-    assert threads["cost_usd"].to_dict() == pytest.approx({"t-1": 2000 / 1e6, "t-2": 2000 / 1e6, "t-3": 20 / 1e6})
+    assert threads["cost_usd"].to_dict() == pytest.approx(
+        {"t-1": 2000 / 1e6, "t-2": 2000 / 1e6, "t-3": 20 / 1e6}
+    )
     assert threads.loc["t-2", "calls"] == 2
     assert resources["cost_usd"].to_dict() == pytest.approx({"alice": 4000 / 1e6, "bob": 20 / 1e6})
     assert resources.loc["alice", ["input_tokens", "output_tokens"]].tolist() == [2000, 200]
     assert len(traces) == 4 and traces["cost_usd"].sum() == pytest.approx((4020 + 77) / 1e6)
+    calls = spans_df(store, type="llm_generation")  # the filter leaves the agent runs out; ids still inherit
+    assert calls["thread_id"].value_counts().to_dict() == {"t-2": 2, "t-1": 1, "t-3": 1}
+    assert calls["thread_id"].isna().sum() == 1
 
 
 # -- older span kinds ----------------------------------------------------------------------------------
@@ -255,10 +266,12 @@ def test_spans_stored_under_old_kinds_read_as_the_new_ones(store: Storage) -> No
     clock = Clock()
     tracer = _tracer(store, clock)
     with tracer.span("invoke_agent legacy", "agent"):
+        clock.advance(1)
         _chat(tracer, clock, "gpt-4o", 40, (100, 10), kind="llm")
         with tracer.span("execute_tool search", "tool"):
             clock.advance(3)
     with tracer.span("workflow_run nightly", "workflow"):
+        clock.advance(1)
         with tracer.span("workflow_step fetch", "step"):
             clock.advance(7)
     _flushed(tracer)
@@ -359,47 +372,48 @@ def test_an_empty_storage_gives_empty_tables_with_their_columns(store: Storage) 
     assert list(cost_df(store, by="thread").columns) == [
         "calls", "input_tokens", "output_tokens", "unpriced", "cost_usd",
     ]  # fmt: skip
-    assert list(logs_df(store).columns) == ["time", "level", "logger", "message", "trace_id", "span_id", "span"]
+    assert list(logs_df(store).columns) == [
+        "time",
+        "level",
+        "logger",
+        "message",
+        "trace_id",
+        "span_id",
+        "span",
+    ]
 
 
 # -- logs ----------------------------------------------------------------------------------------------
 
 
-def _log(time: datetime, level: str, message: str) -> dict[str, Any]:
-    return {
-        "name": "log",
-        "time": time,
-        "attributes": {"level": level, "logger": "mastra_lab.agent", "message": message},
-    }
-
-
 def test_logs_df_lists_log_events_with_their_trace_and_span(store: Storage) -> None:
-    span = {
-        "trace_id": "t1",
-        "span_id": "s1",
-        "parent_span_id": None,
-        "name": "invoke_agent support",
-        "type": "agent_run",
-        "attributes": {},
-        "start": T0,
-        "end": T0 + timedelta(seconds=1),
-    }
-    events = [
-        _log(T0 + timedelta(milliseconds=30), "WARN", "retrying"),
-        _log(T0 + timedelta(milliseconds=10), "INFO", "calling the model"),
-        {"name": "exception", "time": T0, "attributes": {}},
-    ]
-    store.save_spans([{**span, "events": events}, {**span, "trace_id": "t2", "span_id": "s2", "events": []}])
+    clock = Clock()
+    tracer = _tracer(store, clock)
+    with tracer.span("invoke_agent support", "agent_run") as agent:
+        agent.add_event("log", {"level": "INFO", "logger": "mastra_lab.agent", "message": "calling"}, T0)
+        with tracer.span("chat gpt-4o", "llm_generation") as chat:
+            late = T0 + timedelta(milliseconds=30)
+            chat.add_event("log", {"level": "WARN", "logger": "mastra_lab.llm", "message": "retrying"}, late)
+            chat.add_event("first_token", {}, T0 + timedelta(milliseconds=20))  # not a log record
+        agent.add_event(
+            "log",
+            {"level": "DEBUG", "logger": "mastra_lab.agent", "message": "done"},
+            late + timedelta(milliseconds=5),
+        )
+    with tracer.span("chat gpt-4o", "llm_generation") as other:
+        other.add_event("log", {"level": "ERROR", "logger": "mastra_lab.llm", "message": "elsewhere"}, T0)
+    _flushed(tracer)
 
-    logs = logs_df(store)
+    logs = logs_df(store, trace_id=agent.trace_id)
 
-    assert list(logs["message"]) == ["calling the model", "retrying"]  # time order, log events only
-    assert logs.iloc[0][["level", "logger", "trace_id", "span_id", "span"]].tolist() == [
-        "INFO", "mastra_lab.agent", "t1", "s1", "invoke_agent support",
+    assert list(logs["message"]) == ["calling", "retrying", "done"]  # time order, log events only
+    assert logs.iloc[1][["level", "logger", "trace_id", "span_id", "span"]].tolist() == [
+        "WARN", "mastra_lab.llm", chat.trace_id, chat.span_id, "chat gpt-4o",
     ]  # fmt: skip
-    assert logs["time"].iloc[0] == pd.Timestamp(T0 + timedelta(milliseconds=10))
-    assert list(logs_df(store, level="warn")["message"]) == ["retrying"]
-    assert logs_df(store, trace_id="t2").empty
+    assert logs["time"].iloc[1] == pd.Timestamp(T0 + timedelta(milliseconds=30))
+    assert list(logs_df(store, trace_id=agent.trace_id, level="info")["message"]) == ["calling", "retrying"]
+    assert list(logs_df(store, level="ERROR")["message"]) == ["elsewhere"]
+    assert len(logs_df(store)) == 4
 
 
 # -- arguments -----------------------------------------------------------------------------------------
@@ -408,7 +422,8 @@ def test_logs_df_lists_log_events_with_their_trace_and_span(store: Storage) -> N
 @pytest.mark.parametrize(
     ("value", "back"),
     [("30s", timedelta(seconds=30)), ("15m", timedelta(minutes=15)), ("1h", timedelta(hours=1)),
-     ("7d", timedelta(days=7)), (" 2.5h ", timedelta(hours=2.5)), (timedelta(minutes=3), timedelta(minutes=3))],
+     ("7d", timedelta(days=7)), (" 2.5h ", timedelta(hours=2.5)),
+     (timedelta(minutes=3), timedelta(minutes=3))],
 )  # fmt: skip
 def test_parse_time_counts_durations_back_from_now(value: str | timedelta, back: timedelta) -> None:
     assert parse_time(value, now=T0) == T0 - back
@@ -422,7 +437,9 @@ def test_parse_time_takes_datetimes_and_iso_strings_as_utc() -> None:
 
 @pytest.mark.parametrize("bad", ["yesterday", "5 parsecs", "-1h", "", timedelta(hours=-1), 3600])
 def test_a_bad_time_is_a_clear_error(bad: Any) -> None:
-    with pytest.raises(MastraError, match=r"since=.* is not a time; pass a duration back from now \('30s'") as err:
+    with pytest.raises(
+        MastraError, match=r"since=.* is not a time; pass a duration back from now \('30s'"
+    ) as err:
         parse_time(bad)
     assert err.value.code == "TELEMETRY_BAD_TIME"
 
@@ -472,7 +489,9 @@ def test_a_bad_price_table_is_a_clear_error(prices: Any, message: str) -> None:
 
 
 def test_custom_prices_merge_over_the_defaults() -> None:
-    table = resolve_prices({"gpt-4o": ModelPrice(1, 2), "mine": {"input_per_mtok": 0.5, "output_per_mtok": 1}})
+    table = resolve_prices(
+        {"gpt-4o": ModelPrice(1, 2), "mine": {"input_per_mtok": 0.5, "output_per_mtok": 1}}
+    )
     assert table["gpt-4o"] == ModelPrice(1, 2)
     assert table["mine"] == ModelPrice(0.5, 1)
     assert table["claude-3-7-sonnet"] == DEFAULT_PRICES["claude-3-7-sonnet"]
