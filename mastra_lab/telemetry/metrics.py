@@ -222,6 +222,10 @@ def _raw_spans(
             "TELEMETRY_BAD_ARGUMENT",
         )
     frame = frame.reindex(columns=_RAW_COLUMNS).reset_index(drop=True)
+    # Plain object columns: pandas' Arrow-backed strings match ids (isin, reindex) one Python object at a
+    # time, object columns through a hash table.
+    ids = ["trace_id", "span_id", "parent_span_id"]
+    frame[ids] = frame[ids].astype(object)
     frame["type"] = frame["type"].fillna("custom").astype(object).replace(_LEGACY_KINDS)
     for column in ("start", "end"):
         frame[column] = pd.to_datetime(frame[column], utc=True)

@@ -88,10 +88,6 @@ def _chat(
         pass
 
 
-def _flushed(tracer: Tracer) -> None:
-    tracer.shutdown()
-
-
 # -- latency -------------------------------------------------------------------------------------------
 
 
@@ -104,7 +100,7 @@ def test_latency_percentiles_per_model_match_numpy(store: Storage) -> None:
         _chat(tracer, clock, "gpt-4o-mini", ms)
     for i, ms in enumerate(slow):
         _chat(tracer, clock, "gpt-4o", ms, fail=i in (2, 5))
-    _flushed(tracer)
+    tracer.shutdown()
 
     table = metrics_df(store, by="model")
 
@@ -127,7 +123,7 @@ def test_time_to_first_token_is_the_median_of_the_recorded_ttft(store: Storage) 
     for ttft in ttfts:
         _chat(tracer, clock, "gpt-4.1", 100, **{"mastra.ttft_ms": ttft, "mastra.streaming": True})
     _chat(tracer, clock, "gpt-4.1", 100)  # not streamed: no ttft, left out of the median
-    _flushed(tracer)
+    tracer.shutdown()
 
     assert metrics_df(store).loc["gpt-4.1", "ttft_p50_ms"] == pytest.approx(float(np.median(ttfts)))
     assert spans_df(store)["ttft_ms"].isna().sum() == 1
@@ -142,7 +138,7 @@ def test_tokens_and_cost_follow_a_custom_price_table(store: Storage) -> None:
     calls = [("house-model", "acme", 1200, 300), ("house-model", "acme", 800, 700), ("other", "acme", 50, 5)]
     for model, provider, tokens_in, tokens_out in calls:
         _chat(tracer, clock, model, 10, (tokens_in, tokens_out), provider=provider)
-    _flushed(tracer)
+    tracer.shutdown()
     prices = {"house-model": ModelPrice(2.0, 8.0), "acme:other": (1.0, 3.0)}
 
     table = metrics_df(store, by="model", prices=prices)
@@ -161,7 +157,7 @@ def test_models_are_priced_with_or_without_provider_prefix_and_date_suffix(store
     _chat(tracer, clock, "openai:gpt-4o", 10, (1_000_000, 0), provider="openai")
     _chat(tracer, clock, "claude-3-5-sonnet-20241022", 10, (0, 1_000_000), provider="anthropic")
     _chat(tracer, clock, "gpt-4o-mini-2024-07-18", 10, (1_000_000, 1_000_000))
-    _flushed(tracer)
+    tracer.shutdown()
 
     table = cost_df(store, by="model")
 
@@ -180,7 +176,7 @@ def test_an_unknown_model_has_unknown_cost_not_zero(store: Storage) -> None:
     with tracer.span("invoke_agent helper", "agent_run", attributes={"gen_ai.agent.name": "helper"}):
         _chat(tracer, clock, "gpt-4o", 10, (1000, 100))
         _chat(tracer, clock, "mystery-9000", 10, (1000, 100), provider="somewhere")
-    _flushed(tracer)
+    tracer.shutdown()
 
     by_model = metrics_df(store, by="model")
     assert math.isnan(by_model.loc["mystery-9000", "cost_usd"])
@@ -203,7 +199,7 @@ def test_agent_and_trace_cost_add_up_model_calls_without_counting_agent_usage_tw
         _chat(tracer, clock, "gpt-4o", 20, (1500, 100))
         agent.set_attribute("gen_ai.usage.input_tokens", 2500)  # the run's totals, as the agent reports them
         agent.set_attribute("gen_ai.usage.output_tokens", 300)
-    _flushed(tracer)
+    tracer.shutdown()
     price = DEFAULT_PRICES["gpt-4o"]
     expected = (2500 * price.input_per_mtok + 300 * price.output_per_mtok) / 1e6
 
@@ -239,7 +235,7 @@ def test_cost_per_thread_and_resource_inherits_ids_from_the_agent_run(store: Sto
             for tokens in calls:
                 _chat(tracer, clock, "gpt-4o-mini", 10, tokens)  # the model span names no thread itself
     _chat(tracer, clock, "gpt-4o-mini", 10, (7, 7))  # outside any thread
-    _flushed(tracer)
+    tracer.shutdown()
     prices = {"gpt-4o-mini": ModelPrice(1.0, 10.0)}
 
     threads = cost_df(store, by="thread", prices=prices)
@@ -274,7 +270,7 @@ def test_spans_stored_under_old_kinds_read_as_the_new_ones(store: Storage) -> No
         clock.advance(1)
         with tracer.span("workflow_step fetch", "step"):
             clock.advance(7)
-    _flushed(tracer)
+    tracer.shutdown()
 
     kinds = spans_df(store).sort_values("start")["type"].tolist()
 
@@ -295,7 +291,7 @@ def test_filters_select_by_time_trace_kind_status_and_limit(store: Storage) -> N
     for i in range(5):
         _chat(tracer, clock, "gpt-4o", 10 + i, fail=i == 4)
         clock.advance(60_000)  # a minute apart
-    _flushed(tracer)
+    tracer.shutdown()
     all_spans = spans_df(store).sort_values("start")
     third = all_spans.iloc[2]
 
@@ -318,7 +314,7 @@ def test_traces_df_filters_by_agent_status_duration_and_limit(store: Storage) ->
         with tracer.span(f"invoke_agent {agent}", "agent_run", attributes={"gen_ai.agent.name": agent}):
             _chat(tracer, clock, "gpt-4o", ms, fail=fail)
         clock.advance(1000)
-    _flushed(tracer)
+    tracer.shutdown()
 
     traces = traces_df(store)
     assert list(traces["duration_ms"]) == pytest.approx([20.0, 500.0, 300.0, 10.0])  # newest first
@@ -337,7 +333,7 @@ def test_since_accepts_durations_back_from_now(store: Storage) -> None:
     _chat(tracer, clock, "gpt-4o", 10)
     clock.now = now - timedelta(minutes=10)
     _chat(tracer, clock, "gpt-4o-mini", 10)
-    _flushed(tracer)
+    tracer.shutdown()
 
     assert list(metrics_df(store, since="1h").index) == ["gpt-4o-mini"]
     assert len(spans_df(store, since="1d")) == 2
@@ -351,7 +347,7 @@ def test_a_frame_from_spans_df_gives_the_same_tables_as_the_storage(store: Stora
     with tracer.span("invoke_agent x", "agent_run", attributes={"gen_ai.agent.name": "x"}):
         _chat(tracer, clock, "gpt-4o", 30)
         _chat(tracer, clock, "gpt-4.1-mini", 50, fail=True)
-    _flushed(tracer)
+    tracer.shutdown()
     frame = spans_df(store)
 
     pd.testing.assert_frame_equal(metrics_df(frame), metrics_df(store))
@@ -402,7 +398,7 @@ def test_logs_df_lists_log_events_with_their_trace_and_span(store: Storage) -> N
         )
     with tracer.span("chat gpt-4o", "llm_generation") as other:
         other.add_event("log", {"level": "ERROR", "logger": "mastra_lab.llm", "message": "elsewhere"}, T0)
-    _flushed(tracer)
+    tracer.shutdown()
 
     logs = logs_df(store, trace_id=agent.trace_id)
 
