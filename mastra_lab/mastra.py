@@ -611,7 +611,7 @@ class Mastra:
 
     # -- telemetry tables ---------------------------------------------------------------------------
 
-    def _spans(self) -> Storage:
+    def _flushed_storage(self) -> Storage:
         """The storage, after the tracer has written what it holds, so the tables include the last run."""
         flush = getattr(self.tracer, "flush", None)
         if callable(flush):
@@ -642,7 +642,7 @@ class Mastra:
         from mastra_lab.telemetry import metrics
 
         return metrics.spans_df(
-            self._spans(),
+            self._flushed_storage(),
             since=since,
             until=until,
             trace_id=trace_id,
@@ -674,7 +674,7 @@ class Mastra:
         from mastra_lab.telemetry import metrics
 
         return metrics.traces_df(
-            self._spans(),
+            self._flushed_storage(),
             since=since,
             agent=agent,
             status=status,
@@ -693,7 +693,7 @@ class Mastra:
         """
         from mastra_lab.telemetry import metrics
 
-        return metrics.metrics_df(self._spans(), by=by, since=since, prices=self.prices)
+        return metrics.metrics_df(self._flushed_storage(), by=by, since=since, prices=self.prices)
 
     def cost_df(self, *, by: CostBy = "trace", since: TimeArg = None) -> pd.DataFrame:
         """What model calls cost per trace, thread, resource or model
@@ -705,7 +705,7 @@ class Mastra:
         """
         from mastra_lab.telemetry import metrics
 
-        return metrics.cost_df(self._spans(), by=by, since=since, prices=self.prices)
+        return metrics.cost_df(self._flushed_storage(), by=by, since=since, prices=self.prices)
 
     def logs_df(
         self, *, trace_id: str | Sequence[str] | None = None, since: TimeArg = None, level: str | None = None
@@ -720,7 +720,7 @@ class Mastra:
         """
         from mastra_lab.telemetry import metrics
 
-        return metrics.logs_df(self._spans(), trace_id=trace_id, since=since, level=level)
+        return metrics.logs_df(self._flushed_storage(), trace_id=trace_id, since=since, level=level)
 
     def prune_spans(
         self,
@@ -739,7 +739,7 @@ class Mastra:
         from mastra_lab.telemetry.metrics import parse_time
 
         cutoff = parse_time(older_than, "older_than") if isinstance(older_than, str) else older_than
-        return self._spans().prune_spans(cutoff, keep_errors=keep_errors, max_rows=max_rows)
+        return self._flushed_storage().prune_spans(cutoff, keep_errors=keep_errors, max_rows=max_rows)
 
     # -- lifecycle ----------------------------------------------------------------------------------
 

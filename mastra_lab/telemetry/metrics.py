@@ -477,7 +477,8 @@ def traces_df(
 
     Args:
         source: A :class:`~mastra_lab.storage.Storage` or a DataFrame from :func:`spans_df`.
-        since: Traces with a span that started at or after this (``"1h"``, a timedelta, a datetime).
+        since: Traces with a span that started at or after this (``"1h"``, a timedelta, a datetime); each
+            is shown whole, with the spans it had before.
         agent: Only traces in which this agent ran.
         status: ``"ok"``, ``"error"`` or ``"running"``.
         min_ms: Only traces that took at least this many milliseconds.
@@ -490,6 +491,8 @@ def traces_df(
         raise _error(f"min_ms={min_ms!r} must be a number of milliseconds", "TELEMETRY_BAD_ARGUMENT")
     _check_limit(limit)
     spans = spans_df(source, since=since, prices=prices)
+    if since is not None and not spans.empty:  # each trace counted whole, also its spans before `since`
+        spans = spans_df(source, trace_id=spans["trace_id"].unique().tolist(), prices=prices)
     if agent is not None:
         spans = spans[spans["trace_id"].isin(spans.loc[spans["agent"] == agent, "trace_id"])]
     traces = _traces(spans)

@@ -95,10 +95,11 @@ DEFAULT_PRICES: dict[str, ModelPrice] = {
 }
 """List prices in USD per million tokens (standard tier: no batch discount, no prompt caching).
 
-OpenAI and Anthropic figures are the providers' published list prices as of 2026-12 (openai.com/api/pricing,
-anthropic.com/pricing; cross-checked against several public price tables); Groq figures are approximate
-(groq.com/pricing as remembered, not re-checked). Prices change: pass your own with ``prices=`` (merged
-over these) rather than trusting this table for billing.
+Dated 2026-12-02. OpenAI and Anthropic figures are the list prices the providers publish
+(platform.openai.com/docs/pricing, anthropic.com/pricing), checked that day against public copies of those
+tables dated 2026-03 to 2026-10. Groq figures are approximate (groq.com/pricing, not re-checked).
+Prices change: pass your own with ``prices=`` (merged over these) rather than trusting this table for
+billing.
 
 Keys are a model name (``"gpt-4o"``), ``"provider:model"`` (wins over the bare name) or ``"provider:*"``
 (every model of a provider). A model's date suffix (``-20241022``, ``-2024-08-06``) or ``-latest`` is

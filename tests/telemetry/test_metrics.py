@@ -341,6 +341,21 @@ def test_since_accepts_durations_back_from_now(store: Storage) -> None:
     assert cost_df(store, by="model", since="5m").empty
 
 
+def test_traces_active_since_a_time_are_shown_whole(store: Storage) -> None:
+    clock = Clock(datetime.now(UTC) - timedelta(hours=2))
+    tracer = _tracer(store, clock)
+    with tracer.span("workflow_run nightly", "workflow_run"):
+        _chat(tracer, clock, "gpt-4o", 10, (100, 10))  # two hours ago
+        clock.now = datetime.now(UTC) - timedelta(minutes=5)
+        _chat(tracer, clock, "gpt-4o", 10, (200, 20))  # five minutes ago
+    tracer.shutdown()
+
+    (trace,) = traces_df(store, since="1h").to_dict("records")
+
+    assert (trace["root"], trace["spans"], trace["input_tokens"]) == ("workflow_run nightly", 3, 300)
+    assert len(spans_df(store, since="1h")) == 1  # spans_df itself cuts at the time
+
+
 def test_a_frame_from_spans_df_gives_the_same_tables_as_the_storage(store: Storage) -> None:
     clock = Clock()
     tracer = _tracer(store, clock)
