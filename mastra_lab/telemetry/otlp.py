@@ -27,6 +27,7 @@ from mastra_lab._secret import Secret
 from mastra_lab.errors import MastraError
 from mastra_lab.telemetry.exporters import SpanExporter
 from mastra_lab.telemetry.logger import get_logger
+from mastra_lab.telemetry.tracer import _jsonable
 
 if TYPE_CHECKING:
     from mastra_lab.telemetry.tracer import Span
@@ -110,6 +111,8 @@ def _otel_value(value: Any) -> Any:
     """A value OTel accepts: str, bool, int, float, or a list of one of them; anything else as JSON text."""
     if isinstance(value, str | bool | float):
         return value
+    if isinstance(value, Secret):
+        return str(value)
     if isinstance(value, int):
         return value if -(2**63) <= value < 2**63 else str(value)
     if isinstance(value, list | tuple):
@@ -118,7 +121,7 @@ def _otel_value(value: Any) -> Any:
             return items
         if all(isinstance(v, int | float) and not isinstance(v, bool) for v in items):
             return items if all(isinstance(v, int) for v in items) else [float(v) for v in items]
-    return _json(value)
+    return _json(_jsonable(value))
 
 
 def _attributes(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -157,6 +160,26 @@ def _span_attributes(span: Mapping[str, Any], kind: str) -> dict[str, Any]:
     if error:
         attributes["error.type"] = str(error.get("code") or error.get("type") or "error")
     return attributes
+
+
+def _fields(span: Span | Mapping[str, Any]) -> Mapping[str, Any]:
+    """A span's fields without copying them: the mapper copies what it keeps."""
+    if isinstance(span, Mapping):
+        return span
+    return {
+        "trace_id": span.trace_id,
+        "span_id": span.span_id,
+        "parent_span_id": span.parent_span_id,
+        "name": span.name,
+        "type": span.type,
+        "attributes": span.attributes,
+        "input": None if span.input is None else _jsonable(span.input),
+        "output": None if span.output is None else _jsonable(span.output),
+        "error": span.error,
+        "start": span.start,
+        "end": span.end,
+        "events": getattr(span, "events", None),
+    }
 
 
 class _Mapper:
@@ -283,7 +306,7 @@ class OTLPExporter(SpanExporter):
         self.service_name = service_name
         self.flush_interval = float(flush_interval)
         self._sdk, self._mapper = self._build_sdk()
-        self._queue: collections.deque[dict[str, Any]] = collections.deque()
+        self._queue: collections.deque[Any] = collections.deque()  # ReadableSpans
         self._cond = threading.Condition()
         self._in_flight = 0
         self._flushing = 0
@@ -325,12 +348,17 @@ class OTLPExporter(SpanExporter):
                 self._counts["dropped"] += len(spans) - max(room, 0)
             if room <= 0:
                 return
-        items = [s.to_dict() if hasattr(s, "to_dict") else dict(s) for s in spans[:room]]
+        try:  # mapped here, so nothing the caller mutates later can reach the wire
+            items = [self._mapper.readable(_fields(span)) for span in spans[:room]]
+        except Exception as exc:  # a span we cannot map: count it, never fail the caller's run
+            self._record(room, f"{type(exc).__name__}: {exc}")
+            return
         with self._cond:
+            before = len(self._queue)
             self._queue.extend(items)
             if self._thread is None:
                 self._start()
-            if len(self._queue) >= self.batch_size:
+            if before < self.batch_size <= len(self._queue):
                 self._cond.notify_all()
 
     def _start(self) -> None:
@@ -382,7 +410,7 @@ class OTLPExporter(SpanExporter):
 
     # -- sender thread -------------------------------------------------------------------------------
 
-    def _next_batch(self) -> list[dict[str, Any]] | None:
+    def _next_batch(self) -> list[Any] | None:
         """Wait for a full batch, a flush, shutdown or the flush interval; ``None`` means stop."""
         with self._cond:
             waited_since = time.monotonic()
@@ -409,18 +437,22 @@ class OTLPExporter(SpanExporter):
         finally:
             _QUIET_THREADS.discard(threading.get_ident())
 
-    def _send(self, batch: list[dict[str, Any]]) -> None:
+    def _send(self, batch: list[Any]) -> None:
         error: str | None = None
         try:
-            readable = [self._mapper.readable(span) for span in batch]
-            result = self._sdk.export(readable)
+            result = self._sdk.export(batch)
             if getattr(result, "name", "") != "SUCCESS":
                 error = f"the collector did not accept the batch ({getattr(result, 'name', result)})"
-        except Exception as exc:  # a span we cannot map or an SDK bug: count it, keep the thread alive
+        except Exception as exc:  # an SDK bug must not end the thread
             error = f"{type(exc).__name__}: {exc}"
+        self._record(len(batch), error, sent=True)
+
+    def _record(self, count: int, error: str | None, *, sent: bool = False) -> None:
+        """Count spans as exported or failed, and log the first failure of this exporter."""
         with self._cond:
-            self._counts["failed" if error else "exported"] += len(batch)
-            self._in_flight = 0
+            self._counts["failed" if error else "exported"] += count
+            if sent:
+                self._in_flight = 0
             if error:
                 self._last_error = error
             warn, self._warned = bool(error and not self._warned), self._warned or bool(error)

@@ -196,6 +196,38 @@ def test_span_dicts_map_events_nested_attributes_and_any_ids(receiver: Receiver)
     exporter.shutdown()
 
 
+def test_what_is_sent_is_the_span_as_it_ended(receiver: Receiver) -> None:
+    exporter = OTLPExporter(receiver.url, flush_interval=0.05)
+    tracer = Tracer([exporter])
+    messages = [{"role": "user", "content": "hi"}]
+    with tracer.span("chat m", "llm_generation", input=messages, attributes={"mastra.tags": ["a"]}) as span:
+        pass
+    messages.append({"role": "assistant", "content": "later"})  # the caller keeps using its objects
+    span.attributes["mastra.tags"].append("b")
+    exporter.flush(timeout=10)
+
+    (sent,) = receiver.spans
+    assert sent.attributes["input.value"] == '[{"role": "user", "content": "hi"}]'
+    assert sent.attributes["mastra.tags"] == ["a"]
+    exporter.shutdown()
+
+
+def test_a_secret_in_an_attribute_is_sent_masked(receiver: Receiver) -> None:
+    exporter = OTLPExporter(receiver.url, flush_interval=0.05)
+    key = "sk-live-0123456789abcdef"
+    with Tracer([exporter]).span(
+        "custom", attributes={"mastra.key": Secret(key), "mastra.cfg": {"k": Secret(key)}}
+    ):
+        pass
+    exporter.flush(timeout=10)
+
+    (sent,) = receiver.spans
+    assert key not in repr(sent.attributes)
+    assert sent.attributes["mastra.key"] == "sk-…cdef"
+    assert sent.attributes["mastra.cfg"] == '{"k": "sk-…cdef"}'
+    exporter.shutdown()
+
+
 def test_a_span_without_input_or_output_sends_no_input_or_output_value(receiver: Receiver) -> None:
     exporter = OTLPExporter(receiver.url, flush_interval=0.05)
     tracer = Tracer([exporter])
