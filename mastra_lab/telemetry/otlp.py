@@ -21,7 +21,7 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from mastra_lab._secret import Secret
 from mastra_lab.errors import MastraError
@@ -250,6 +250,21 @@ def _quiet_sdk_thread(record: logging.LogRecord) -> bool:
     return record.thread not in _QUIET_THREADS
 
 
+def _secret_headers(headers: Mapping[str, str | Secret] | str | Secret | None) -> dict[str, Secret]:
+    if isinstance(headers, Secret):
+        headers = headers.reveal()
+    if isinstance(headers, str):
+        pairs = [item.partition("=") for item in headers.split(",") if item.strip()]
+        if any(not sep or not key.strip() for key, sep, _ in pairs):
+            raise MastraError(
+                "OTLPExporter headers text must look like key=value,key2=value2 (the values are not shown)",
+                code="TELEMETRY_BAD_OTLP_SETTING",
+                domain="telemetry",
+            )
+        headers = {unquote(key.strip()): unquote(value.strip()) for key, _, value in pairs}
+    return {str(k): v if isinstance(v, Secret) else Secret(str(v)) for k, v in (headers or {}).items()}
+
+
 def _positive(name: str, value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise MastraError(
@@ -265,8 +280,9 @@ class OTLPExporter(SpanExporter):
     Args:
         endpoint: The collector's traces URL (``http://host:4318/v1/traces``; Phoenix serves it at
             ``http://127.0.0.1:6006/v1/traces``).
-        headers: Sent with every request (API keys): kept as :class:`~mastra_lab._secret.Secret`, never
-            shown in ``repr``, logs or :meth:`status`.
+        headers: Sent with every request (API keys): a mapping, or the ``key=value,key2=value2`` text of
+            ``OTEL_EXPORTER_OTLP_HEADERS`` (plain or a :class:`~mastra_lab._secret.Secret`). Kept as
+            secrets, never shown in ``repr``, logs or :meth:`status`.
         timeout: Seconds one batch may take, the SDK's retries of 429/5xx and refused connections included.
         max_queue: Spans waiting to be sent at most; more are dropped and counted, so a collector that is
             down costs bounded memory.
@@ -279,7 +295,7 @@ class OTLPExporter(SpanExporter):
         self,
         endpoint: str = "http://127.0.0.1:4318/v1/traces",
         *,
-        headers: Mapping[str, str | Secret] | None = None,
+        headers: Mapping[str, str | Secret] | str | Secret | None = None,
         timeout: float = 10,
         max_queue: int = 2048,
         batch_size: int = 512,
@@ -297,9 +313,7 @@ class OTLPExporter(SpanExporter):
             _positive(name, value)
         _positive("flush_interval", flush_interval)
         self.endpoint = endpoint
-        self.headers = {
-            str(k): v if isinstance(v, Secret) else Secret(str(v)) for k, v in (headers or {}).items()
-        }
+        self.headers = _secret_headers(headers)
         self.timeout = float(timeout)
         self.max_queue = int(max_queue)
         self.batch_size = int(batch_size)

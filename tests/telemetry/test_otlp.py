@@ -345,6 +345,22 @@ def test_headers_are_sent_but_never_shown(receiver: Receiver) -> None:
     exporter.shutdown()
 
 
+def test_headers_may_be_the_otel_environment_text_in_a_secret(receiver: Receiver) -> None:
+    key = "sk-live-0123456789abcdef"
+    exporter = OTLPExporter(receiver.url, headers=Secret(f"authorization=Bearer%20{key}, x-team = lab"))
+    assert key not in repr(exporter)
+    agent_turn(Tracer([exporter]))
+    exporter.flush(timeout=10)
+    assert (receiver.headers[0]["authorization"], receiver.headers[0]["x-team"]) == (f"Bearer {key}", "lab")
+    exporter.shutdown()
+
+
+def test_malformed_headers_text_is_rejected_without_showing_it() -> None:
+    with pytest.raises(MastraError, match="key=value,key2=value2") as info:
+        OTLPExporter(headers="sk-live-0123456789abcdef")
+    assert "sk-live" not in str(info.value)
+
+
 def test_shutdown_sends_what_is_queued_and_later_spans_are_dropped(receiver: Receiver) -> None:
     exporter = OTLPExporter(receiver.url, flush_interval=60)
     tracer = Tracer([exporter])
