@@ -25,12 +25,12 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from mastra_lab._secret import Secret
 from mastra_lab.errors import MastraError
+from mastra_lab.telemetry._span import _jsonable
 from mastra_lab.telemetry.exporters import SpanExporter
 from mastra_lab.telemetry.logger import get_logger
-from mastra_lab.telemetry.tracer import _jsonable
 
 if TYPE_CHECKING:
-    from mastra_lab.telemetry.tracer import Span
+    from mastra_lab.telemetry._span import Span
 
 __all__ = ["OTLPExporter"]
 
@@ -158,7 +158,7 @@ def _span_attributes(span: Mapping[str, Any], kind: str) -> dict[str, Any]:
     _payload("output", span.get("output"), attributes)
     error = span.get("error")
     if error:
-        attributes["error.type"] = str(error.get("code") or error.get("type") or "error")
+        attributes.setdefault("error.type", str(error.get("code") or error.get("type") or "error"))
     return attributes
 
 
@@ -178,7 +178,7 @@ def _fields(span: Span | Mapping[str, Any]) -> Mapping[str, Any]:
         "error": span.error,
         "start": span.start,
         "end": span.end,
-        "events": getattr(span, "events", None),
+        "events": span.events,
     }
 
 

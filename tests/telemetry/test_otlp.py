@@ -147,6 +147,21 @@ def test_a_failed_span_carries_error_status_type_and_an_exception_event(receiver
     exporter.shutdown()
 
 
+def test_span_events_such_as_log_lines_become_otel_events(receiver: Receiver) -> None:
+    exporter = OTLPExporter(receiver.url, flush_interval=0.05)
+    with Tracer([exporter]).span("chat m", "llm_generation") as span:
+        span.add_event("log", {"level": "INFO", "logger": "mastra_lab.llm", "message": "retrying"})
+        span.add_event("first_token")
+    exporter.flush(timeout=10)
+
+    (sent,) = receiver.spans
+    assert sent.events == [
+        ("log", {"level": "INFO", "logger": "mastra_lab.llm", "message": "retrying"}),
+        ("first_token", {}),
+    ]
+    exporter.shutdown()
+
+
 def test_span_dicts_map_events_nested_attributes_and_any_ids(receiver: Receiver) -> None:
     exporter = OTLPExporter(receiver.url, flush_interval=0.05)
     start = "2026-01-02T03:04:05+00:00"
