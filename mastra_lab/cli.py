@@ -126,7 +126,7 @@ def _step_span(d: _Demo) -> str:
     mastra = d.values["mastra"]
     with (
         mastra.tracer.span("demo.search", "custom", input={"query": "duckdb"}) as span,
-        mastra.tracer.span("demo.child", "tool"),
+        mastra.tracer.span("demo.child", "tool_call"),
     ):
         pass
     spans = mastra.storage.get_trace(span.trace_id)

@@ -544,7 +544,8 @@ class Mastra:
         store_name, vector = self._pick_vector(store)
         recorded = vector.describe_index(index).embedder if index in vector.list_indexes() else None
         chosen = _resolve_embedder(f"{store_name}/{index}", recorded, embedder, default_embedder)
-        with self.tracer.span("rag.ingest", "rag", input={"index": f"{store_name}/{index}"}) as span:
+        target = f"{store_name}/{index}"
+        with self.tracer.span(f"rag_ingest {target}", "rag_ingest", input={"index": target}) as span:
             report = ingest(documents, vector, index, chosen, **options)
             span.set_output(dataclasses.asdict(report))
         return report

@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "mastra_lab.telemetry": 0,  # the package __init__ resolves its names lazily
     "mastra_lab.telemetry.logger": 0,
     "mastra_lab.telemetry._context": 0,
+    "mastra_lab.telemetry._span": 0,
     "mastra_lab.storage": 1,
     "mastra_lab.llm": 2,
     "mastra_lab.vector": 2,

@@ -77,7 +77,7 @@ def test_unnamed_components_are_rejected_with_a_fix() -> None:
 
 def test_spans_go_to_the_registry_storage_by_default() -> None:
     with Mastra(storage=InMemoryStore()) as mastra:
-        with mastra.tracer.span("outer") as outer, mastra.tracer.span("inner", "tool"):
+        with mastra.tracer.span("outer") as outer, mastra.tracer.span("inner", "tool_call"):
             pass
         spans = mastra.storage.get_trace(outer.trace_id)
     assert [s["name"] for s in spans] == ["outer", "inner"]

@@ -177,15 +177,16 @@ def test_ingest_is_traced_and_nests_under_the_callers_span(mastra: Mastra) -> No
     with mastra.tracer.span("refresh", "workflow") as root:
         mastra.ingest(DOCS[1:], "help", progress=False)
     spans = {s["name"]: s for s in mastra.storage.get_trace(root.trace_id)}
-    assert set(spans) == {"refresh", "rag.ingest"}
-    assert spans["rag.ingest"]["parent_span_id"] == root.span_id
-    assert spans["rag.ingest"]["input"] == {"index": "default/help"}
-    assert spans["rag.ingest"]["output"] == {"documents": 2, "chunks": 2, "vectors": 2}
+    assert set(spans) == {"refresh", "rag_ingest default/help"}
+    assert spans["rag_ingest default/help"]["parent_span_id"] == root.span_id
+    assert spans["rag_ingest default/help"]["input"] == {"index": "default/help"}
+    assert spans["rag_ingest default/help"]["output"] == {"documents": 2, "chunks": 2, "vectors": 2}
 
 
 def test_a_failed_ingest_is_a_span_with_its_error(mastra: Mastra) -> None:
     with pytest.raises(MastraError):
         mastra.ingest(DOCS, "help", embedder="hashing:dim=64", progress=False)
-    (trace,) = [t for t in mastra.storage.list_traces() if t["name"] == "rag.ingest" and t["error"]]
+    traces = mastra.storage.list_traces()
+    (trace,) = [t for t in traces if t["name"] == "rag_ingest default/help" and t["error"]]
     (span,) = mastra.storage.get_trace(trace["trace_id"])
     assert span["error"]["code"] == "VECTOR_DIMENSION_MISMATCH"

@@ -235,7 +235,7 @@ class Runner:
         attributes = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": s.agent}
         text_in = " ".join(m.text for m in self.prompt if m.role == "user") or None
         with self.tracer.span(
-            f"invoke_agent {s.agent}", "agent", input=text_in, attributes=attributes
+            f"invoke_agent {s.agent}", "agent_run", input=text_in, attributes=attributes
         ) as span:
             s.trace_id = span.trace_id
             span.set_attribute("mastra.run_id", s.run_id)
@@ -323,7 +323,7 @@ class Runner:
         calls: list[ToolCall] = []
         finish: FinishEvent | None = None
         with self.tracer.span(
-            f"chat {self.model.model_name}", "llm", attributes=self._chat_attributes()
+            f"chat {self.model.model_name}", "llm_generation", attributes=self._chat_attributes()
         ) as span:
             span.input = {"messages": len(s.messages), "tools": sorted(self.tools)}
             try:
@@ -487,7 +487,7 @@ class Runner:
             "gen_ai.agent.name": self.state.agent,
         }
         with self.tracer.span(
-            f"execute_tool {call.name}", "tool", input=call.arguments, attributes=attributes
+            f"execute_tool {call.name}", "tool_call", input=call.arguments, attributes=attributes
         ) as span:
             result = await self._run_tool(call, span)
             span.set_output(result.result)

@@ -1,25 +1,68 @@
-"""The span that is current in this context, kept apart from the tracer that opens spans.
+"""The span that is current in this context, and the one way services open spans inside it.
 
-The logger stamps every record with the active span's trace id, and storage logs; if the logger had to
-import the tracer to read that span, everything that logs would pull in the tracing layer. This module is
-the one piece both need — a :class:`~contextvars.ContextVar` — so the logger stays at the bottom of the
-layering and the tracer builds on it.
+The logger stamps every record with the active span's trace id; if the logger had to import the tracer to
+read that span, everything that logs would pull in the tracing layer. Models, vector stores and embedders
+are in the same position: they should appear in the trace they run in without importing the tracer beside
+them. This module is the piece they all share — a :class:`~contextvars.ContextVar` and :func:`open_span` —
+so the logger and the services stay below the tracer, which builds on it.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from mastra_lab.telemetry.tracer import Span
+    from mastra_lab.telemetry._span import Span
 
-__all__ = ["CURRENT_SPAN", "current_span"]
+__all__ = ["CURRENT_SPAN", "SpanOpener", "current_span", "open_span"]
 
 CURRENT_SPAN: ContextVar[Span | None] = ContextVar("mastra_current_span", default=None)
 """Set by :meth:`Tracer.span <mastra_lab.telemetry.Tracer.span>` for the duration of its block."""
 
 
+class SpanOpener(Protocol):
+    """What :func:`open_span` needs of a tracer: :meth:`Tracer.span <mastra_lab.telemetry.Tracer.span>`."""
+
+    def span(
+        self,
+        name: str,
+        type: str = ...,
+        *,
+        input: Any = ...,
+        attributes: Mapping[str, Any] | None = ...,
+    ) -> contextlib.AbstractContextManager[Span]: ...
+
+
 def current_span() -> Span | None:
     """The span opened most recently in this context, or ``None`` outside any span."""
     return CURRENT_SPAN.get()
+
+
+@contextlib.contextmanager
+def open_span(
+    name: str,
+    type: str,
+    *,
+    tracer: SpanOpener | None = None,
+    input: Any = None,
+    attributes: Mapping[str, Any] | None = None,
+) -> Iterator[Span]:
+    """Open a span where the caller runs: a child of the current span, through the tracer that opened it.
+
+    Outside any trace the span is a root opened with ``tracer`` — the one a :class:`~mastra_lab.Mastra`
+    gives the components it registers — or, with no tracer either, a no-op span, so a vector store used on
+    its own costs nothing. Inside a trace that was sampled out the child is a no-op too: a trace is kept or
+    dropped whole.
+    """
+    from mastra_lab.telemetry._span import noop_span  # only here: importing the logger stays this light
+
+    parent = CURRENT_SPAN.get()
+    opener = parent.tracer if parent is not None else tracer
+    if opener is None or (parent is not None and not parent.recording):
+        yield noop_span(name, type)
+        return
+    with opener.span(name, type, input=input, attributes=attributes) as span:
+        yield span

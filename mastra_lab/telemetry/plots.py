@@ -25,19 +25,27 @@ if TYPE_CHECKING:
 __all__ = ["ERROR_COLOR", "TYPE_COLORS", "figure_png", "plot_trace"]
 
 TYPE_COLORS: dict[str, str] = {
-    "agent": "#1f77b4",
-    "llm": "#ff7f0e",
-    "tool": "#2ca02c",
-    "workflow": "#9467bd",
-    "step": "#8c564b",
-    "memory": "#e377c2",
-    "vector": "#17becf",
-    "storage": "#bcbd22",
+    "agent_run": "#1f77b4",
+    "llm_generation": "#ff7f0e",
+    "tool_call": "#2ca02c",
+    "workflow_run": "#9467bd",
+    "workflow_step": "#8c564b",
+    "workflow_parallel": "#c5b0d5",
+    "workflow_loop": "#c49c94",
+    "workflow_sleep": "#dbdb8d",
+    "memory_recall": "#e377c2",
+    "memory_save": "#f7b6d2",
+    "vector_query": "#17becf",
+    "vector_upsert": "#9edae5",
+    "embedding": "#bcbd22",
+    "http_request": "#aec7e8",
+    "rag_ingest": "#98df8a",
     "custom": "#7f7f7f",
 }
-"""Bar colour of each span type; types not listed here take :data:`_EXTRA_COLORS` in order."""
+"""Bar colour of each span kind; kinds not listed here (older stored names, custom ones) take
+:data:`_EXTRA_COLORS` in order."""
 
-_EXTRA_COLORS = ("#aec7e8", "#ffbb78", "#98df8a", "#c5b0d5", "#c49c94", "#f7b6d2", "#9edae5", "#dbdb8d")
+_EXTRA_COLORS = ("#ffbb78", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d")
 
 ERROR_COLOR = "#b00020"
 """Edge, hatch and marker colour of failed spans (no span type uses red)."""
@@ -168,9 +176,9 @@ def plot_trace(
 
         t0 = datetime(2026, 1, 1, tzinfo=UTC)
         spans = [
-            {"trace_id": "t1", "span_id": "a", "parent_span_id": None, "name": "agent", "type": "agent",
+            {"trace_id": "t1", "span_id": "a", "parent_span_id": None, "name": "agent", "type": "agent_run",
              "start": t0, "end": t0 + timedelta(milliseconds=30)},
-            {"trace_id": "t1", "span_id": "b", "parent_span_id": "a", "name": "llm", "type": "llm",
+            {"trace_id": "t1", "span_id": "b", "parent_span_id": "a", "name": "llm", "type": "llm_generation",
              "start": t0 + timedelta(milliseconds=5), "end": t0 + timedelta(milliseconds=25)},
         ]
         figure = plot_trace(spans)

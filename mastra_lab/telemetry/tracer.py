@@ -11,15 +11,13 @@ to the tracer's exporters — by default the storage exporter, which keeps trace
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from mastra_lab._secret import Secret
 from mastra_lab.telemetry._context import CURRENT_SPAN, current_span
+from mastra_lab.telemetry._span import Span, SpanType, noop_span
 from mastra_lab.telemetry.logger import get_logger
 
 if TYPE_CHECKING:
@@ -27,113 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Span", "SpanType", "Tracer", "current_span"]
 
-SpanType = Literal["agent", "llm", "tool", "workflow", "step", "memory", "vector", "storage", "custom"]
-
 _logger = get_logger("telemetry")
-_NEVER = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _jsonable(value: Any) -> Any:
-    """Make span payloads storable: secrets masked, dataclasses and pydantic models turned into dicts."""
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, Secret):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        return _jsonable(dump(mode="json"))
-    return repr(value)
-
-
-@dataclass(eq=False)
-class Span:
-    """One timed operation. Open spans through :meth:`Tracer.span`; this class only records."""
-
-    trace_id: str
-    span_id: str
-    parent_span_id: str | None
-    name: str
-    type: str = "custom"
-    attributes: dict[str, Any] = field(default_factory=dict)
-    input: Any = None
-    output: Any = None
-    error: dict[str, Any] | None = None
-    start: datetime = field(default_factory=lambda: datetime.now(UTC))
-    end: datetime | None = None
-
-    @property
-    def duration_ms(self) -> float | None:
-        """Milliseconds between start and end, ``None`` while the span is open."""
-        if self.end is None:
-            return None
-        return (self.end - self.start).total_seconds() * 1000
-
-    @property
-    def status(self) -> Literal["running", "ok", "error"]:
-        """``running`` until ended, then ``error`` if an error was recorded, else ``ok``."""
-        if self.end is None:
-            return "running"
-        return "error" if self.error else "ok"
-
-    def set_attribute(self, key: str, value: Any) -> None:
-        """Attach one attribute (token counts, model id, row counts …)."""
-        self.attributes[key] = value
-
-    def set_output(self, output: Any) -> None:
-        """Record what the operation produced."""
-        self.output = output
-
-    def record_error(self, exc: BaseException) -> None:
-        """Record a failure; a :class:`~mastra_lab.errors.MastraError` keeps its code and category."""
-        to_dict = getattr(exc, "to_dict", None)
-        self.error = to_dict() if callable(to_dict) else {"type": type(exc).__name__, "message": str(exc)}
-
-    def to_dict(self) -> dict[str, Any]:
-        """The span as JSON-able data, the shape ``Storage.save_spans`` stores."""
-        return {
-            "trace_id": self.trace_id,
-            "span_id": self.span_id,
-            "parent_span_id": self.parent_span_id,
-            "name": self.name,
-            "type": self.type,
-            "attributes": _jsonable(self.attributes),
-            "input": _jsonable(self.input),
-            "output": _jsonable(self.output),
-            "error": _jsonable(self.error),
-            "start": self.start,
-            "end": self.end,
-            "status": self.status,
-        }
-
-
-class _NoopSpan(Span):
-    """What a disabled tracer yields: the :class:`Span` interface, recording nothing.
-
-    Callers write ``span.set_attribute(...)`` without asking whether tracing is on; here those calls do
-    nothing, and the span is never exported nor made the parent of other spans.
-    """
-
-    def set_attribute(self, key: str, value: Any) -> None:
-        """Ignored: tracing is off."""
-
-    def set_output(self, output: Any) -> None:
-        """Ignored: tracing is off."""
-
-    def record_error(self, exc: BaseException) -> None:
-        """Ignored: tracing is off."""
-
-
-def _noop_span(name: str, type: str) -> Span:
-    # One fresh, cheap object per block (no clock, no ids), so nothing is shared between callers.
-    return _NoopSpan("", "", None, name, type, start=_NEVER)
 
 
 def _new_id() -> str:
@@ -191,7 +83,7 @@ class Tracer:
             attributes: Extra facts, also settable later with :meth:`Span.set_attribute`.
         """
         if not self.enabled:
-            yield _noop_span(name, type)
+            yield noop_span(name, type)
             return
         parent = CURRENT_SPAN.get()
         span = Span(
@@ -203,6 +95,7 @@ class Tracer:
             attributes=dict(attributes or {}),
             input=input,
             start=self._clock(),
+            tracer=self,
         )
         token = CURRENT_SPAN.set(span)
         try:

@@ -591,9 +591,8 @@ _NODE_SPANS = {
 def _span(env: Env, kind: str, key: str, value: Any) -> contextlib.AbstractContextManager[Any]:
     if env.tracer is None or not env.tracer.enabled:
         return contextlib.nullcontext(_NO_SPAN)
-    span_type = "step" if kind == "workflow_step" else "workflow"
-    attributes = {"mastra.span": kind, "mastra.run_id": env.state.run_id, "mastra.node": key}
-    return env.tracer.span(f"{kind} {key}", span_type, input=value, attributes=attributes)
+    attributes = {"mastra.run_id": env.state.run_id, "mastra.node": key}
+    return env.tracer.span(f"{kind} {key}", kind, input=value, attributes=attributes)
 
 
 class _NoSpan:

@@ -252,9 +252,9 @@ class WorkflowRun:
         wf = self.workflow
         wf._check_committed("run")
         self._emit(WorkflowEvent("workflow-start", self.run_id, data=self._state.input))
-        attributes = {"mastra.span": "workflow_run", "mastra.workflow": wf.id, "mastra.run_id": self.run_id}
+        attributes = {"mastra.workflow": wf.id, "mastra.run_id": self.run_id}
         with wf.tracer.span(
-            f"workflow_run {wf.id}", "workflow", input=self._state.input, attributes=attributes
+            f"workflow_run {wf.id}", "workflow_run", input=self._state.input, attributes=attributes
         ) as span:
             self._task = asyncio.create_task(run_nodes(self._env(resume), wf.output_schema))
             try:

@@ -102,9 +102,8 @@ async def test_one_trace_per_run_with_gen_ai_spans(mastra: Mastra, spans: InMemo
     chats = [s for s in spans.spans if s.name == "chat test"]
     assert len(chats) == 2 and all(s.parent_span_id == root.span_id for s in chats)
     assert by_name["execute_tool get_weather"].parent_span_id == root.span_id
-    assert (
-        root.type == "agent" and chats[0].type == "llm" and by_name["execute_tool get_weather"].type == "tool"
-    )
+    assert (root.type, chats[0].type) == ("agent_run", "llm_generation")
+    assert by_name["execute_tool get_weather"].type == "tool_call"
     assert root.attributes["gen_ai.operation.name"] == "invoke_agent"
     assert root.attributes["gen_ai.agent.name"] == "weather"
     assert root.attributes["gen_ai.usage.input_tokens"] == result.usage.input_tokens

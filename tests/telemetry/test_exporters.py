@@ -22,10 +22,10 @@ class CountingStore(InMemoryStore):
 def test_a_trace_is_written_once_when_its_root_span_ends() -> None:
     store = CountingStore()
     tracer = Tracer([StorageExporter(store)])
-    with tracer.span("invoke_agent support", "agent") as root:
-        with tracer.span("chat test", "llm"):
+    with tracer.span("invoke_agent support", "agent_run") as root:
+        with tracer.span("chat test", "llm_generation"):
             pass
-        with tracer.span("execute_tool add", "tool"):
+        with tracer.span("execute_tool add", "tool_call"):
             pass
         assert store.get_trace(root.trace_id) == []  # children wait for their root
     assert store.writes == [3]
@@ -39,9 +39,9 @@ def test_a_trace_is_written_once_when_its_root_span_ends() -> None:
 def test_a_long_trace_reaches_storage_in_batches() -> None:
     store = CountingStore()
     tracer = Tracer([StorageExporter(store, max_buffered=2)])
-    with tracer.span("workflow", "workflow") as root:
+    with tracer.span("workflow", "workflow_run") as root:
         for i in range(5):
-            with tracer.span(f"step {i}", "step"):
+            with tracer.span(f"step {i}", "workflow_step"):
                 pass
         assert len(store.get_trace(root.trace_id)) == 4  # two full batches written while running
     assert store.writes == [2, 2, 2]
@@ -51,8 +51,8 @@ def test_shutdown_writes_spans_of_unfinished_traces(tmp_path: Any) -> None:
     store = DuckDBStore(str(tmp_path / "t.duckdb"))
     exporter = StorageExporter(store)
     tracer = Tracer([exporter])
-    with tracer.span("root", "agent") as root:
-        with tracer.span("child", "llm"):
+    with tracer.span("root", "agent_run") as root:
+        with tracer.span("child", "llm_generation"):
             pass
         exporter.shutdown()
         assert [s["name"] for s in store.get_trace(root.trace_id)] == ["child"]

@@ -46,7 +46,7 @@ async def _gathered_trace(store: DuckDBStore) -> str:
 
     async def tool(name: str, fail: bool = False) -> None:
         nonlocal started
-        with tracer.span(f"tool:{name}", "tool"):
+        with tracer.span(f"tool:{name}", "tool_call"):
             started += 1
             if started == 3:
                 all_started.set()
@@ -54,8 +54,8 @@ async def _gathered_trace(store: DuckDBStore) -> str:
             if fail:
                 raise ToolError(f"{name} failed")
 
-    with tracer.span("support.generate", "agent") as root:
-        with tracer.span("llm.request", "llm"):
+    with tracer.span("support.generate", "agent_run") as root:
+        with tracer.span("llm.request", "llm_generation"):
             await asyncio.sleep(0)
         await asyncio.gather(tool("a"), tool("b"), tool("c", fail=True), return_exceptions=True)
     return root.trace_id
@@ -78,16 +78,16 @@ async def test_waterfall_of_a_stored_trace_shows_parallel_tools_overlapping(tmp_
     for one in tools:
         for other in tools:
             assert one.get_x() < other.get_x() + other.get_width()
-    assert to_hex(tools[0].get_facecolor()) == TYPE_COLORS["tool"]
-    assert to_hex(bars[by_name["llm.request"]].get_facecolor()) == TYPE_COLORS["llm"]
-    assert to_hex(bars[by_name["support.generate"]].get_facecolor()) == TYPE_COLORS["agent"]
+    assert to_hex(tools[0].get_facecolor()) == TYPE_COLORS["tool_call"]
+    assert to_hex(bars[by_name["llm.request"]].get_facecolor()) == TYPE_COLORS["llm_generation"]
+    assert to_hex(bars[by_name["support.generate"]].get_facecolor()) == TYPE_COLORS["agent_run"]
     failed = bars[by_name["tool:c"]]
     assert (to_hex(failed.get_edgecolor()), failed.get_hatch()) == (ERROR_COLOR, "//")
     assert failed.get_linewidth() > 0 and tools[0].get_linewidth() == 0
     assert _markers(figure, "error:") == {by_name["tool:c"]}
     assert figure.axes[0].get_yticklabels()[4].get_color() == ERROR_COLOR
     legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
-    assert legend == ["agent", "llm", "tool", "error"]
+    assert legend == ["agent_run", "llm_generation", "tool_call", "error"]
     texts = [t.get_text() for t in figure.axes[0].texts]
     assert len(texts) == 5 and all(t.endswith(" ms") for t in texts[:4]) and texts[4].endswith("✕ error")
     assert figure.axes[0].get_xlabel() == "ms from trace start"
@@ -109,8 +109,8 @@ def _span(span_id: str, parent: str | None, start: float, end: float | None, typ
 
 def test_nested_spans_are_indented_and_running_ones_reach_the_trace_end() -> None:
     spans = [
-        _span("wf", None, 0, 80, "workflow"),
-        _span("step", "wf", 10, None, "step"),
+        _span("wf", None, 0, 80, "workflow_run"),
+        _span("step", "wf", 10, None, "workflow_step"),
         _span("deep", "step", 20, 30, "my-own-type"),
         _span("lost", "gone", 40, 50, "custom"),
     ]
@@ -141,11 +141,11 @@ def test_draws_into_given_axes_and_leaves_pyplot_alone() -> None:
     import matplotlib.pyplot as plt
 
     before = plt.get_fignums()
-    figure = plot_trace([_span("a", None, 0, 5, "agent")])
+    figure = plot_trace([_span("a", None, 0, 5, "agent_run")])
     assert plt.get_fignums() == before  # never registered, so matplotlib-inline cannot show it twice
     assert figure._repr_png_().startswith(b"\x89PNG")  # type: ignore[attr-defined]
 
     outer = Figure()
     ax = outer.add_subplot()
-    assert plot_trace([_span("a", None, 0, 5, "agent")], ax=ax) is outer
+    assert plot_trace([_span("a", None, 0, 5, "agent_run")], ax=ax) is outer
     assert len(ax.patches) == 1

@@ -21,8 +21,8 @@ def _tracer() -> tuple[Tracer, InMemoryExporter]:
 
 def test_nested_spans_share_the_trace_and_point_to_their_parent() -> None:
     tracer, exported = _tracer()
-    with tracer.span("agent.generate", "agent", input={"prompt": "hi"}) as root:
-        with tracer.span("llm.request", "llm") as child:
+    with tracer.span("agent.generate", "agent_run", input={"prompt": "hi"}) as root:
+        with tracer.span("llm.request", "llm_generation") as child:
             assert current_span() is child
         assert current_span() is root
     assert current_span() is None
@@ -33,7 +33,7 @@ def test_nested_spans_share_the_trace_and_point_to_their_parent() -> None:
 
 def test_span_records_times_output_and_attributes() -> None:
     tracer, exported = _tracer()
-    with tracer.span("tool:add", "tool", attributes={"x": 1}) as span:
+    with tracer.span("tool:add", "tool_call", attributes={"x": 1}) as span:
         span.set_output(3)
         span.set_attribute("y", 2)
     (done,) = exported.spans
@@ -43,7 +43,7 @@ def test_span_records_times_output_and_attributes() -> None:
 
 def test_an_exception_is_recorded_and_reraised() -> None:
     tracer, exported = _tracer()
-    with pytest.raises(ToolError), tracer.span("tool:fail", "tool"):
+    with pytest.raises(ToolError), tracer.span("tool:fail", "tool_call"):
         raise ToolError("bad argument 'x'", code="TOOL_BAD")
     (span,) = exported.spans
     assert span.status == "error"
@@ -55,12 +55,12 @@ async def test_nesting_survives_await_and_gather() -> None:
     tracer, exported = _tracer()
 
     async def child(name: str) -> str | None:
-        with tracer.span(name, "step") as span:
+        with tracer.span(name, "workflow_step") as span:
             await asyncio.sleep(0)
             assert current_span() is span
             return span.parent_span_id
 
-    with tracer.span("workflow", "workflow") as root:
+    with tracer.span("workflow", "workflow_run") as root:
         parents = await asyncio.gather(child("a"), child("b"), child("c"))
     assert parents == [root.span_id] * 3
     assert {s.trace_id for s in exported.spans} == {root.trace_id}

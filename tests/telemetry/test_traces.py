@@ -89,10 +89,13 @@ def test_errors_and_running_spans_are_marked() -> None:
 def test_layout_accepts_span_objects_and_iso_strings() -> None:
     exporter = InMemoryExporter()
     tracer = Tracer([exporter])
-    with tracer.span("root", "agent"), tracer.span("child", "llm"):
+    with tracer.span("root", "agent_run"), tracer.span("child", "llm_generation"):
         pass
     rows = trace_layout(exporter.spans)
-    assert [(r.name, r.type, r.depth) for r in rows] == [("root", "agent", 0), ("child", "llm", 1)]
+    assert [(r.name, r.type, r.depth) for r in rows] == [
+        ("root", "agent_run", 0),
+        ("child", "llm_generation", 1),
+    ]
     iso = {**_span("x", None, 0, 5), "start": T0.isoformat(), "end": (T0 + timedelta(seconds=1)).isoformat()}
     assert trace_layout([iso])[0].duration_ms == 1000.0
 
@@ -149,7 +152,7 @@ def test_recent_traces_carry_a_status(storage: Storage) -> None:
     tracer = _record(storage, ["ok", "s1", "bad", "s2", "s2b"])
     with tracer.span("fine"):
         pass
-    with pytest.raises(ToolError), tracer.span("broken"), tracer.span("tool", "tool"):
+    with pytest.raises(ToolError), tracer.span("broken"), tracer.span("tool", "tool_call"):
         raise ToolError("no")
     storage.save_spans([_span("s3", None, 100, None, trace_id="open", name="waiting")])
     assert [(t["trace_id"], t["status"]) for t in recent_traces(storage)] == [

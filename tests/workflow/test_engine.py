@@ -272,12 +272,12 @@ def test_each_run_is_one_trace_with_run_step_parallel_loop_and_sleep_spans() -> 
         assert run.start_sync().status == "suspended"
         first = list(spans.spans)
         assert run.resume_sync(resume_data=True).status == "success"
-    kinds = [s.attributes["mastra.span"] for s in first]
+    kinds = [s.type for s in first]
     assert sorted(kinds) == sorted(["workflow_step"] * 3 + ["workflow_parallel", "workflow_run"])
     assert len({s.trace_id for s in first}) == 1
-    parallel = next(s for s in first if s.attributes["mastra.span"] == "workflow_parallel")
+    parallel = next(s for s in first if s.type == "workflow_parallel")
     assert parallel.status == "ok" and parallel.attributes["mastra.halt"] == "suspended"
-    later = [s.attributes["mastra.span"] for s in spans.spans[len(first) :]]
+    later = [s.type for s in spans.spans[len(first) :]]
     assert {"workflow_loop", "workflow_sleep", "workflow_run"} <= set(later)
     step_c = [s for s in spans.spans if s.name == "workflow_step c"]
     assert [s.attributes["mastra.step.status"] for s in step_c] == ["suspended", "success"]
