@@ -296,18 +296,19 @@ def _enrich(raw: pd.DataFrame, prices: Mapping[str, ModelPrice]) -> pd.DataFrame
         out[column] = facts[column]
     for column in ("input_tokens", "output_tokens", "ttft_ms"):
         out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
-    model = out["model"].astype(object)
+    # ``provider:model`` (an agent's model id) is split unless another provider is named beside it, so a
+    # model name with a colon of its own (``llama3:8b`` of ``ollama``) stays whole.
+    model, provider = out["model"].astype(object), out["provider"].astype(object)
     parts = model.str.extract(r"^([^:]+):(.+)$").astype(object)
-    out["model"] = parts[1].fillna(model)
-    out["provider"] = out["provider"].astype(object).fillna(parts[0])
+    prefixed = parts[0].notna() & (provider.isna() | (parts[0] == provider))
+    out["model"] = parts[1].where(prefixed, model)
+    out["provider"] = provider.fillna(parts[0].where(prefixed))
     subject = out["name"].astype(object).str.extract(r"^\S+\s+(.+)$")[0].astype(object)
     for kind, column in _SUBJECT_OF_KIND.items():
         out[column] = out[column].astype(object).fillna(subject.where(out["type"] == kind))
     out[_INHERITED] = _inherit(out[["span_id", "parent_span_id", *_INHERITED]].astype(object), _INHERITED)
     errors = _records(raw["error"], ["code", "type"])
-    failed = out["status"] == "error"
     out["error_type"] = out["error_type"].astype(object).fillna(errors["code"].fillna(errors["type"]))
-    out["error_type"] = out["error_type"].where(failed | out["error_type"].notna())
     out["events"] = [e if isinstance(e, list) else [] for e in raw["events"]]
     out["cost_usd"] = span_cost(out, prices)
     return out[_SPAN_COLUMNS]

@@ -157,6 +157,7 @@ def test_models_are_priced_with_or_without_provider_prefix_and_date_suffix(store
     _chat(tracer, clock, "openai:gpt-4o", 10, (1_000_000, 0), provider="openai")
     _chat(tracer, clock, "claude-3-5-sonnet-20241022", 10, (0, 1_000_000), provider="anthropic")
     _chat(tracer, clock, "gpt-4o-mini-2024-07-18", 10, (1_000_000, 1_000_000))
+    _chat(tracer, clock, "llama3:8b", 10, (10, 10), provider="ollama")  # a colon of its own
     tracer.shutdown()
 
     table = cost_df(store, by="model")
@@ -167,7 +168,10 @@ def test_models_are_priced_with_or_without_provider_prefix_and_date_suffix(store
     mini = DEFAULT_PRICES["gpt-4o-mini"]
     expected = mini.input_per_mtok + mini.output_per_mtok
     assert table.loc["gpt-4o-mini-2024-07-18", "cost_usd"] == pytest.approx(expected)
-    assert spans_df(store).sort_values("start")["provider"].tolist() == ["openai", "anthropic", "openai"]
+    spans = spans_df(store).sort_values("start")
+    assert spans["provider"].tolist() == ["openai", "anthropic", "openai", "ollama"]
+    assert spans["model"].tolist()[::3] == ["gpt-4o", "llama3:8b"]
+    assert math.isnan(table.loc["llama3:8b", "cost_usd"])
 
 
 def test_an_unknown_model_has_unknown_cost_not_zero(store: Storage) -> None:
