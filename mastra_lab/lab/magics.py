@@ -4,24 +4,33 @@ The router only splits off the subcommand name, checks that the cell form is all
 and turns mistakes into one-line ``UsageError``\\s: a library error (:class:`~mastra_lab.errors.MastraError`)
 already says what was wrong and how to fix it, so the router shows its message, not its traceback.
 Everything else lives in the command modules.
+
+With ``%config MastraMagics.show_traces = True`` the router also shows, under each command that runs
+agents, models or workflows (``Command.traced``), one line per trace that the cell produced. That summary
+is a courtesy: whatever goes wrong while making it becomes a logged one-line note, never an error in the
+user's cell.
 """
 
 from __future__ import annotations
 
 import difflib
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from traitlets import Integer, Unicode
+from traitlets import Bool, Integer, Unicode
 
 from mastra_lab.errors import MastraError
 from mastra_lab.lab.display import Text, usage_error
-from mastra_lab.lab.registry import REGISTRY, HelpRequested, Invocation, load_all
+from mastra_lab.lab.registry import REGISTRY, Command, HelpRequested, Invocation, load_all
+from mastra_lab.telemetry.logger import get_logger
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
     from mastra_lab.mastra import Mastra
+
+_log = get_logger("lab")
 
 __all__ = ["MastraMagics", "current_mastra", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -36,6 +45,11 @@ class MastraMagics(Magics):
     default_model = Unicode("test", help="The model `%%mastra ask` uses when none is named.").tag(config=True)
     default_embedder = Unicode(
         "hashing", help="The embedder `ingest` uses, and `vector search` when the index recorded none."
+    ).tag(config=True)
+    show_traces = Bool(
+        False,
+        help="Under %%mastra chat, %%mastra ask, %mastra run (and approve, resume): a line per trace the "
+        "cell made (root, duration, spans, tokens, cost, status).",
     ).tag(config=True)
 
     def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
@@ -67,11 +81,34 @@ class MastraMagics(Magics):
             if command.raw and rest.strip() in ("-h", "--help"):
                 return Text(command.help())
             args = None if command.raw else command.parse(rest)
+            if command.traced and self.show_traces and self.mastra is not None:
+                return self._traced(command, invocation, args)
             return command.handler(invocation, args)  # type: ignore[arg-type]
         except HelpRequested as shown:
             return Text(shown.text)
         except MastraError as exc:
             raise usage_error(str(exc)) from None
+
+    def _traced(self, command: Command, invocation: Invocation, args: Any) -> Any:
+        """Run the handler, then show the traces it made: also when it failed (that trace matters most)."""
+        started = datetime.now(UTC)
+        try:
+            return command.handler(invocation, args)
+        finally:
+            self._show_cell_traces(started)
+
+    def _show_cell_traces(self, started: datetime) -> None:
+        from IPython.display import display
+
+        try:
+            from mastra_lab.lab.commands.traces import cell_traces
+
+            assert self.mastra is not None
+            summary: Any = cell_traces(self.mastra, started)
+        except Exception as exc:  # the summary must never break the cell it annotates
+            _log.warning("could not summarise the cell's traces: %s: %s", type(exc).__name__, exc)
+            summary = Text(f"(trace summary unavailable: {type(exc).__name__}: {exc})")
+        display(summary)  # type: ignore[no-untyped-call]
 
     def replace_mastra(self, mastra: Mastra | None, *, owned: bool) -> None:
         """Make ``mastra`` the notebook's registry, closing the previous one if ``init`` had created it."""

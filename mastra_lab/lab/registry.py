@@ -65,6 +65,8 @@ class Command:
     Attributes:
         raw: The handler reads ``invocation.line`` itself (``sql``, whose text must not go through shlex);
             the parser is then used only for ``--help`` and for the options the handler splits off.
+        traced: The command runs agents, models or workflows, so ``show_traces`` summarises the traces it
+            made under its output.
     """
 
     name: str
@@ -74,6 +76,7 @@ class Command:
     cell: CellUse = "never"
     raw: bool = False
     epilog: str | None = None
+    traced: bool = False
 
     def parser(self) -> CommandParser:
         """The command's parser, built once: argparse setup costs more than a fast query."""
@@ -122,6 +125,7 @@ def command(
     cell: CellUse = "never",
     raw: bool = False,
     epilog: str | None = None,
+    traced: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Register the decorated function as the handler of ``%mastra NAME``.
 
@@ -132,12 +136,13 @@ def command(
         cell: Whether ``%%mastra NAME`` takes a cell body: ``never``, ``optional`` or ``required``.
         raw: The handler parses ``invocation.line`` itself.
         epilog: Examples shown at the end of ``--help``.
+        traced: ``show_traces`` summarises the traces the command made (it runs agents, models, workflows).
     """
 
     def register(handler: Handler) -> Handler:
         if name in REGISTRY and REGISTRY[name].handler is not handler:
             raise ValueError(f"the %mastra subcommand {name!r} is registered twice")
-        REGISTRY[name] = Command(name, summary, handler, arguments, cell, raw, epilog)
+        REGISTRY[name] = Command(name, summary, handler, arguments, cell, raw, epilog, traced)
         return handler
 
     return register

@@ -171,6 +171,7 @@ def _chat_arguments(parser: CommandParser) -> None:
     "chat",
     "chat with an agent; the cell body is the message: %%mastra chat AGENT [--thread T] [--resource R]",
     arguments=_chat_arguments,
+    traced=True,
     cell="optional",  # so that the line form answers --help; without a body it says how to write the cell
     epilog=(
         "examples:\n  %%mastra chat support\n  Where is my order A-1001?\n\n"
@@ -300,6 +301,7 @@ def _approve_arguments(parser: CommandParser) -> None:
     "decide the tool calls a run waits for, and stream the rest of it: approve RUN_ID [CALL_ID ...] "
     "[--decline CALL_ID ...] [--reason R]",
     arguments=_approve_arguments,
+    traced=True,
     epilog=(
         "examples:\n  %mastra approve 3f2a…            approve every pending call\n"
         "  %mastra approve last             the same, for the latest chat that waits\n"

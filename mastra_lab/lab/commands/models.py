@@ -271,6 +271,7 @@ class _Renderer:
     "ask",
     "ask a model; the cell body is the prompt and the answer streams in: %%mastra ask [MODEL] [-f FORMAT]",
     arguments=_ask_arguments,
+    traced=True,
     cell="optional",  # so that the line form answers --help; without a body it says how to write the cell
     epilog=(
         "examples:\n  %%mastra ask test\n  What is DuckDB?\n\n"

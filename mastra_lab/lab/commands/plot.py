@@ -4,6 +4,9 @@ Each kind is a subcommand with its own arguments and a function that returns a :
 kind adds one ``_add_KIND(actions)`` to :data:`_KINDS`. ``decay`` draws each memory message's score
 ``importance × 0.5^(age / half-life)`` over time against the prune threshold (a message is prunable from
 where its line crosses the dashed one); ``workflow`` is the step graph ``%mastra graph`` shows.
+``latency``, ``tokens``, ``cost`` and ``errors`` draw the telemetry figures of
+:mod:`mastra_lab.telemetry.plots` from the Mastra's spans, with the table behind each in ``.data``; an
+empty selection is a figure that says so, not an error.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mastra_lab.lab.arguments import format_duration
+from mastra_lab.lab.arguments import argparse_type, format_duration, parse_duration
 from mastra_lab.lab.commands.memory import (
     add_decay_options,
     add_memory_option,
@@ -21,6 +24,7 @@ from mastra_lab.lab.commands.memory import (
     find_thread,
     memory_of,
 )
+from mastra_lab.lab.commands.metrics import METRICS_BY, add_since_option, flushed_storage, since_phrase
 from mastra_lab.lab.display import FigureDisplay, Table
 from mastra_lab.lab.registry import CommandParser, Invocation, command
 
@@ -35,6 +39,10 @@ _EPILOG = """examples:
   view = %mastra plot decay t1
   view.data          (one row per message: importance, age_hours, score)
   %mastra plot workflow orders last
+  %mastra plot latency --by tool --since 1h
+  %mastra plot tokens --bucket 5m
+  %mastra plot cost --by thread
+  %mastra plot errors --by agent
 """
 
 
@@ -123,7 +131,95 @@ def _workflow(invocation: Invocation, args: argparse.Namespace) -> PlotView:
     return view
 
 
-_KINDS: list[Callable[[Any], None]] = [_add_decay, _add_workflow]
+# -- telemetry ---------------------------------------------------------------------------------------------
+
+_ERRORS_BY = ("type", "model", "agent", "tool", "workflow")
+_COST_BY = ("model", "trace", "thread", "resource")
+
+
+def _add_latency(actions: Any) -> None:
+    latency = actions.add_parser("latency", help="latency distribution (box per key) of the requests")
+    latency.add_argument("--by", choices=METRICS_BY, default="model", help="a box per model (default), …")
+    add_since_option(latency)
+    latency.set_defaults(run=_latency)
+
+
+def _latency(invocation: Invocation, args: argparse.Namespace) -> PlotView:
+    from mastra_lab.telemetry.plots import plot_latency
+
+    mastra = invocation.mastra
+    figure = plot_latency(flushed_storage(mastra), by=args.by, since=args.since)
+    data = mastra.metrics_df(by=args.by, since=args.since).reset_index()
+    title = f"latency by {args.by}{since_phrase(args.since)}: {int(data['requests'].sum())} requests"
+    return PlotView("latency", title, figure, data, invocation.magics.display_limit)
+
+
+def _add_tokens(actions: Any) -> None:
+    tokens = actions.add_parser("tokens", help="tokens over time stacked by model, with the cost line")
+    tokens.add_argument(
+        "--bucket", type=argparse_type(parse_duration), metavar="DURATION", help="bar width: 1m, 5m, 1h …"
+    )
+    add_since_option(tokens)
+    tokens.set_defaults(run=_tokens)
+
+
+def _tokens(invocation: Invocation, args: argparse.Namespace) -> PlotView:
+    from mastra_lab.telemetry.plots import plot_tokens
+
+    mastra = invocation.mastra
+    storage = flushed_storage(mastra)
+    figure = plot_tokens(storage, since=args.since, bucket=args.bucket, prices=mastra.prices)
+    data = mastra.cost_df(by="model", since=args.since).reset_index()
+    total = int(data["input_tokens"].sum() + data["output_tokens"].sum())
+    title = f"tokens by model{since_phrase(args.since)}: {total} tokens in {int(data['calls'].sum())} calls"
+    return PlotView("tokens", title, figure, data, invocation.magics.display_limit)
+
+
+def _add_cost(actions: Any) -> None:
+    cost = actions.add_parser("cost", help="cost of the model calls, a bar per model, trace, thread …")
+    cost.add_argument("--by", choices=_COST_BY, default="model", help="a bar per model (default), …")
+    add_since_option(cost)
+    cost.set_defaults(run=_cost)
+
+
+def _cost(invocation: Invocation, args: argparse.Namespace) -> PlotView:
+    from mastra_lab.telemetry.plots import plot_cost
+
+    mastra = invocation.mastra
+    figure = plot_cost(flushed_storage(mastra), by=args.by, since=args.since, prices=mastra.prices)
+    data = mastra.cost_df(by=args.by, since=args.since).reset_index()
+    spent = "unknown" if data["cost_usd"].isna().any() else f"${data['cost_usd'].sum():.6f}"
+    title = f"cost by {args.by}{since_phrase(args.since)}: {spent}"
+    return PlotView("cost", title, figure, data, invocation.magics.display_limit)
+
+
+def _add_errors(actions: Any) -> None:
+    errors = actions.add_parser("errors", help="failed spans per kind, model, agent … stacked by error.type")
+    errors.add_argument("--by", choices=_ERRORS_BY, default="type", help="a bar per span type (default), …")
+    add_since_option(errors)
+    errors.set_defaults(run=_errors)
+
+
+def _errors(invocation: Invocation, args: argparse.Namespace) -> PlotView:
+    from mastra_lab.telemetry.plots import plot_errors
+
+    mastra = invocation.mastra
+    figure = plot_errors(flushed_storage(mastra), by=args.by, since=args.since)
+    failed = mastra.spans_df(since=args.since, status="error")
+    data = failed[["trace_id", "name", "type", "error_type"]].reset_index(drop=True)
+    data["error"] = [e.get("message") if isinstance(e, dict) else e for e in failed["error"]]
+    title = f"errors by {args.by}{since_phrase(args.since)}: {len(data)} failed spans"
+    return PlotView("errors", title, figure, data, invocation.magics.display_limit)
+
+
+_KINDS: list[Callable[[Any], None]] = [
+    _add_decay,
+    _add_workflow,
+    _add_latency,
+    _add_tokens,
+    _add_cost,
+    _add_errors,
+]
 """Each adds one plot kind's subparser (with ``run=`` its handler)."""
 
 
@@ -135,7 +231,8 @@ def _arguments(parser: CommandParser) -> None:
 
 @command(
     "plot",
-    "figures: decay [THREAD] [--half-life 7d] [--min-score S] | workflow WORKFLOW [RUN_ID]",
+    "figures: decay [THREAD] [--half-life 7d] [--min-score S] | workflow WORKFLOW [RUN_ID] "
+    "| latency [--by K] | tokens [--bucket 5m] | cost [--by K] | errors [--by K] (all four: --since 1h)",
     arguments=_arguments,
     epilog=_EPILOG,
 )

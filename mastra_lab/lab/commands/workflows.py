@@ -296,6 +296,7 @@ def _run_arguments(parser: CommandParser) -> None:
     "run",
     "start a run of a workflow and show its steps: run WORKFLOW --input JSON [--watch] [--run-id ID]",
     arguments=_run_arguments,
+    traced=True,
     epilog=(
         'examples:\n  %mastra run orders --input \'{"item": "tea", "qty": 2}\'\n'
         '  %mastra run orders --input \'{"item": "tea", "qty": 2}\' --watch\n'
@@ -334,6 +335,7 @@ def _resume_arguments(parser: CommandParser) -> None:
     "resume",
     "continue a suspended run (also one from an earlier kernel): resume WORKFLOW RUN_ID|last --data JSON",
     arguments=_resume_arguments,
+    traced=True,
     epilog=(
         "examples:\n  %mastra resume orders last --data '{\"approved\": true}'\n"
         "  %mastra resume orders 3f2a… --step approve --data '{\"approved\": false}' --watch"
