@@ -73,6 +73,9 @@ class Storage(DataFrameForms, StorageHooks):
         self._lock = threading.RLock()
         self._closed = False
         self._new_id: Callable[[], str] = id_factory or _uuid_hex
+        self._span_flushers: builtins.list[Callable[[], None]] = []
+        """Writers of spans buffered for this store (a tracer's storage exporter): called, under the lock,
+        before every read of spans and before closing, so a trace is readable as soon as its run ends."""
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -80,8 +83,13 @@ class Storage(DataFrameForms, StorageHooks):
         """Release the connection/file. Later calls raise :class:`StorageError`; closing twice is fine."""
         with self._lock:
             if not self._closed:
+                self._sync_spans()
                 self._closed = True
                 self._close()
+
+    def _sync_spans(self) -> None:
+        for flush in builtins.list(self._span_flushers):
+            flush()
 
     @property
     def closed(self) -> bool:
@@ -595,6 +603,7 @@ class Storage(DataFrameForms, StorageHooks):
         Args:
             trace_id: The trace id.
         """
+        self._sync_spans()
         return self._get_trace(v.check_id(trace_id, "trace_id"))
 
     @_operation
@@ -605,6 +614,7 @@ class Storage(DataFrameForms, StorageHooks):
             limit: At most this many traces.
         """
         v.check_paging(limit, 0)
+        self._sync_spans()
         return self._list_traces(limit)
 
     @_operation
@@ -614,7 +624,9 @@ class Storage(DataFrameForms, StorageHooks):
         Args:
             older_than: A datetime, or a timedelta counted back from now.
         """
-        return self._prune_spans(v.cutoff(older_than))
+        cutoff = v.cutoff(older_than)
+        self._sync_spans()
+        return self._prune_spans(cutoff)
 
     # -- SQL -------------------------------------------------------------------------------------------
 
@@ -647,6 +659,7 @@ class Storage(DataFrameForms, StorageHooks):
         """
         if not isinstance(query, str) or not query.strip():
             raise StorageError(f"sql() needs a query string, got {query!r:.60}", code="STORAGE_BAD_SQL")
+        self._sync_spans()
         return self._sql(query, params, bool(allow_files))
 
 
