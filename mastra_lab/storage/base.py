@@ -74,6 +74,9 @@ class Storage(DataFrameForms, StorageHooks):
         self._lock = threading.RLock()
         self._closed = False
         self._new_id: Callable[[], str] = id_factory or _uuid_hex
+        self._span_flushers: builtins.list[Callable[[], None]] = []
+        """Writers of spans buffered for this store (a tracer's storage exporter): called, under the lock,
+        before every read of spans and before closing, so a trace is readable as soon as its run ends."""
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -81,8 +84,13 @@ class Storage(DataFrameForms, StorageHooks):
         """Release the connection/file. Later calls raise :class:`StorageError`; closing twice is fine."""
         with self._lock:
             if not self._closed:
+                self._sync_spans()
                 self._closed = True
                 self._close()
+
+    def _sync_spans(self) -> None:
+        for flush in builtins.list(self._span_flushers):
+            flush()
 
     @property
     def closed(self) -> bool:
@@ -601,6 +609,7 @@ class Storage(DataFrameForms, StorageHooks):
         Args:
             trace_id: The trace id.
         """
+        self._sync_spans()
         return self._get_trace(v.check_id(trace_id, "trace_id"))
 
     @_operation
@@ -611,6 +620,7 @@ class Storage(DataFrameForms, StorageHooks):
             limit: At most this many traces.
         """
         v.check_paging(limit, 0)
+        self._sync_spans()
         return self._list_traces(limit)
 
     @_operation
@@ -666,6 +676,7 @@ class Storage(DataFrameForms, StorageHooks):
             max_rows: The most span rows to leave in the table.
         """
         cut, keep, rows = v.prune_policy(older_than, keep_errors, max_rows)
+        self._sync_spans()
         return self._prune_spans(cut, keep, rows)
 
     # -- SQL -------------------------------------------------------------------------------------------
@@ -699,6 +710,7 @@ class Storage(DataFrameForms, StorageHooks):
         """
         if not isinstance(query, str) or not query.strip():
             raise StorageError(f"sql() needs a query string, got {query!r:.60}", code="STORAGE_BAD_SQL")
+        self._sync_spans()
         return self._sql(query, params, bool(allow_files))
 
 

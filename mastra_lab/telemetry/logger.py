@@ -4,7 +4,12 @@ We build on the standard library rather than beside it, so that pytest's ``caplo
 handler a user already has keep working. What we add is small: the level names Mastra users know
 (``DEBUG INFO WARN ERROR NONE``), a pretty console format and a JSON-lines format, and *bound context*
 (``agent=…``, ``run_id=…``) that rides along on every record as ``record.mastra`` and is printed by both
-formatters. The trace id of the active span is added automatically.
+formatters. The trace and span ids of the active span are added automatically.
+
+Records are also *span events*: a handler on the ``mastra_lab`` logger, installed when this module is
+imported, appends every record at ``INFO`` or above (see ``span_events`` in :func:`configure_logging`)
+to the current span's ``events``, so a trace shows what was logged while it ran. It reads the span from
+:mod:`mastra_lab.telemetry._context` only — this module stays below the tracer.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import IO, Any, Literal
 
 from mastra_lab.telemetry._context import current_span
 
-__all__ = ["LogFormat", "LogLevel", "MastraLogger", "configure_logging", "get_logger"]
+__all__ = ["LogFormat", "LogLevel", "MastraLogger", "SpanEventHandler", "configure_logging", "get_logger"]
 
 LogLevel = Literal["DEBUG", "INFO", "WARN", "ERROR", "NONE"]
 LogFormat = Literal["pretty", "json"]
@@ -33,6 +38,7 @@ _LEVELS: dict[str, int] = {
     "NONE": logging.CRITICAL + 10,
 }
 _HANDLER_NAME = "mastra_lab.console"
+_SPAN_HANDLER_NAME = "mastra_lab.span_events"
 
 
 def _level_number(level: str) -> int:
@@ -52,9 +58,54 @@ def _level_number(level: str) -> int:
 def _context_of(record: logging.LogRecord) -> dict[str, Any]:
     ctx: dict[str, Any] = dict(getattr(record, "mastra", None) or {})
     span = current_span()
-    if span is not None:
+    if span is not None and span.recording:
         ctx.setdefault("trace_id", span.trace_id)
+        ctx.setdefault("span_id", span.span_id)
     return ctx
+
+
+def _level_name(record: logging.LogRecord) -> str:
+    return "WARN" if record.levelname == "WARNING" else record.levelname
+
+
+class SpanEventHandler(logging.Handler):
+    """Appends each record to the current span's events as ``{"name": "log", "time", "attributes"}``.
+
+    The attributes are ``level``, ``logger``, ``message`` and the record's bound context (and
+    ``exception.type``/``exception.message`` when it carries one). Outside a recording span it does nothing.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        span = current_span()
+        if span is None or not span.recording:
+            return
+        try:
+            attributes: dict[str, Any] = {
+                "level": _level_name(record),
+                "logger": record.name,
+                "message": record.getMessage(),
+                **(getattr(record, "mastra", None) or {}),
+            }
+            if record.exc_info and record.exc_info[1] is not None:
+                attributes["exception.type"] = type(record.exc_info[1]).__name__
+                attributes["exception.message"] = str(record.exc_info[1])
+            span.add_event("log", attributes, datetime.fromtimestamp(record.created, UTC))
+        except Exception:
+            self.handleError(record)
+
+
+def _span_handler() -> SpanEventHandler:
+    root = logging.getLogger(ROOT)
+    for handler in root.handlers:
+        if handler.get_name() == _SPAN_HANDLER_NAME and isinstance(handler, SpanEventHandler):
+            return handler
+    handler = SpanEventHandler(logging.INFO)
+    handler.set_name(_SPAN_HANDLER_NAME)
+    root.addHandler(handler)
+    return handler
+
+
+_span_handler()
 
 
 class PrettyFormatter(logging.Formatter):
@@ -79,7 +130,7 @@ class JSONFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         doc: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "level": "WARN" if record.levelname == "WARNING" else record.levelname,
+            "level": _level_name(record),
             "logger": record.name,
             "message": record.getMessage(),
             **_context_of(record),
@@ -127,20 +178,28 @@ def get_logger(name: str, **context: Any) -> MastraLogger:
 
 
 def configure_logging(
-    level: LogLevel | str = "INFO", format: LogFormat = "pretty", stream: IO[str] | None = None
+    level: LogLevel | str = "INFO",
+    format: LogFormat = "pretty",
+    stream: IO[str] | None = None,
+    *,
+    span_events: LogLevel | str = "INFO",
 ) -> None:
     """Send mastra_lab's records to ``stream`` (stderr by default) at ``level`` in ``format``.
 
-    Calling it again replaces the previous console handler instead of adding a second one.
+    Calling it again replaces the previous console handler instead of adding a second one. Records at
+    ``span_events`` or above also become events of the span they were logged in, even when the console
+    shows fewer (the logger's level is the lower of the two).
 
     Args:
         level: ``DEBUG``, ``INFO``, ``WARN``, ``ERROR`` or ``NONE`` (silence).
         format: ``"pretty"`` for people, ``"json"`` for machines (one object per line).
         stream: Where to write; defaults to ``sys.stderr``.
+        span_events: The lowest level recorded on spans; ``NONE`` records none.
     """
     from mastra_lab.errors import ConfigError
 
     number = _level_number(level)
+    events = _level_number(span_events)
     if format not in ("pretty", "json"):
         raise ConfigError(
             f"unknown log format {format!r}; use 'pretty' or 'json'",
@@ -152,6 +211,8 @@ def configure_logging(
         root.removeHandler(handler)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.set_name(_HANDLER_NAME)
+    handler.setLevel(number)
     handler.setFormatter(JSONFormatter() if format == "json" else PrettyFormatter())
     root.addHandler(handler)
-    root.setLevel(number)
+    _span_handler().setLevel(events)
+    root.setLevel(min(number, events))
