@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from mastra_lab import Mastra
+from mastra_lab.agent import Agent
+from mastra_lab.errors import ToolError
 from mastra_lab.lab._testing import TestingShell
+from mastra_lab.llm import TestModel
+from mastra_lab.storage import DuckDBStore
+from mastra_lab.telemetry.metrics import ModelPrice
+from mastra_lab.tools import tool
 
 
 @pytest.fixture
@@ -15,3 +23,33 @@ def ip() -> Iterator[TestingShell]:
     shell = TestingShell()
     yield shell
     shell.close()
+
+
+@tool
+def broken(order: str) -> str:
+    """Look an order up; the service is down."""
+    raise ToolError("the order service is down")
+
+
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+@pytest.fixture
+def traced(tmp_path: Path, ip: TestingShell) -> TestingShell:
+    """A notebook whose Mastra (on a DuckDB file) ran the offline agents ``calc`` twice and ``support``
+    (whose tool fails) once; the test model is priced at $1000/$2000 per million tokens."""
+    m = Mastra(
+        storage=DuckDBStore(tmp_path / "agents.duckdb"),
+        agents=[
+            Agent("calc", "You add.", TestModel(), tools=[add]),
+            Agent("support", "You look orders up.", TestModel(), tools=[broken]),
+        ],
+        prices={"test": ModelPrice(1000.0, 2000.0)},
+    )
+    m.agents["calc"].generate_sync("1 + 2?")
+    m.agents["calc"].generate_sync("3 + 4?")
+    m.agents["support"].generate_sync("Where is A-1?")
+    ip.magics.replace_mastra(m, owned=True)  # closed with the shell
+    return ip

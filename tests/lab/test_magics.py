@@ -1,4 +1,5 @@
-"""The ``%mastra`` router: loading, the registry-driven help, and mistakes as one-line ``UsageError``s."""
+"""The ``%mastra`` router: loading, the registry-driven help, mistakes as one-line ``UsageError``s, and the
+``show_traces`` summary under the cells that run agents, models and workflows."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ import sys
 import pytest
 from IPython.core.error import UsageError
 
-from mastra_lab.errors import MastraError
+from mastra_lab.agent import Agent
+from mastra_lab.errors import MastraError, ProviderError
 from mastra_lab.lab._testing import TestingShell
+from mastra_lab.lab.commands.agents import ChatTurn
 from mastra_lab.lab.display import Text
 from mastra_lab.lab.registry import REGISTRY, command
+from mastra_lab.llm import FunctionModel, Message
+from mastra_lab.llm.testing import AgentInfo
+from mastra_lab.workflow import Workflow, step
 
 
 def test_loading_the_extension_imports_nothing_heavy() -> None:
@@ -139,3 +145,90 @@ def test_current_mastra_is_the_one_init_made_for_python_cells(ip: TestingShell) 
     ip.line("init")
     assert current_mastra(ip.shell) is ip.magics.mastra
     assert current_mastra(ip.shell).status()["storage"] == "duckdb"
+
+
+# -- show_traces -----------------------------------------------------------------------------------------
+
+
+def _summaries(shell: TestingShell) -> list[str]:
+    """The trace summaries the shell displayed, as their text."""
+    return [
+        o["data"]["text/plain"]
+        for o in shell.outputs
+        if "mastra-cell-traces" in o["data"].get("text/html", "")
+    ]
+
+
+def test_show_traces_is_off_by_default(traced: TestingShell) -> None:
+    assert traced.magics.show_traces is False
+    traced.cell("chat calc", "5 + 6?")
+    assert _summaries(traced) == []
+
+
+def test_a_chat_cell_shows_the_trace_it_made(traced: TestingShell) -> None:
+    traced.run_cell("%config MastraMagics.show_traces = True")
+    turn = traced.cell("chat calc", "5 + 6?")
+    assert isinstance(turn, ChatTurn)  # the cell's result is unchanged
+    (summary,) = _summaries(traced)
+    newest = traced.magics.mastra.traces_df(limit=1).iloc[0]  # type: ignore[union-attr]
+    assert summary == (
+        f"trace {newest['trace_id']} · invoke_agent calc · {newest['duration_ms']:.1f} ms · 4 spans · "
+        f"{newest['input_tokens']}→{newest['output_tokens']} tokens · ${newest['cost_usd']:.6f} · ok"
+    )
+
+
+def test_a_failed_tool_shows_in_the_summary(traced: TestingShell) -> None:
+    traced.run_cell("%config MastraMagics.show_traces = True")
+    traced.cell("chat support", "Where is A-2?")
+    (summary,) = _summaries(traced)
+    assert "invoke_agent support" in summary
+    assert summary.endswith(" · error: TOOL_ERROR: the order service is down")
+
+
+def test_a_run_that_fails_still_shows_its_trace_before_the_error(traced: TestingShell) -> None:
+    def down(messages: list[Message], info: AgentInfo) -> str:
+        raise ProviderError("the provider is down", code="PROVIDER_UNAVAILABLE")
+
+    traced.magics.mastra.add_agent(Agent("flaky", "", FunctionModel(down)))  # type: ignore[union-attr]
+    traced.run_cell("%config MastraMagics.show_traces = True")
+    with pytest.raises(UsageError, match="the provider is down"):  # shown as one line, after the summary
+        traced.cell("chat flaky", "hello?")
+    (summary,) = _summaries(traced)
+    assert "invoke_agent flaky" in summary and " · error: " in summary
+
+
+def test_ask_and_run_cells_show_their_traces(traced: TestingShell) -> None:
+    @step
+    def double(ctx: object) -> int:
+        return 2 * ctx.input  # type: ignore[attr-defined]
+
+    mastra = traced.magics.mastra
+    assert mastra is not None
+    mastra.add_workflow(Workflow("twice").then(double).commit())
+    traced.run_cell("%config MastraMagics.show_traces = True")
+    traced.cell("ask test", "What is DuckDB?")
+    traced.line("run twice --input 21")
+    ask, run = _summaries(traced)
+    assert " · chat test · " in ask and ask.endswith(" · ok")
+    assert " · workflow_run twice · " in run and " · 2 spans · " in run and run.endswith(" · ok")
+
+
+def test_a_cell_that_makes_no_trace_says_so(traced: TestingShell) -> None:
+    traced.run_cell("%config MastraMagics.show_traces = True")
+    traced.line("traces")  # not a command that runs anything: no summary at all
+    assert _summaries(traced) == []
+    traced.magics.mastra.tracer.enabled = False  # type: ignore[union-attr]
+    traced.cell("chat calc", "1 + 1?")
+    assert _summaries(traced) == ["no trace recorded in this cell"]
+
+
+def test_a_summary_that_fails_is_a_note_not_an_error(
+    traced: TestingShell, caplog: pytest.LogCaptureFixture
+) -> None:
+    traced.run_cell("%config MastraMagics.show_traces = True")
+    traced.magics.mastra.prices = {"test": "free"}  # type: ignore[union-attr,dict-item]  # breaks cost only
+    turn = traced.cell("chat calc", "5 + 6?")
+    assert isinstance(turn, ChatTurn) and turn.finish_reason == "stop"
+    notes = [o["data"]["text/plain"] for o in traced.outputs if "trace summary unavailable" in str(o["data"])]
+    assert len(notes) == 1 and notes[0].startswith("(trace summary unavailable: MastraError: ")
+    assert any("could not summarise the cell's traces" in r.getMessage() for r in caplog.records)

@@ -198,6 +198,31 @@ class _Stream:
     interrupted: bool = False
 
 
+def _traced(invocation: Invocation, model: Model, prompt: str, live: LiveDisplay) -> _Stream:
+    """:func:`_consume` as a ``chat`` span of the notebook's Mastra, when there is one, so an ask is a trace
+    (with its tokens) beside the agents' and workflows' traces."""
+    mastra = invocation.magics.mastra
+    if mastra is None:
+        return _consume(model, prompt, live)
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": model.provider,
+        "gen_ai.request.model": model.model_name,
+        "mastra.streaming": True,
+    }
+    name = f"chat {model.model_name}"
+    with mastra.tracer.span(name, "llm_generation", input={"prompt": prompt}, attributes=attributes) as span:
+        got = _consume(model, prompt, live)
+        if got.finish is not None:
+            span.set_attribute("gen_ai.usage.input_tokens", got.finish.usage.input_tokens)
+            span.set_attribute("gen_ai.usage.output_tokens", got.finish.usage.output_tokens)
+            span.set_attribute("gen_ai.response.finish_reasons", [got.finish.finish_reason])
+            if got.finish.model:
+                span.set_attribute("gen_ai.response.model", got.finish.model)
+        span.set_output({"text": got.text})
+    return got
+
+
 def _consume(model: Model, prompt: str, live: LiveDisplay) -> _Stream:
     """Show each piece of text as it arrives; Ctrl-C ends the stream early and keeps what came."""
     got = _Stream()
@@ -291,7 +316,7 @@ def ask_command(invocation: Invocation, args: argparse.Namespace) -> Answer:
         )
     model = _resolve(invocation, args.model or invocation.magics.default_model)
     renderer = _Renderer(args.format)
-    got = _consume(model, prompt, renderer.live)
+    got = _traced(invocation, model, prompt, renderer.live)
     from mastra_lab.llm import FinishEvent
 
     finish = got.finish or FinishEvent()

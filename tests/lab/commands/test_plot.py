@@ -1,4 +1,5 @@
-"""``%mastra plot decay``: each message's score over time against the prune threshold, as a PNG."""
+"""``%mastra plot``: memory decay against the prune threshold, and the telemetry figures (latency, tokens,
+cost, errors) of spans that offline agents made — checked on their artists, not their pixels."""
 
 from __future__ import annotations
 
@@ -71,9 +72,9 @@ def test_mistakes_are_one_line(ipm: TestingShell) -> None:
     assert "argument --min-score: the score '-1' is outside 0..1" in ipm.usage_error(
         "plot decay --min-score -1"
     )
-    assert ipm.usage_error("plot latency") == (
-        "%mastra plot: argument KIND: invalid choice: 'latency' (choose from 'decay', 'workflow') "
-        "(hint: see %mastra plot --help)"
+    assert ipm.usage_error("plot histogram") == (
+        "%mastra plot: argument KIND: invalid choice: 'histogram' (choose from 'decay', 'workflow', "
+        "'latency', 'tokens', 'cost', 'errors') (hint: see %mastra plot --help)"
     )
     assert "the following arguments are required: KIND" in ipm.usage_error("plot")
 
@@ -88,3 +89,76 @@ def test_an_empty_memory_still_draws_the_threshold(ip: TestingShell, tmp_path: P
 
 def test_plot_needs_a_mastra(ip: TestingShell) -> None:
     assert "run %mastra init" in ip.usage_error("plot decay")
+
+
+# -- telemetry ---------------------------------------------------------------------------------------------
+
+
+def _gids(artists: object) -> list[str]:
+    return [a.get_gid() for a in artists]  # type: ignore[attr-defined]
+
+
+def test_latency_draws_a_box_per_key(traced: TestingShell) -> None:
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    view = traced.line("plot latency --by tool")
+    assert isinstance(view, PlotView) and view.kind == "latency"
+    assert sorted(g for g in _gids(view.figure.axes[0].patches) if g) == ["add", "broken"]
+    assert view.data.set_index("tool")["requests"].to_dict() == {"add": 2, "broken": 1}
+    assert view.title == "latency by tool: 3 requests"
+    assert view._repr_mimebundle_()["image/png"].startswith(b"\x89PNG")
+    assert "mastra-plot-latency" in view._repr_html_()
+    assert plt.get_fignums() == []
+
+
+def test_tokens_stack_bars_by_model_under_the_cost_line(traced: TestingShell) -> None:
+    view = traced.line("plot tokens --since 1h --bucket 1m")
+    bars, twin = view.figure.axes
+    assert {p.get_gid() for p in bars.patches} == {"test"}
+    heights = sum(p.get_height() for p in bars.patches)
+    assert heights == view.data["input_tokens"].sum() + view.data["output_tokens"].sum() > 0
+    assert _gids(twin.get_lines()) == ["cost"]
+    assert view.title.startswith("tokens by model in the last 1h: ") and view.title.endswith("in 6 calls")
+
+
+def test_cost_draws_a_bar_per_thread_or_model(traced: TestingShell) -> None:
+    view = traced.line("plot cost --by trace")
+    bars = view.figure.axes[0].patches
+    assert sorted(_gids(bars)) == sorted(view.data["trace"])
+    assert sum(b.get_width() for b in bars) == pytest.approx(view.data["cost_usd"].sum())
+    assert view.title == f"cost by trace: ${view.data['cost_usd'].sum():.6f}"
+
+
+def test_errors_stack_by_error_type(traced: TestingShell) -> None:
+    view = traced.line("plot errors --by tool")
+    assert _gids(view.figure.axes[0].patches) == ["TOOL_ERROR"]
+    assert view.data[["name", "error_type", "error"]].to_dict("records") == [
+        {"name": "execute_tool broken", "error_type": "TOOL_ERROR", "error": "the order service is down"}
+    ]
+    assert view.title == "errors by tool: 1 failed spans"
+
+
+@pytest.mark.parametrize("kind", ["latency", "tokens", "cost", "errors"])
+def test_an_empty_selection_is_a_figure_that_says_so(ip: TestingShell, kind: str) -> None:
+    ip.line("init")
+    view = ip.line(f"plot {kind} --since 1h")
+    assert isinstance(view.figure, Figure) and len(view.data) == 0
+    assert view.figure.axes[0].get_title(loc="left").startswith("no spans match: ")
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        (
+            "plot banana",
+            "argument KIND: invalid choice: 'banana' (choose from 'decay', 'workflow', 'latency'",
+        ),
+        ("plot latency --by colour", "argument --by: invalid choice: 'colour'"),
+        ("plot errors --since banana", "argument --since: 'banana' is not a duration"),
+        ("plot tokens --bucket 0s", "argument --bucket: the duration '0s' is zero"),
+    ],
+)
+def test_malformed_telemetry_plots_are_one_line(traced: TestingShell, line: str, problem: str) -> None:
+    message = traced.usage_error(line)
+    assert problem in message and "(hint: see %mastra plot" in message

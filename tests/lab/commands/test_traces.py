@@ -17,29 +17,31 @@ import pytest
 from matplotlib.figure import Figure
 
 from mastra_lab import Mastra
-from mastra_lab.agent import Agent
 from mastra_lab.errors import ToolError
 from mastra_lab.lab._testing import TestingShell
 from mastra_lab.lab.commands.traces import TraceView
 from mastra_lab.lab.display import Table
-from mastra_lab.llm import TestModel
 from mastra_lab.storage import DuckDBStore
 from mastra_lab.telemetry import StorageExporter, Tracer
-from mastra_lab.telemetry.metrics import ModelPrice
-from mastra_lab.tools import tool
+from mastra_lab.telemetry.logger import get_logger
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
 def mastra(tmp_path: Path) -> Iterator[Mastra]:
-    """A Mastra on a DuckDB file whose tracer hands out readable ids and 10 ms ticks."""
+    """A Mastra on a DuckDB file whose tracer hands out readable ids and 10 ms ticks, and keeps content."""
     store = DuckDBStore(tmp_path / "lab.duckdb")
     # a root span takes a trace id then a span id, a child one span id: traces abc111, abc222, fff333
     fixed = ["abc111", "s1", "s2", "abc222", "s3", "s4", "fff333", "s5", "s6"]
     ids = itertools.chain(fixed, (f"more{i}" for i in itertools.count()))
     ticks = (T0 + timedelta(milliseconds=10 * i) for i in itertools.count())
-    tracer = Tracer([StorageExporter(store)], id_factory=lambda: next(ids), clock=lambda: next(ticks))
+    tracer = Tracer(
+        [StorageExporter(store)],
+        id_factory=lambda: next(ids),
+        clock=lambda: next(ticks),
+        capture_content=True,
+    )
     m = Mastra(storage=store, telemetry=tracer)
     yield m
     m.close()
@@ -205,7 +207,7 @@ def test_trace_shows_attributes_input_output_and_logs(ipm: TestingShell, mastra:
     with mastra.tracer.span(
         "invoke_agent support", "agent_run", input="where is A-1?", attributes=attributes
     ) as s:
-        s.add_event("log", {"level": "INFO", "logger": "mastra_lab.agent", "message": "order found"}, T0)
+        get_logger("agent").warning("order %s found", "A-1")  # a log line inside the span is its event
         with mastra.tracer.span(
             "execute_tool lookup", "tool_call", attributes={"gen_ai.tool.name": "lookup"}
         ):
@@ -219,9 +221,9 @@ def test_trace_shows_attributes_input_output_and_logs(ipm: TestingShell, mastra:
     assert view.spans["attributes"].tolist() == [attributes, {"gen_ai.tool.name": "lookup"}]
     assert view.logs[["level", "logger", "message", "span"]].to_dict("records") == [
         {
-            "level": "INFO",
+            "level": "WARN",
             "logger": "mastra_lab.agent",
-            "message": "order found",
+            "message": "order A-1 found",
             "span": "invoke_agent support",
         }
     ]
@@ -229,7 +231,7 @@ def test_trace_shows_attributes_input_output_and_logs(ipm: TestingShell, mastra:
     assert "gen_ai.agent.name=support" in text and "gen_ai.operation.name" not in text  # the type says it
     assert "└ execute_tool lookup" in text and "gen_ai.tool.name=lookup" in text
     assert "input and output" in text and 'where is A-1? {"text": "shipped"}' in " ".join(text.split())
-    assert "1 log records" in text and "order found" in text
+    assert "1 log records" in text and "order A-1 found" in text
     html = view._repr_html_()
     assert "<b>input and output</b>" in html and "<b>1 log records</b>" in html
 
@@ -243,52 +245,23 @@ def test_trace_without_content_or_logs_shows_only_the_spans(ipm: TestingShell, m
 # -- on traces that agents made --------------------------------------------------------------------------
 
 
-@tool
-def broken(order: str) -> str:
-    """Look an order up; the service is down."""
-    raise ToolError("the order service is down")
-
-
-def add(a: int, b: int) -> int:
-    """Add two integers."""
-    return a + b
-
-
-@pytest.fixture
-def agents(tmp_path: Path, ip: TestingShell) -> Iterator[TestingShell]:
-    """A notebook whose Mastra (on a DuckDB file) ran ``calc`` twice and ``support`` (a failing tool) once."""
-    m = Mastra(
-        storage=DuckDBStore(tmp_path / "agents.duckdb"),
-        agents=[
-            Agent("calc", "You add.", TestModel(), tools=[add]),
-            Agent("support", "You look orders up.", TestModel(), tools=[broken]),
-        ],
-        prices={"test": ModelPrice(1000.0, 2000.0)},
-    )
-    m.agents["calc"].generate_sync("1 + 2?")
-    m.agents["calc"].generate_sync("3 + 4?")
-    m.agents["support"].generate_sync("Where is A-1?")
-    ip.magics.replace_mastra(m, owned=True)
-    yield ip
-
-
-def test_agent_and_status_filter_the_traces(agents: TestingShell) -> None:
-    calc = agents.line("traces --agent calc")
+def test_agent_and_status_filter_the_traces(traced: TestingShell) -> None:
+    calc = traced.line("traces --agent calc")
     assert calc.df["root"].tolist() == ["invoke_agent calc"] * 2
     assert calc.title == "2 most recent traces with agent calc (%mastra trace ID shows one)"
-    failed = agents.line("traces --status error")
+    failed = traced.line("traces --status error")
     assert failed.df[["root", "status", "error"]].to_dict("records") == [
         {"root": "invoke_agent support", "status": "error", "error": "TOOL_ERROR: the order service is down"}
     ]
-    assert agents.line("traces --agent calc --status error --since 1h").title == (
+    assert traced.line("traces --agent calc --status error --since 1h").title == (
         "no traces match (agent calc, status error) in the last 1h; drop a filter to see more"
     )
 
 
-def test_traces_carry_tokens_and_cost_of_their_model_calls(agents: TestingShell) -> None:
-    df = agents.line("traces --since 1h").df
+def test_traces_carry_tokens_and_cost_of_their_model_calls(traced: TestingShell) -> None:
+    df = traced.line("traces --since 1h").df
     assert len(df) == 3 and (df["spans"] == 4).all()  # agent run, two model calls, one tool call
-    spans = agents.magics.mastra.spans_df(type="llm_generation")  # type: ignore[union-attr]
+    spans = traced.magics.mastra.spans_df(type="llm_generation")  # type: ignore[union-attr]
     for trace in df.to_dict("records"):
         calls = spans[spans["trace_id"] == trace["trace_id"]]
         assert trace["input_tokens"] == calls["input_tokens"].sum() > 0
@@ -297,9 +270,9 @@ def test_traces_carry_tokens_and_cost_of_their_model_calls(agents: TestingShell)
         )
 
 
-def test_min_ms_keeps_the_slow_traces(agents: TestingShell) -> None:
-    durations = agents.line("traces").df["duration_ms"]
+def test_min_ms_keeps_the_slow_traces(traced: TestingShell) -> None:
+    durations = traced.line("traces").df["duration_ms"]
     middle = sorted(durations)[1]
-    kept = agents.line(f"traces --min-ms {middle}").df["duration_ms"]
+    kept = traced.line(f"traces --min-ms {middle}").df["duration_ms"]
     assert sorted(kept) == sorted(d for d in durations if d >= middle) and len(kept) >= 2
-    assert len(agents.line("traces --min-ms 3600000")) == 0
+    assert len(traced.line("traces --min-ms 3600000")) == 0
