@@ -21,6 +21,7 @@ __all__ = [
     "THREAD_COLUMNS",
     "TS",
     "as_utc",
+    "event_times",
     "events",
     "message",
     "record",
@@ -95,7 +96,11 @@ def events(text: str | None) -> list[Any]:
     """A span's stored events (``NULL`` for spans saved before events existed), times back as datetimes."""
     if text is None or text == "[]":
         return []
-    found: list[Any] = _loads(text)
+    return event_times(_loads(text))
+
+
+def event_times(found: list[Any]) -> list[Any]:
+    """Decoded events with each ISO-8601 ``time`` turned back into a UTC datetime (in place)."""
     for event in found:
         when = event.get("time") if isinstance(event, dict) else None
         if isinstance(when, str):

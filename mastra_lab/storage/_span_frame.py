@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from mastra_lab.storage._rows import events as decode_events
+from mastra_lab.storage._rows import event_times
 from mastra_lab.storage._validate import LEGACY_SPAN_TYPES
 
 if TYPE_CHECKING:
@@ -49,8 +49,15 @@ def _json_column(values: Any) -> list[Any]:
 
 
 def _events_column(values: Any) -> list[Any]:
-    """Events lists; only the non-empty ones are decoded (most spans carry none)."""
-    return [decode_events(t) for t in values.fillna("[]").tolist()]
+    """Events lists: the non-empty ones (most spans carry none) decoded together, then their times parsed."""
+    texts = values.fillna("[]").tolist()
+    out: list[Any] = [[] for _ in texts]
+    found = [i for i, text in enumerate(texts) if text != "[]"]
+    if found:
+        decoded = json.loads("[" + ",".join([texts[i] for i in found]) + "]")
+        for i, events in zip(found, decoded, strict=True):
+            out[i] = event_times(events)
+    return out
 
 
 def _times(values: Any) -> pd.Series:

@@ -2,8 +2,9 @@
 
 Both engines speak enough of the same SQL (``?`` parameters, ``INSERT … ON CONFLICT … DO UPDATE``,
 ``DELETE … RETURNING``) that only a handful of things differ; those are the abstract methods of
-:class:`SQLStore` — timestamp encoding, JSON field comparison, the bulk insert, the read-only ``sql()``
-guard and the error mapping — and live in ``duckdb.py`` / ``sqlite.py``. Everything else is here.
+:class:`SQLStore` — timestamp encoding, JSON field comparison, the bulk insert, a list as one query
+parameter, fetching rows as a DataFrame, the read-only ``sql()`` guard and the error mapping — and live
+in ``duckdb.py`` / ``sqlite.py``. Everything else is here.
 
 All methods run under the store's lock (see :class:`~mastra_lab.storage.base.Storage`), on one connection.
 """
