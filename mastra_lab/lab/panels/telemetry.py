@@ -260,7 +260,8 @@ class TelemetryPanel(Panel):
 
     Attributes:
         since, agent, model, status: The filters (time range, agent, model, status); changing one
-            refreshes the list. The agent and model choices come from the spans in the time range.
+            reads the spans again and lists what matches. The agent and model choices come from the
+            spans in the time range.
         refresh: Reads the spans again, keeping the filters and the selection where they still apply.
         count: How many traces match, or why there are none.
         traces: The matching traces, newest first (a ``Select``; its value is the trace id).
@@ -476,13 +477,9 @@ class TelemetryPanel(Panel):
 
     # -- callbacks -------------------------------------------------------------------------------------
 
-    def _on_filter(self, change: dict[str, Any]) -> None:
-        if self._loading:
-            return
-        if change["owner"] is self.since:
-            self.reload()  # the time range decides which spans are read, and so the choices
-        else:
-            self._list()
+    def _on_filter(self, _change: dict[str, Any]) -> None:
+        if not self._loading:
+            self.reload()  # read again: a filter change also shows what ran since the last refresh
 
     def _on_trace(self, change: dict[str, Any]) -> None:
         if not self._loading:
