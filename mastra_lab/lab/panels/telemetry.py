@@ -60,7 +60,8 @@ _BY = ["model", "agent", "tool", "workflow"]
 _CELL = "style='text-align:left;vertical-align:top;padding:2px 8px'"
 _EMPTY = "no traces yet: agents, workflows and m.tracer.span(...) save them to this Mastra's storage"
 _NOT_CAPTURED = (
-    "<i>not captured</i> (content capture is off: <code>Mastra(telemetry={'capture_content': True})</code>)"
+    "<i>not captured</i> (content capture is off by default; <code>capture_content=True</code> in the "
+    "telemetry settings records prompts, completions and tool arguments)"
 )
 
 
