@@ -92,23 +92,29 @@ class MastraMagics(Magics):
     def _traced(self, command: Command, invocation: Invocation, args: Any) -> Any:
         """Run the handler, then show the traces it made: also when it failed (that trace matters most)."""
         started = datetime.now(UTC)
+        failed = True
         try:
-            return command.handler(invocation, args)
+            result = command.handler(invocation, args)
+            failed = False
+            return result
         finally:
-            self._show_cell_traces(started)
+            self._show_cell_traces(started, failed)
 
-    def _show_cell_traces(self, started: datetime) -> None:
+    def _show_cell_traces(self, started: datetime, failed: bool) -> None:
+        """Display the traces made since ``started``; a command that failed before making any shows none."""
         from IPython.display import display
 
         try:
             from mastra_lab.lab.commands.traces import cell_traces
 
             assert self.mastra is not None
-            summary: Any = cell_traces(self.mastra, started)
+            summary = cell_traces(self.mastra, started)
+            if failed and not len(summary.df):
+                return
+            display(summary)  # type: ignore[no-untyped-call]
         except Exception as exc:  # the summary must never break the cell it annotates
             _log.warning("could not summarise the cell's traces: %s: %s", type(exc).__name__, exc)
-            summary = Text(f"(trace summary unavailable: {type(exc).__name__}: {exc})")
-        display(summary)  # type: ignore[no-untyped-call]
+            display(Text(f"(trace summary unavailable: {type(exc).__name__}: {exc})"))  # type: ignore[no-untyped-call]
 
     def replace_mastra(self, mastra: Mastra | None, *, owned: bool) -> None:
         """Make ``mastra`` the notebook's registry, closing the previous one if ``init`` had created it."""

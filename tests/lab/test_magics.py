@@ -213,6 +213,12 @@ def test_ask_and_run_cells_show_their_traces(traced: TestingShell) -> None:
     assert " · workflow_run twice · " in run and " · 2 spans · " in run and run.endswith(" · ok")
 
 
+def test_a_mistake_shows_only_its_error(traced: TestingShell) -> None:
+    traced.run_cell("%config MastraMagics.show_traces = True")
+    assert "no agent named 'nope'" in traced.usage_error("chat nope", "hello?")
+    assert _summaries(traced) == []
+
+
 def test_a_cell_that_makes_no_trace_says_so(traced: TestingShell) -> None:
     traced.run_cell("%config MastraMagics.show_traces = True")
     traced.line("traces")  # not a command that runs anything: no summary at all

@@ -24,7 +24,7 @@ from mastra_lab.lab.commands.memory import (
     find_thread,
     memory_of,
 )
-from mastra_lab.lab.commands.metrics import METRICS_BY, add_since_option, flushed_storage, since_phrase
+from mastra_lab.lab.commands.metrics import METRICS_BY, add_since_option, since_phrase
 from mastra_lab.lab.display import FigureDisplay, Table
 from mastra_lab.lab.registry import CommandParser, Invocation, command
 
@@ -145,11 +145,13 @@ def _add_latency(actions: Any) -> None:
 
 
 def _latency(invocation: Invocation, args: argparse.Namespace) -> PlotView:
+    from mastra_lab.telemetry.metrics import metrics_df
     from mastra_lab.telemetry.plots import plot_latency
 
-    mastra = invocation.mastra
-    figure = plot_latency(flushed_storage(mastra), by=args.by, since=args.since)
-    data = mastra.metrics_df(by=args.by, since=args.since).reset_index()
+    # Read once, whole (a span inherits its agent, thread … from its ancestors): the figure and table agree.
+    spans = invocation.mastra.spans_df(since=args.since)
+    figure = plot_latency(spans, by=args.by)
+    data = metrics_df(spans, by=args.by).reset_index()
     title = f"latency by {args.by}{since_phrase(args.since)}: {int(data['requests'].sum())} requests"
     return PlotView("latency", title, figure, data, invocation.magics.display_limit)
 
@@ -164,12 +166,13 @@ def _add_tokens(actions: Any) -> None:
 
 
 def _tokens(invocation: Invocation, args: argparse.Namespace) -> PlotView:
+    from mastra_lab.telemetry.metrics import cost_df
     from mastra_lab.telemetry.plots import plot_tokens
 
     mastra = invocation.mastra
-    storage = flushed_storage(mastra)
-    figure = plot_tokens(storage, since=args.since, bucket=args.bucket, prices=mastra.prices)
-    data = mastra.cost_df(by="model", since=args.since).reset_index()
+    spans = mastra.spans_df(since=args.since)
+    figure = plot_tokens(spans, bucket=args.bucket, prices=mastra.prices)
+    data = cost_df(spans, by="model", prices=mastra.prices).reset_index()
     total = int(data["input_tokens"].sum() + data["output_tokens"].sum())
     title = f"tokens by model{since_phrase(args.since)}: {total} tokens in {int(data['calls'].sum())} calls"
     return PlotView("tokens", title, figure, data, invocation.magics.display_limit)
@@ -183,11 +186,13 @@ def _add_cost(actions: Any) -> None:
 
 
 def _cost(invocation: Invocation, args: argparse.Namespace) -> PlotView:
+    from mastra_lab.telemetry.metrics import cost_df
     from mastra_lab.telemetry.plots import plot_cost
 
     mastra = invocation.mastra
-    figure = plot_cost(flushed_storage(mastra), by=args.by, since=args.since, prices=mastra.prices)
-    data = mastra.cost_df(by=args.by, since=args.since).reset_index()
+    spans = mastra.spans_df(since=args.since)
+    figure = plot_cost(spans, by=args.by, prices=mastra.prices)
+    data = cost_df(spans, by=args.by, prices=mastra.prices).reset_index()
     spent = "unknown" if data["cost_usd"].isna().any() else f"${data['cost_usd'].sum():.6f}"
     title = f"cost by {args.by}{since_phrase(args.since)}: {spent}"
     return PlotView("cost", title, figure, data, invocation.magics.display_limit)
@@ -203,9 +208,9 @@ def _add_errors(actions: Any) -> None:
 def _errors(invocation: Invocation, args: argparse.Namespace) -> PlotView:
     from mastra_lab.telemetry.plots import plot_errors
 
-    mastra = invocation.mastra
-    figure = plot_errors(flushed_storage(mastra), by=args.by, since=args.since)
-    failed = mastra.spans_df(since=args.since, status="error")
+    spans = invocation.mastra.spans_df(since=args.since)  # whole: a failed span inherits its agent …
+    figure = plot_errors(spans, by=args.by)
+    failed = spans[spans["status"] == "error"]
     data = failed[["trace_id", "name", "type", "error_type"]].reset_index(drop=True)
     data["error"] = [e.get("message") if isinstance(e, dict) else e for e in failed["error"]]
     title = f"errors by {args.by}{since_phrase(args.since)}: {len(data)} failed spans"

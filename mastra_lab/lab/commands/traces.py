@@ -268,15 +268,21 @@ def trace_command(invocation: Invocation, args: argparse.Namespace) -> TraceView
 class CellTraces:
     """The traces one cell produced, a line each: root, duration, spans, tokens, cost, status.
 
+    The lines are written when the object is made, so showing it cannot fail.
+
     Attributes:
         df: The :meth:`Mastra.traces_df <mastra_lab.Mastra.traces_df>` rows, oldest first.
     """
 
     def __init__(self, df: pd.DataFrame) -> None:
         self.df = df
+        self._lines = self._format()
 
     def lines(self) -> list[str]:
         """``trace 3f2a9c41 · invoke_agent support · 112.4 ms · 5 spans · 30→12 tokens · $0.000042 · ok``."""
+        return list(self._lines)
+
+    def _format(self) -> list[str]:
         out = []
         for row in self.df.to_dict("records"):  # a cell makes a handful of traces, not thousands
             duration = (
