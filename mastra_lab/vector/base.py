@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import numpy as np
 
 from mastra_lab.errors import VectorError
+from mastra_lab.telemetry._context import SpanOpener, open_span
 from mastra_lab.vector._checks import (
     IndexKind,
     Metric,
@@ -86,7 +87,17 @@ class VectorStore(VectorHooks):
     ``self._lock``), override ``_map_errors`` to turn your driver's exceptions into :class:`VectorError`,
     and run the conformance suite against it. Results are best first with higher-is-better scores for
     every metric (euclidean: ``1 / (1 + distance)``).
+
+    :meth:`query` and :meth:`upsert` open ``vector_query`` / ``vector_upsert`` spans (see
+    :func:`~mastra_lab.telemetry._context.open_span`): inside a trace they join it, outside one they start
+    a trace with :attr:`tracer` when it is set, and cost nothing when it is not.
     """
+
+    db_system: str = "other"
+    """The backend, as OpenTelemetry's ``db.system.name`` span attribute (``duckdb``, ``memory`` …)."""
+    tracer: SpanOpener | None = None
+    """Where spans of calls made outside any trace go; a :class:`~mastra_lab.Mastra` sets its tracer on the
+    stores it registers."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -294,18 +305,23 @@ class VectorStore(VectorHooks):
         arr, out_ids, metas, docs = check_upsert(name, spec.dimension, vectors, metadata, ids, documents)
         if not out_ids:
             return []
-        rows = self._resident.get(name)
-        # a graph must see every write, so only a flat index may be written without loading its rows
-        stored = self._slots(spec, out_ids) if rows is None and spec.kind == "flat" else None
-        if stored is None:
-            rows = self._rows(spec)
-            slots, is_old = rows.plan_upsert(out_ids)
-        else:
-            slots, is_old = plan_slots(stored[0], stored[1], out_ids)
-        batch = UpsertBatch(out_ids, slots, is_old, arr, metas, docs)
-        self._save_upsert(spec, batch)
-        if rows is not None:
-            rows.apply_upsert(batch)
+        attributes = {"db.system.name": self.db_system, "mastra.vector.index": name}
+        with open_span(
+            f"vector_upsert {name}", "vector_upsert", tracer=self.tracer, attributes=attributes
+        ) as span:
+            span.set_attribute("mastra.vector.count", len(out_ids))
+            rows = self._resident.get(name)
+            # a graph must see every write, so only a flat index may be written without loading its rows
+            stored = self._slots(spec, out_ids) if rows is None and spec.kind == "flat" else None
+            if stored is None:
+                rows = self._rows(spec)
+                slots, is_old = rows.plan_upsert(out_ids)
+            else:
+                slots, is_old = plan_slots(stored[0], stored[1], out_ids)
+            batch = UpsertBatch(out_ids, slots, is_old, arr, metas, docs)
+            self._save_upsert(spec, batch)
+            if rows is not None:
+                rows.apply_upsert(batch)
         return out_ids
 
     @_operation("update a vector in {name}")
@@ -394,12 +410,22 @@ class VectorStore(VectorHooks):
         spec = self._spec(name)
         q = check_query_vector(vector, name, spec.dimension)
         check_top_k(top_k)
-        rows = self._rows(spec)
-        slots, scores = self._search(spec, rows, q, top_k, node if filter else None, ef)
-        if min_score is not None:
-            keep = scores >= min_score
-            slots, scores = slots[keep], scores[keep]
-        return rows.results(slots, scores, include_vector)
+        attributes = {
+            "db.system.name": self.db_system,
+            "mastra.vector.index": name,
+            "mastra.vector.top_k": top_k,
+            "mastra.vector.filtered": bool(filter),
+        }
+        with open_span(
+            f"vector_query {name}", "vector_query", tracer=self.tracer, attributes=attributes
+        ) as span:
+            rows = self._rows(spec)
+            slots, scores = self._search(spec, rows, q, top_k, node if filter else None, ef)
+            if min_score is not None:
+                keep = scores >= min_score
+                slots, scores = slots[keep], scores[keep]
+            span.set_attribute("mastra.vector.results", len(slots))
+            return rows.results(slots, scores, include_vector)
 
     def query_text(self, name: str, text: str, embedder: Embedder, **kwargs: Any) -> QueryResults:
         """Embed ``text`` with ``embedder`` and query with the result.
