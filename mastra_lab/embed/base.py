@@ -101,9 +101,9 @@ class Embedder(ABC):
         super().__init_subclass__(**kwargs)
         own = cls.__dict__
         if "embed" in own and not getattr(own["embed"], "__isabstractmethod__", False):
-            cls.embed = _traced_embed(own["embed"])  # type: ignore[method-assign]
+            setattr(cls, "embed", _traced_embed(own["embed"]))  # noqa: B010 (mypy refuses assigning to a method)
         if "aembed" in own:
-            cls.aembed = _traced_aembed(own["aembed"])  # type: ignore[method-assign]
+            setattr(cls, "aembed", _traced_aembed(own["aembed"]))  # noqa: B010
 
     dimension: int
     """The width of every vector."""
