@@ -11,6 +11,7 @@ implements the hooks, and must pass ``tests/vector/test_conformance.py`` unchang
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import threading
@@ -21,7 +22,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import numpy as np
 
 from mastra_lab.errors import VectorError
-from mastra_lab.telemetry._context import SpanOpener, open_span
+from mastra_lab.telemetry._context import SpanOpener, current_span, open_span
+from mastra_lab.telemetry._span import Span, noop_span
 from mastra_lab.vector._checks import (
     IndexKind,
     Metric,
@@ -50,6 +52,10 @@ __all__ = ["IndexKind", "IndexStats", "Metric", "QueryResult", "QueryResults", "
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 _S = TypeVar("_S", bound="VectorStore")
+
+_UNTRACED: contextlib.AbstractContextManager[Span] = contextlib.nullcontext(noop_span("", "custom"))
+"""What a call outside any trace, on a store without a tracer, runs in: nothing to open, nothing to record
+(the no-op span ignores every write, so one instance serves every call)."""
 
 
 def _operation(action: str) -> Callable[[Callable[_P, _T]], Callable[_P, _T]]:
@@ -154,6 +160,14 @@ class VectorStore(VectorHooks):
                 raise unknown_index(name, self._index_names())
             self._specs[name] = spec
         return spec
+
+    def _span(self, kind: str, index: str) -> contextlib.AbstractContextManager[Span]:
+        """The span of one read or write of ``index``; outside any trace and without a tracer, none at all
+        (a query of a small index takes microseconds: even a no-op span would show in its time)."""
+        if self.tracer is None and current_span() is None:
+            return _UNTRACED
+        attributes = {"db.system.name": self.db_system, "mastra.vector.index": index}
+        return open_span(f"{kind} {index}", kind, tracer=self.tracer, attributes=attributes)
 
     def _rows(self, spec: IndexSpec) -> Rows:
         rows = self._resident.get(spec.name)
@@ -305,10 +319,7 @@ class VectorStore(VectorHooks):
         arr, out_ids, metas, docs = check_upsert(name, spec.dimension, vectors, metadata, ids, documents)
         if not out_ids:
             return []
-        attributes = {"db.system.name": self.db_system, "mastra.vector.index": name}
-        with open_span(
-            f"vector_upsert {name}", "vector_upsert", tracer=self.tracer, attributes=attributes
-        ) as span:
+        with self._span("vector_upsert", name) as span:
             span.set_attribute("mastra.vector.count", len(out_ids))
             rows = self._resident.get(name)
             # a graph must see every write, so only a flat index may be written without loading its rows
@@ -410,15 +421,10 @@ class VectorStore(VectorHooks):
         spec = self._spec(name)
         q = check_query_vector(vector, name, spec.dimension)
         check_top_k(top_k)
-        attributes = {
-            "db.system.name": self.db_system,
-            "mastra.vector.index": name,
-            "mastra.vector.top_k": top_k,
-            "mastra.vector.filtered": bool(filter),
-        }
-        with open_span(
-            f"vector_query {name}", "vector_query", tracer=self.tracer, attributes=attributes
-        ) as span:
+        with self._span("vector_query", name) as span:
+            if span.recording:
+                span.set_attribute("mastra.vector.top_k", top_k)
+                span.set_attribute("mastra.vector.filtered", bool(filter))
             rows = self._rows(spec)
             slots, scores = self._search(spec, rows, q, top_k, node if filter else None, ef)
             if min_score is not None:
