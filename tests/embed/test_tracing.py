@@ -40,7 +40,6 @@ def test_an_embedder_with_a_tracer_makes_one_span_per_call() -> None:
         "mastra.embed.count": 3,
         "gen_ai.embeddings.dimension.count": 64,
     }
-    assert span.input == ["one", "two", "three"]  # content only in the payload, which capture may drop
 
 
 async def test_a_subclass_is_traced_in_embed_and_in_the_inherited_aembed() -> None:

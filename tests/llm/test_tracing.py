@@ -13,6 +13,7 @@ async def test_a_direct_generate_inside_a_trace_is_a_chat_span_of_it() -> None:
     spans = InMemoryExporter()
     with Tracer([spans]).span("step", "workflow_step") as step:
         response = await TestModel(text="hello there").generate([Message.user("hi")])
+    assert response.text == "hello there"
 
     chat = next(s for s in spans.spans if s.type == "llm_generation")
     assert (chat.name, chat.parent_span_id) == ("chat test", step.span_id)
@@ -26,7 +27,6 @@ async def test_a_direct_generate_inside_a_trace_is_a_chat_span_of_it() -> None:
         "gen_ai.response.finish_reasons": ["stop"],
         "gen_ai.response.model": "test",
     }
-    assert chat.output == {"text": "hello there", "tool_calls": []}
 
 
 def test_a_caching_model_in_front_of_another_is_one_span_per_request() -> None:
