@@ -19,12 +19,14 @@ if _typing.TYPE_CHECKING:
         StorageExporter,
     )
     from mastra_lab.telemetry.logger import MastraLogger, configure_logging, get_logger
+    from mastra_lab.telemetry.otlp import OTLPExporter
     from mastra_lab.telemetry.tracer import Span, Tracer
 
 __all__ = [
     "ConsoleExporter",
     "InMemoryExporter",
     "MastraLogger",
+    "OTLPExporter",
     "Span",
     "SpanExporter",
     "StorageExporter",
@@ -44,6 +46,7 @@ __getattr__, __dir__ = _lazy.attach(
         "MastraLogger": "mastra_lab.telemetry.logger",
         "configure_logging": "mastra_lab.telemetry.logger",
         "get_logger": "mastra_lab.telemetry.logger",
+        "OTLPExporter": "mastra_lab.telemetry.otlp",
         "Span": "mastra_lab.telemetry.tracer",
         "Tracer": "mastra_lab.telemetry.tracer",
         "current_span": "mastra_lab.telemetry._context",
