@@ -292,8 +292,14 @@ class Mastra:
         self._add("workflow", self._workflows, key, workflow)
 
     def add_vector(self, name: str, vector: Any) -> None:
-        """Register a vector store under ``name`` and give it this registry's services."""
+        """Register a vector store under ``name`` and give it this registry's services.
+
+        Its calls made outside any trace (``store.query(...)`` in a cell) start traces of this registry's
+        tracer, unless the store was given a tracer of its own.
+        """
         self._add("vector store", self._vectors, name, vector)
+        if getattr(vector, "tracer", False) is None:
+            vector.tracer = self.tracer
 
     def _add(self, kind: str, registry: dict[str, Any], name: Any, obj: Any) -> None:
         self._check_open()
