@@ -79,7 +79,10 @@ class Redaction:
         max_attribute_chars: int = 4096,
         max_payload_chars: int = 16384,
     ) -> None:
-        for name, limit in (("max_attribute_chars", max_attribute_chars), ("max_payload_chars", max_payload_chars)):
+        for name, limit in (
+            ("max_attribute_chars", max_attribute_chars),
+            ("max_payload_chars", max_payload_chars),
+        ):
             if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
                 raise MastraError(
                     f"{name}={limit!r} is not a positive integer; pass the longest length to keep, e.g. 4096",
@@ -96,8 +99,8 @@ class Redaction:
 
     def __repr__(self) -> str:
         return (
-            f"Redaction(mask_fields={list(self.mask_fields)!r}, max_attribute_chars={self.max_attribute_chars}, "
-            f"max_payload_chars={self.max_payload_chars})"
+            f"Redaction(mask_fields={list(self.mask_fields)!r}, "
+            f"max_attribute_chars={self.max_attribute_chars}, max_payload_chars={self.max_payload_chars})"
         )
 
     def is_sensitive(self, key: str) -> bool:
@@ -179,6 +182,10 @@ class Redaction:
             return self._mapping(value, depth)
         if isinstance(value, list | tuple | set | frozenset):
             return [self._value(v, depth + 1) for v in value]
+        return self._other(value, depth)
+
+    def _other(self, value: Any, depth: int) -> Any:
+        """Values that are not plain JSON: str/int subclasses, dates, bytes, dataclasses, pydantic models."""
         if isinstance(value, str):  # a str subclass (an enum member …)
             return self.string(str(value))
         if isinstance(value, int | float):

@@ -87,7 +87,17 @@ class _Slot:
 class _SpanScope:
     """The context manager :meth:`Tracer.span` returns; a class, not a generator, because it is hot."""
 
-    __slots__ = ("_attributes", "_hide_input", "_hide_output", "_input", "_name", "_token", "_tracer", "_type", "span")
+    __slots__ = (
+        "_attributes",
+        "_hide_input",
+        "_hide_output",
+        "_input",
+        "_name",
+        "_token",
+        "_tracer",
+        "_type",
+        "span",
+    )
 
     def __init__(
         self,
@@ -119,7 +129,9 @@ class _SpanScope:
             trace_id = tracer._new_id()
             parent_id = None
             if tracer._sampler is not None and not tracer._keep(trace_id, name, kind, self._attributes):
-                span: Span = _NoopSpan(trace_id, "", None, name, kind, start=_NEVER, tracer=tracer, recording=False)
+                span: Span = _NoopSpan(
+                    trace_id, "", None, name, kind, start=_NEVER, tracer=tracer, recording=False
+                )
                 self.span = span
                 self._token = CURRENT_SPAN.set(span)
                 return span
@@ -258,7 +270,7 @@ class Tracer:
 
         Args:
             name: What runs (``"invoke_agent support"``, ``"execute_tool add"`` …).
-            type: The span kind (``agent_run``, ``llm_generation``, ``tool_call`` …), used by plots and filters.
+            type: The span kind (``agent_run``, ``llm_generation``, ``tool_call`` …) plots and filters use.
             input: What the operation received; kept only when the tracer captures content.
             attributes: Extra facts, also settable later with :meth:`Span.set_attribute`.
             hide_input: Drop the input even when the tracer captures content.

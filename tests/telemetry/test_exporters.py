@@ -61,9 +61,8 @@ def test_export_only_queues_and_flush_writes_one_batch(store: CountingStore) -> 
 
 def test_a_read_right_after_a_run_sees_its_trace(store: CountingStore) -> None:
     tracer = _tracer(store)
-    with tracer.span("invoke_agent support", "agent_run") as root:
-        with tracer.span("chat test", "llm_generation"):
-            pass
+    with tracer.span("invoke_agent support", "agent_run") as root, tracer.span("chat test", "llm_generation"):
+        pass
     assert store.writes == []  # nothing written in the traced code's path …
     assert [s["name"] for s in store.get_trace(root.trace_id)] == ["invoke_agent support", "chat test"]
     assert store.writes == [2]  # … the read wrote the queue first
@@ -95,10 +94,17 @@ def test_the_background_thread_writes_without_being_asked(store: CountingStore) 
         pass
     assert written.wait(10)
     assert store.writes == [1]
-    (thread,) = [t for t in threading.enumerate() if t.name == "mastra-span-writer"]
-    assert thread.daemon
+    exporter = tracer.exporters[0]
+    assert isinstance(exporter, StorageExporter)
+    thread = exporter._thread
+    assert thread is not None and thread.daemon
+    thread.join(10)  # idle for two intervals, the writer ends by itself
+    assert not thread.is_alive() and exporter._thread is None
+    with tracer.span("again"):
+        pass
+    tracer.flush()
+    assert store.writes[-1] == 1
     tracer.shutdown()
-    assert not thread.is_alive()
 
 
 def test_a_full_queue_is_written_by_the_caller_instead_of_dropping(store: CountingStore) -> None:

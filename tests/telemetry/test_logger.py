@@ -100,7 +100,12 @@ def test_records_inside_a_span_become_its_events() -> None:
     (done,) = exporter.spans
     assert [e["name"] for e in done.events] == ["log", "log"]
     first, second = (e["attributes"] for e in done.events)
-    assert first == {"level": "INFO", "logger": "mastra_lab.agent", "message": "calling weather", "agent": "support"}
+    assert first == {
+        "level": "INFO",
+        "logger": "mastra_lab.agent",
+        "message": "calling weather",
+        "agent": "support",
+    }
     assert (second["level"], second["exception.type"]) == ("ERROR", "KeyError")
     assert done.events[0]["time"] >= span.start
 

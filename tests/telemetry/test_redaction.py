@@ -15,8 +15,23 @@ from mastra_lab.telemetry import Redaction
 
 @pytest.mark.parametrize(
     "key",
-    ["api_key", "API-KEY", "apikey", "Authorization", "token", "access_token", "refresh-token", "secret",
-     "client_secret", "password", "passwd", "Cookie", "set-cookie", "X-Api-Key", "http.request.header.authorization"],
+    [
+        "api_key",
+        "API-KEY",
+        "apikey",
+        "Authorization",
+        "token",
+        "access_token",
+        "refresh-token",
+        "secret",
+        "client_secret",
+        "password",
+        "passwd",
+        "Cookie",
+        "set-cookie",
+        "X-Api-Key",
+        "http.request.header.authorization",
+    ],
 )
 def test_credential_keys_are_masked_whatever_their_case_and_separators(key: str) -> None:
     assert Redaction().mapping({key: "value", "model": "gpt"}) == {key: "***", "model": "gpt"}
@@ -30,7 +45,10 @@ def test_token_counts_are_not_credentials() -> None:
 def test_configured_fields_are_masked_too_at_any_depth() -> None:
     red = Redaction(mask_fields=["SSN", "e-mail"])
     data = {"user": {"ssn": "123-45-6789", "E_mail": "a@b.c", "name": "Ada"}, "rows": [{"ssn": "1"}]}
-    assert red.value(data) == {"user": {"ssn": "***", "E_mail": "***", "name": "Ada"}, "rows": [{"ssn": "***"}]}
+    assert red.value(data) == {
+        "user": {"ssn": "***", "E_mail": "***", "name": "Ada"},
+        "rows": [{"ssn": "***"}],
+    }
 
 
 @pytest.mark.parametrize(
@@ -55,11 +73,21 @@ def test_secrets_and_unusual_values_become_safe_json() -> None:
         id: str
         score: float
 
-    value = {"key": Secret("sk-abcdefghijklmnop1234"), "at": datetime(2026, 1, 1, tzinfo=UTC), "hit": Hit("a", 0.5),
-             "raw": b"\x00\x01", "ids": ("x", 2)}
+    value = {
+        "key": Secret("sk-abcdefghijklmnop1234"),
+        "at": datetime(2026, 1, 1, tzinfo=UTC),
+        "hit": Hit("a", 0.5),
+        "raw": b"\x00\x01",
+        "ids": ("x", 2),
+    }
     clean = Redaction().value(value)
-    assert clean == {"key": "***", "at": "2026-01-01T00:00:00+00:00", "hit": {"id": "a", "score": 0.5},
-                     "raw": "<2 bytes>", "ids": ["x", 2]}
+    assert clean == {
+        "key": "***",
+        "at": "2026-01-01T00:00:00+00:00",
+        "hit": {"id": "a", "score": 0.5},
+        "raw": "<2 bytes>",
+        "ids": ["x", 2],
+    }
     json.dumps(clean)
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
-from typing import Any
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -107,7 +107,9 @@ def test_disabled_spans_do_not_share_state() -> None:
 def test_to_dict_is_json_ready_and_masks_secrets() -> None:
     tracer, exported = _tracer(capture_content=True)
     with tracer.span(
-        "chat", "llm_generation", input={"key": Secret("sk-abcdefghijklmnop1234"), "when": datetime(2026, 1, 1)}
+        "chat",
+        "llm_generation",
+        input={"key": Secret("sk-abcdefghijklmnop1234"), "when": datetime(2026, 1, 1)},
     ):
         pass
     data = exported.spans[0].to_dict()
@@ -201,9 +203,13 @@ def test_hide_input_and_output_per_span_even_with_capture_on() -> None:
 
 def test_tracing_options_apply_to_every_span_inside_and_add_metadata() -> None:
     tracer, exported = _tracer(capture_content=True)
-    with tracing_options(hide_input=True, metadata={"user": "u1", "api_key": "sk-live-abcdefghijkl"}):
-        with tracer.span("outer", input="secret prompt"), tracer.span("inner", input="more") as inner:
-            inner.set_output("kept")
+    metadata = {"user": "u1", "api_key": "sk-live-abcdefghijkl"}
+    with (
+        tracing_options(hide_input=True, metadata=metadata),
+        tracer.span("outer", input="secret prompt"),
+        tracer.span("inner", input="more") as inner,
+    ):
+        inner.set_output("kept")
     with tracer.span("after", input="shown"):
         pass
     by_name = {s.name: s for s in exported.spans}
@@ -215,7 +221,10 @@ def test_tracing_options_apply_to_every_span_inside_and_add_metadata() -> None:
 
 def test_redaction_applies_to_attributes_errors_and_events_when_the_span_ends() -> None:
     tracer, exported = _tracer(capture_content=True)
-    with pytest.raises(ValueError), tracer.span("call", attributes={"Authorization": "Bearer abcdefgh12345"}) as span:
+    with (
+        pytest.raises(ValueError),
+        tracer.span("call", attributes={"Authorization": "Bearer abcdefgh12345"}) as span,
+    ):
         span.add_event("log", {"message": "using sk-proj-abcdefghijklmnop"})
         raise ValueError("rejected key sk-ant-api03-abcdefghijkl")
     (done,) = exported.spans
@@ -288,6 +297,6 @@ def test_a_callable_sampler_sees_the_root_span() -> None:
 
 @pytest.mark.parametrize("bad", [1.5, -0.1, "half", float("nan"), True, None])
 def test_a_malformed_sampler_is_refused_naming_the_allowed_forms(bad: object) -> None:
-    with pytest.raises(MastraError, match="use \"always\", \"never\", a ratio between 0 and 1") as info:
+    with pytest.raises(MastraError, match='use "always", "never", a ratio between 0 and 1') as info:
         Tracer(sampler=bad)  # type: ignore[arg-type]
     assert info.value.code == "TELEMETRY_BAD_SAMPLER"
