@@ -7,15 +7,16 @@ console exporter prints a tree per finished trace, which is what you want while 
 
 **Storage writes are batched, reads are consistent.** An embedded database pays per statement and per
 commit (a DuckDB file several milliseconds), far more than the agent turn being traced, so
-:class:`StorageExporter` never writes in the traced code's path: :meth:`~StorageExporter.export` appends the
-span to a queue and a daemon thread writes the queue with one ``save_spans`` call every ``flush_interval``
-seconds, or as soon as ``batch_size`` spans wait (it ends itself when idle, so an idle tracer holds no
-thread). A run followed at once by a read of its trace — a test, a notebook cell, ``%mastra trace`` —
-must still see it, so the exporter registers itself with its storage as a *pending-span flusher*: every span read of that storage (``get_trace``, ``list_traces``, ``sql`` …) first
-writes what is queued, under the storage's lock. The writer thread takes that same lock before it takes
-spans off the queue, so a read never misses spans that are in flight, and neither side waits on the other
-while holding a lock the other needs. A full queue (``max_queue``) is written by the caller instead of
-dropping spans: a local database is never "down", and a brief wait beats a lost trace.
+:class:`StorageExporter` never writes in the traced code's path: :meth:`~StorageExporter.export` appends
+the span to a queue, and a daemon thread writes the queue with one ``save_spans`` call every
+``flush_interval`` seconds, or as soon as ``batch_size`` spans wait (it ends itself when idle, so an idle
+tracer holds no thread). A run followed at once by a read of its trace — a test, a notebook cell,
+``%mastra trace`` — must still see it, so the exporter registers itself with its storage as a
+*pending-span flusher*: every span read of that storage (``get_trace``, ``list_traces``, ``sql`` …) and
+its ``close`` first write what is queued, under the storage's lock. The writer thread takes that same lock
+before it takes spans off the queue, so a read never misses spans in flight, and neither side waits for
+the other while holding a lock the other needs. A full queue (``max_queue``) is written by the caller
+instead of dropping spans: a local database is never "down", and a brief wait beats a lost trace.
 """
 
 from __future__ import annotations
