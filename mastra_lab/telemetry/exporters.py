@@ -22,12 +22,14 @@ instead of dropping spans: a local database is never "down", and a brief wait be
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
+from mastra_lab.storage.records import EncodedJSON
 from mastra_lab.telemetry.logger import get_logger
 
 if TYPE_CHECKING:
@@ -37,6 +39,39 @@ if TYPE_CHECKING:
 __all__ = ["ConsoleExporter", "InMemoryExporter", "SpanExporter", "StorageExporter"]
 
 _logger = get_logger("telemetry")
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+def _record(span: Span) -> Any:
+    """The row ``save_spans`` takes, without re-walking what the tracer already made JSON-ready.
+
+    A span cleaned by its tracer holds only JSON values with string keys, so its attributes go to storage
+    already encoded (storage writes an :class:`~mastra_lab.storage.records.EncodedJSON` as it is, skipping
+    its check); anything else takes the general path, ``to_dict``.
+    """
+    if span.tracer is None:
+        return span
+    attributes = span.attributes
+    try:
+        encoded = EncodedJSON(attributes, _ENCODE(attributes)) if attributes else {}
+    except (TypeError, ValueError):
+        return span
+    end = span.end
+    return {
+        "trace_id": span.trace_id,
+        "span_id": span.span_id,
+        "parent_span_id": span.parent_span_id,
+        "name": span.name,
+        "type": span.type,
+        "attributes": encoded,
+        "input": span.input,
+        "output": span.output,
+        "error": span.error,
+        "start": span.start,
+        "end": end,
+        "status": "running" if end is None else "error" if span.error else "ok",
+        "events": span.events,
+    }
 
 
 class SpanExporter(ABC):
@@ -179,9 +214,9 @@ class StorageExporter(SpanExporter):
             if batch:
                 self._save(batch)
 
-    def _save(self, batch: Sequence[Any]) -> None:
+    def _save(self, batch: Sequence[Span]) -> None:
         try:
-            self.storage.save_spans(batch)
+            self.storage.save_spans([_record(span) for span in batch])
             self.exported += len(batch)
             if self.max_rows is not None:
                 self.storage.prune_spans(max_rows=self.max_rows)  # type: ignore[call-arg]

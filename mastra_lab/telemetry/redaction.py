@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -54,6 +55,7 @@ _CREDENTIAL = re.compile(
 _HINTS = ("sk-", "gsk_", "Bearer", "bearer", "BEARER", "SK-", "GSK_")
 _MAX_DEPTH = 24
 _SCALARS = (int, float, bool)
+_EXACT = (int, bool)  # floats are checked: NaN and infinity are not JSON
 
 
 def _normalise(key: str) -> str:
@@ -162,7 +164,7 @@ class Redaction:
                 out[key] = MASK
             elif type(val) is str:
                 out[key] = self.string(val)
-            elif val is None or type(val) in _SCALARS:
+            elif val is None or type(val) in _EXACT:
                 out[key] = val
             else:
                 out[key] = self._value(val, depth + 1)
@@ -172,8 +174,10 @@ class Redaction:
         kind = type(value)
         if kind is str:
             return self.string(value)
-        if value is None or kind in _SCALARS:
+        if value is None or kind in _EXACT:
             return value
+        if kind is float:
+            return value if math.isfinite(value) else str(value)
         if depth > _MAX_DEPTH:
             return self.string(repr(value))
         if isinstance(value, Secret):
@@ -188,8 +192,10 @@ class Redaction:
         """Values that are not plain JSON: str/int subclasses, dates, bytes, dataclasses, pydantic models."""
         if isinstance(value, str):  # a str subclass (an enum member …)
             return self.string(str(value))
-        if isinstance(value, int | float):
-            return value
+        if isinstance(value, int):
+            return int(value)
+        if isinstance(value, float):
+            return float(value) if math.isfinite(value) else str(value)
         if isinstance(value, datetime | date):
             return value.isoformat()
         if isinstance(value, bytes | bytearray):

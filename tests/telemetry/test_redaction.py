@@ -114,3 +114,9 @@ def test_bad_limits_are_refused(bad: object) -> None:
     with pytest.raises(MastraError, match="max_attribute_chars") as info:
         Redaction(max_attribute_chars=bad)  # type: ignore[arg-type]
     assert info.value.code == "TELEMETRY_BAD_REDACTION"
+
+
+def test_numbers_that_json_cannot_hold_become_strings() -> None:
+    clean = Redaction().mapping({"score": float("nan"), "limit": float("inf"), "ok": 0.5, "n": 3})
+    assert clean == {"score": "nan", "limit": "inf", "ok": 0.5, "n": 3}
+    json.dumps(clean, allow_nan=False)
