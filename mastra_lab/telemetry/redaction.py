@@ -52,7 +52,7 @@ _CREDENTIAL = re.compile(
     r"|\bBearer\s+[A-Za-z0-9._~+/=\-]{8,}",
     re.IGNORECASE,
 )
-_HINTS = ("sk-", "gsk_", "Bearer", "bearer", "BEARER", "SK-", "GSK_")
+_SHORT = 64  # strings up to this long are cached, and never need cutting (limits are at least 64)
 _MAX_DEPTH = 24
 _SCALARS = (int, float, bool)
 _EXACT = (int, bool)  # floats are checked: NaN and infinity are not JSON
@@ -85,9 +85,10 @@ class Redaction:
             ("max_attribute_chars", max_attribute_chars),
             ("max_payload_chars", max_payload_chars),
         ):
-            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            if isinstance(limit, bool) or not isinstance(limit, int) or limit < _SHORT:
                 raise MastraError(
-                    f"{name}={limit!r} is not a positive integer; pass the longest length to keep, e.g. 4096",
+                    f"{name}={limit!r} is not an integer of at least {_SHORT}; pass the longest length to keep, "
+                    "e.g. 4096",
                     code="TELEMETRY_BAD_REDACTION",
                     domain="telemetry",
                 )
@@ -98,6 +99,7 @@ class Redaction:
         self.max_payload_chars = max_payload_chars
         self._sensitive = SENSITIVE_KEYS | {_normalise(f) for f in self.mask_fields}
         self._verdicts: dict[str, bool] = {}
+        self._strings: dict[str, str] = {}  # short strings recur (names, models, ids of kinds): clean once
 
     def __repr__(self) -> str:
         return (
@@ -118,10 +120,21 @@ class Redaction:
 
     def string(self, text: str) -> str:
         """``text`` with credential-looking parts masked, cut to ``max_attribute_chars`` with a marker."""
-        for hint in _HINTS:
-            if hint in text:
-                text = _CREDENTIAL.sub(MASK, text)
-                break
+        short = len(text) <= _SHORT
+        if short:
+            cached = self._strings.get(text)
+            if cached is not None:
+                return cached
+        clean = text
+        if "sk-" in text or "gsk_" in text or "earer" in text or "SK-" in text or "EARER" in text:
+            clean = _CREDENTIAL.sub(MASK, text)
+        if short:
+            if clean is text:  # only harmless strings are kept: the cache must not hold credentials
+                if len(self._strings) > 4096:
+                    self._strings.clear()
+                self._strings[text] = clean
+            return clean
+        text = clean
         limit = self.max_attribute_chars
         if len(text) > limit:
             text = f"{text[:limit]}…[{len(text) - limit} chars cut]"

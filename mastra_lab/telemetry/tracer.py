@@ -12,7 +12,7 @@ Three decisions are made here, once, so no exporter has to repeat them:
   service's :func:`~mastra_lab.telemetry._context.open_span` — records nothing either: a trace is kept or
   dropped whole.
 - *Content capture*: with ``capture_content=False`` (the default) a span's input and output are dropped
-  (input when the span opens, output when it ends), so prompts, completions and tool arguments never reach
+  (when the span opens, and again when it ends, whatever the block assigned), so prompts, completions and tool arguments never reach
   an exporter; ``hide_input``/``hide_output`` and :func:`~mastra_lab.telemetry.tracing_options` drop them
   per call even with capture on.
 - *Redaction*, always (:class:`~mastra_lab.telemetry.redaction.Redaction`): attributes, input, output,
@@ -149,6 +149,7 @@ class _SpanScope:
                 attributes.update(options.attributes)
             keep_input = keep_input and not options.hide_input
             self._hide_output = self._hide_output or options.hide_output
+        self._hide_input = not keep_input
         span = Span(
             trace_id,
             tracer._new_id(),
@@ -181,6 +182,8 @@ class _SpanScope:
         if exc is not None:
             span.record_error(exc)
         span.end = self._tracer._clock()
+        if self._hide_input:  # also what the block assigned to span.input itself
+            span.input = None
         if self._hide_output or not self._tracer.capture_content:
             span.output = None
         self._tracer._finish(span)

@@ -300,3 +300,10 @@ def test_a_malformed_sampler_is_refused_naming_the_allowed_forms(bad: object) ->
     with pytest.raises(MastraError, match='use "always", "never", a ratio between 0 and 1') as info:
         Tracer(sampler=bad)  # type: ignore[arg-type]
     assert info.value.code == "TELEMETRY_BAD_SAMPLER"
+
+
+def test_input_assigned_inside_the_block_is_dropped_too_when_not_captured() -> None:
+    tracer, exported = _tracer()
+    with tracer.span("chat m", "llm_generation") as span:
+        span.input = {"messages": ["a prompt"]}
+    assert exported.spans[0].input is None
