@@ -87,8 +87,8 @@ class Redaction:
         ):
             if isinstance(limit, bool) or not isinstance(limit, int) or limit < _SHORT:
                 raise MastraError(
-                    f"{name}={limit!r} is not an integer of at least {_SHORT}; pass the longest length to keep, "
-                    "e.g. 4096",
+                    f"{name}={limit!r} is not an integer of at least {_SHORT}; "
+                    "pass the longest length to keep, e.g. 4096",
                     code="TELEMETRY_BAD_REDACTION",
                     domain="telemetry",
                 )

@@ -12,9 +12,9 @@ Three decisions are made here, once, so no exporter has to repeat them:
   service's :func:`~mastra_lab.telemetry._context.open_span` — records nothing either: a trace is kept or
   dropped whole.
 - *Content capture*: with ``capture_content=False`` (the default) a span's input and output are dropped
-  (when the span opens, and again when it ends, whatever the block assigned), so prompts, completions and tool arguments never reach
-  an exporter; ``hide_input``/``hide_output`` and :func:`~mastra_lab.telemetry.tracing_options` drop them
-  per call even with capture on.
+  (when the span opens, and again when it ends, whatever the block assigned), so prompts, completions and
+  tool arguments never reach an exporter; ``hide_input``/``hide_output`` and
+  :func:`~mastra_lab.telemetry.tracing_options` drop them per call even with capture on.
 - *Redaction*, always (:class:`~mastra_lab.telemetry.redaction.Redaction`): attributes, input, output,
   error and events are masked and cut when the span ends, before any exporter sees it.
 
