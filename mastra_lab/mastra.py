@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -18,6 +19,7 @@ from mastra_lab import _runtime
 from mastra_lab.errors import MastraError
 from mastra_lab.telemetry.exporters import ConsoleExporter, SpanExporter, StorageExporter
 from mastra_lab.telemetry.logger import MastraLogger, configure_logging, get_logger
+from mastra_lab.telemetry.metrics import resolve_prices
 from mastra_lab.telemetry.tracer import Tracer
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from mastra_lab.memory import Memory
     from mastra_lab.rag import Document, IngestReport
     from mastra_lab.storage import Storage
+    from mastra_lab.telemetry.metrics import CostBy, MetricsBy, ModelPrice, TimeArg
     from mastra_lab.vector import IndexStats, QueryResults, VectorStore
 
 __all__ = ["IndexRef", "Mastra"]
@@ -132,11 +135,11 @@ def _otlp_exporter(settings: TelemetrySettings) -> SpanExporter:
             f"telemetry exporter 'otlp' needs the otlp extra ({exc}); pip install 'mastra-lab[otlp]'",
             code="MASTRA_TELEMETRY",
         ) from exc
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"flush_interval": settings.flush_interval}
     if settings.otlp_endpoint:
         kwargs["endpoint"] = settings.otlp_endpoint
     if settings.otlp_headers:
-        kwargs["headers"] = {k: v.reveal() for k, v in settings.otlp_headers.items()}
+        kwargs["headers"] = dict(settings.otlp_headers)  # secrets stay wrapped: the exporter sends them
     exporter: SpanExporter = otlp.OTLPExporter(**kwargs)
     return exporter
 
@@ -203,6 +206,8 @@ class Mastra:
             ``False``/``"none"``, or a :class:`~mastra_lab.config.TelemetrySettings` (or a dict of its
             fields: ``{"capture_content": True, "sampling": 0.1, "max_rows": 100_000}``).
         logger: The logger to use and hand to registered components.
+        prices: Model prices for cost (``{"my-model": ModelPrice(0.5, 1.5)}``), merged over
+            :data:`~mastra_lab.telemetry.metrics.DEFAULT_PRICES`; see :attr:`prices`.
 
     Example:
         ```python
@@ -221,7 +226,10 @@ class Mastra:
         vectors: Mapping[str, Any] | None = None,
         telemetry: Tracer | bool | str | TelemetrySettings | Mapping[str, Any] | None = None,
         logger: MastraLogger | None = None,
+        prices: Mapping[str, Any] | None = None,
     ) -> None:
+        self.prices: dict[str, ModelPrice] = resolve_prices(prices)
+        """Model prices (USD per million tokens) that :meth:`spans_df`, :meth:`cost_df` … use; editable."""
         agents_by_name = _named("agent", agents)
         workflows_by_id = _named("workflow", workflows)
         vectors_by_name = _named("vector store", vectors)
@@ -343,8 +351,14 @@ class Mastra:
         self._add("workflow", self._workflows, key, workflow)
 
     def add_vector(self, name: str, vector: Any) -> None:
-        """Register a vector store under ``name`` and give it this registry's services."""
+        """Register a vector store under ``name`` and give it this registry's services.
+
+        Its calls made outside any trace (``store.query(...)`` in a cell) start traces of this registry's
+        tracer, unless the store was given a tracer of its own.
+        """
         self._add("vector store", self._vectors, name, vector)
+        if getattr(vector, "tracer", False) is None:
+            vector.tracer = self.tracer
 
     def _add(self, kind: str, registry: dict[str, Any], name: Any, obj: Any) -> None:
         self._check_open()
@@ -659,6 +673,138 @@ class Mastra:
     def vectors(self) -> dict[str, Any]:
         """A copy of the vector stores by name."""
         return dict(self._vectors)
+
+    # -- telemetry tables ---------------------------------------------------------------------------
+
+    def _flushed_storage(self) -> Storage:
+        """The storage, after the tracer has written what it holds, so the tables include the last run."""
+        flush = getattr(self.tracer, "flush", None)
+        if callable(flush):
+            flush()
+        return self.storage
+
+    def spans_df(
+        self,
+        *,
+        since: TimeArg = None,
+        until: TimeArg = None,
+        trace_id: str | Sequence[str] | None = None,
+        type: str | Sequence[str] | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        """A row per stored span with model, tokens and cost
+        (:func:`~mastra_lab.telemetry.metrics.spans_df`).
+
+        Args:
+            since: Spans that started at or after this (``"15m"``, ``"1h"``, ``"7d"``, a timedelta …).
+            until: Spans that started before this (same forms).
+            trace_id: One trace id or several.
+            type: One span kind or several (``"llm_generation"``, ``"tool_call"`` …).
+            status: ``"ok"``, ``"error"`` or ``"running"``.
+            limit: At most this many spans, the newest.
+        """
+        from mastra_lab.telemetry import metrics
+
+        return metrics.spans_df(
+            self._flushed_storage(),
+            since=since,
+            until=until,
+            trace_id=trace_id,
+            type=type,
+            status=status,
+            limit=limit,
+            prices=self.prices,
+        )
+
+    def traces_df(
+        self,
+        *,
+        since: TimeArg = None,
+        agent: str | None = None,
+        status: str | None = None,
+        min_ms: float | None = None,
+        limit: int | None = 50,
+    ) -> pd.DataFrame:
+        """A row per trace, newest first: root, duration, spans, tokens, cost, status, error
+        (:func:`~mastra_lab.telemetry.metrics.traces_df`).
+
+        Args:
+            since: Traces with a span that started at or after this (``"1h"``, a timedelta, a datetime).
+            agent: Only traces in which this agent ran.
+            status: ``"ok"``, ``"error"`` or ``"running"``.
+            min_ms: Only traces that took at least this many milliseconds.
+            limit: At most this many traces (``None`` for all).
+        """
+        from mastra_lab.telemetry import metrics
+
+        return metrics.traces_df(
+            self._flushed_storage(),
+            since=since,
+            agent=agent,
+            status=status,
+            min_ms=min_ms,
+            limit=limit,
+            prices=self.prices,
+        )
+
+    def metrics_df(self, *, by: MetricsBy = "model", since: TimeArg = None) -> pd.DataFrame:
+        """Requests, errors, p50/p95/p99 latency, tokens, time to first token and cost per key
+        (:func:`~mastra_lab.telemetry.metrics.metrics_df`).
+
+        Args:
+            by: ``"model"``, ``"agent"``, ``"tool"`` or ``"workflow"``.
+            since: Spans that started at or after this (``"1h"``, a timedelta, a datetime).
+        """
+        from mastra_lab.telemetry import metrics
+
+        return metrics.metrics_df(self._flushed_storage(), by=by, since=since, prices=self.prices)
+
+    def cost_df(self, *, by: CostBy = "trace", since: TimeArg = None) -> pd.DataFrame:
+        """What model calls cost per trace, thread, resource or model
+        (:func:`~mastra_lab.telemetry.metrics.cost_df`).
+
+        Args:
+            by: ``"trace"``, ``"thread"``, ``"resource"`` or ``"model"``.
+            since: Spans that started at or after this (``"1h"``, a timedelta, a datetime).
+        """
+        from mastra_lab.telemetry import metrics
+
+        return metrics.cost_df(self._flushed_storage(), by=by, since=since, prices=self.prices)
+
+    def logs_df(
+        self, *, trace_id: str | Sequence[str] | None = None, since: TimeArg = None, level: str | None = None
+    ) -> pd.DataFrame:
+        """Log records written inside spans, with their trace and span ids
+        (:func:`~mastra_lab.telemetry.metrics.logs_df`).
+
+        Args:
+            trace_id: Only the records of this trace (or these traces).
+            since: Records of spans that started at or after this (``"1h"``, a timedelta, a datetime).
+            level: This level and above (``"INFO"``, ``"WARN"``, ``"ERROR"`` …).
+        """
+        from mastra_lab.telemetry import metrics
+
+        return metrics.logs_df(self._flushed_storage(), trace_id=trace_id, since=since, level=level)
+
+    def prune_spans(
+        self,
+        older_than: datetime | timedelta | str | None = None,
+        *,
+        keep_errors: bool = True,
+        max_rows: int | None = None,
+    ) -> int:
+        """Delete old whole traces from storage (:meth:`Storage.prune_spans`); returns the spans deleted.
+
+        Args:
+            older_than: Traces whose last activity is older than this: ``"7d"``, a timedelta or a datetime.
+            keep_errors: Keep every trace that has a failed span.
+            max_rows: Then delete the oldest traces until at most this many spans remain.
+        """
+        from mastra_lab.telemetry.metrics import parse_time
+
+        cutoff = parse_time(older_than, "older_than") if isinstance(older_than, str) else older_than
+        return self._flushed_storage().prune_spans(cutoff, keep_errors=keep_errors, max_rows=max_rows)
 
     # -- lifecycle ----------------------------------------------------------------------------------
 

@@ -34,7 +34,14 @@ def test_demo_writes_to_the_database_it_was_given(tmp_path: Path) -> None:
     with DuckDBStore(str(db), read_only=True) as store:
         assert store.count("demo_notes") == 1
         names = sorted(t["name"] for t in store.list_traces())
-        assert names == ["demo.search", "invoke_agent demo", "invoke_agent demo"]  # the span, two agent runs
+        # the span, two agent runs, and the registered store's upsert and search (each a trace of its own)
+        assert names == [
+            "demo.search",
+            "invoke_agent demo",
+            "invoke_agent demo",
+            "vector_query demo",
+            "vector_upsert demo",
+        ]
         assert [t.id for t in store.list_threads("demo-user")] == ["demo-1", "demo-2"]
         first = store.get_messages("demo-1")
         assert [m.role for m in first] == ["user", "assistant"]

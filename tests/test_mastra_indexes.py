@@ -179,8 +179,11 @@ def test_ingest_is_traced_and_nests_under_the_callers_span(mastra: Mastra) -> No
     with mastra.tracer.span("refresh", "workflow") as root:
         mastra.ingest(DOCS[1:], "help", progress=False)
     spans = {s["name"]: s for s in mastra.storage.get_trace(root.trace_id)}
-    assert set(spans) == {"refresh", "rag_ingest default/help"}
+    embedding = "embeddings hashing:dim=384,ngrams=3-5,bigrams=on,lowercase=on"
+    assert set(spans) == {"refresh", "rag_ingest default/help", embedding, "vector_upsert help"}
     assert spans["rag_ingest default/help"]["parent_span_id"] == root.span_id
+    ingest_id = spans["rag_ingest default/help"]["span_id"]
+    assert spans[embedding]["parent_span_id"] == spans["vector_upsert help"]["parent_span_id"] == ingest_id
     assert spans["rag_ingest default/help"]["input"] == {"index": "default/help"}
     assert spans["rag_ingest default/help"]["output"] == {"documents": 2, "chunks": 2, "vectors": 2}
 

@@ -281,6 +281,19 @@ class Agent:
 
         Args: as :meth:`generate`.
         """
+        return self._start(prompt, thread_id, resource_id, output, max_steps, tool_choice, model_settings)
+
+    def _start(
+        self,
+        prompt: Prompt,
+        thread_id: str | None,
+        resource_id: str | None,
+        output: Any,
+        max_steps: int | None,
+        tool_choice: ToolChoice | None,
+        model_settings: Mapping[str, Any] | None,
+        streaming: bool = True,
+    ) -> AsyncIterator[AgentChunk]:
         messages = to_messages(prompt)
         state = RunState(
             run_id=self._new_id(),
@@ -294,6 +307,7 @@ class Agent:
             output=None if output is None else OutputSpec.of(output),
         )
         runner = self._runner(state, messages)
+        runner.streaming = streaming
         return runner.run(runner.prompt_node)
 
     async def generate(
@@ -318,7 +332,16 @@ class Agent:
             model_settings: Provider settings (``temperature``, ``max_tokens`` …).
         """
         return await _consume(
-            self.stream(prompt, thread_id, resource_id, output, max_steps, tool_choice, model_settings)
+            self._start(
+                prompt,
+                thread_id,
+                resource_id,
+                output,
+                max_steps,
+                tool_choice,
+                model_settings,
+                streaming=False,
+            )
         )
 
     def generate_sync(
@@ -392,6 +415,16 @@ class Agent:
             MastraError: Unknown run, or a run with nothing pending.
             ToolError: An id that is not pending, or one both approved and declined.
         """
+        return self._resume(run_id, approve, decline, output)
+
+    def _resume(
+        self,
+        run_id: str,
+        approve: Iterable[str],
+        decline: Mapping[str, str] | None,
+        output: Any,
+        streaming: bool = True,
+    ) -> AsyncIterator[AgentChunk]:
         approve = list(approve)
         decline = dict(decline or {})
         snap = self._load(run_id)
@@ -407,6 +440,7 @@ class Agent:
         state.approved = approve
         state.pending = []
         runner = self._runner(state, [])
+        runner.streaming = streaming
         node: Node = runner.resume_node
         return runner.run(node)
 
@@ -447,7 +481,7 @@ class Agent:
         output: Any = None,
     ) -> AgentResult:
         """Continue a run stopped for approval (see :meth:`resume_stream`) and return its new result."""
-        return await _consume(self.resume_stream(run_id, approve, decline, output))
+        return await _consume(self._resume(run_id, approve, decline, output, streaming=False))
 
     def resume_sync(
         self,

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import inspect
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -33,6 +34,7 @@ from mastra_lab.llm.base import (
     Model,
     TextDelta,
     ToolCall,
+    ToolCallDelta,
     ToolCallEvent,
     ToolChoice,
     ToolResult,
@@ -200,6 +202,9 @@ class Runner:
     """A :class:`~mastra_lab.telemetry.MastraLogger` bound to the agent and run, or ``None``."""
     last_usage: Usage = field(default_factory=Usage)
     """Tokens of the latest model request, reported by its ``step-finish`` chunk."""
+    streaming: bool = True
+    """Whether the caller consumes the chunks as a stream (``Agent.stream``) or waits for the result
+    (``Agent.generate``); the model is streamed either way, this only marks the ``llm_generation`` spans."""
 
     # -- driver ----------------------------------------------------------------------------------------
 
@@ -232,13 +237,11 @@ class Runner:
 
     async def _drive(self, first: Node) -> AsyncIterator[AgentChunk]:
         s = self.state
-        attributes = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": s.agent}
         text_in = " ".join(m.text for m in self.prompt if m.role == "user") or None
         with self.tracer.span(
-            f"invoke_agent {s.agent}", "agent_run", input=text_in, attributes=attributes
+            f"invoke_agent {s.agent}", "agent_run", input=text_in, attributes=self._agent_attributes()
         ) as span:
             s.trace_id = span.trace_id
-            span.set_attribute("mastra.run_id", s.run_id)
             try:
                 node: Node | None = first
                 while node is not None:
@@ -255,11 +258,26 @@ class Runner:
                 self._store("failed", f"{type(exc).__name__}: {exc}")
                 yield AgentChunk("error", error=exc, step=s.step)
                 return
+            finally:
+                if s.resource_id is not None:  # known only now when memory looked up the thread's owner
+                    span.set_attribute("mastra.resource_id", s.resource_id)
             span.set_attribute("gen_ai.usage.input_tokens", s.usage.input_tokens)
             span.set_attribute("gen_ai.usage.output_tokens", s.usage.output_tokens)
             span.set_attribute("mastra.finish_reason", s.finish_reason)
             span.set_output({"text": s.text, "finish_reason": s.finish_reason})
             self._log("debug", "agent run finished: %s after %d step(s)", s.finish_reason, s.step)
+
+    def _agent_attributes(self) -> dict[str, Any]:
+        s = self.state
+        attributes: dict[str, Any] = {
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.agent.name": s.agent,
+            "gen_ai.request.model": self.model.id,
+            "mastra.run_id": s.run_id,
+        }
+        if s.thread_id is not None:
+            attributes["gen_ai.conversation.id"] = s.thread_id
+        return attributes
 
     def _log(self, level: str, message: str, *args: Any) -> None:
         if self.logger is not None:
@@ -325,9 +343,16 @@ class Runner:
         with self.tracer.span(
             f"chat {self.model.model_name}", "llm_generation", attributes=self._chat_attributes()
         ) as span:
-            span.input = {"messages": len(s.messages), "tools": sorted(self.tools)}
+            span.input = {"messages": list(s.messages), "tools": sorted(self.tools)}
+            # time to first token: from just before the request is sent to the first event that carries
+            # model output (a text delta, a tool-call fragment or a whole tool call), on the monotonic clock
+            started = time.perf_counter()
+            first_at: float | None = None
             try:
                 async for event in self._stream():
+                    if first_at is None and isinstance(event, TextDelta | ToolCallDelta | ToolCallEvent):
+                        first_at = time.perf_counter()
+                        span.set_attribute("mastra.ttft_ms", (first_at - started) * 1000)
                     if isinstance(event, TextDelta):
                         texts.append(event.text)
                         yield AgentChunk("text-delta", text=event.text, step=s.step)
@@ -353,16 +378,23 @@ class Runner:
                     "the model's stream ended without finishing", code="AGENT_STREAM_INCOMPLETE"
                 )
             self._record_usage(span, finish)
-            span.set_output({"text": "".join(texts), "tool_calls": [c.name for c in calls]})
+            span.set_output({"text": "".join(texts), "tool_calls": list(calls)})
         yield _Goto(self._after_response("".join(texts), calls, finish))
 
     def _chat_attributes(self) -> dict[str, Any]:
-        return {
+        s = self.state
+        attributes: dict[str, Any] = {
             "gen_ai.operation.name": "chat",
             "gen_ai.provider.name": self.model.provider,
             "gen_ai.request.model": self.model.model_name,
-            "gen_ai.agent.name": self.state.agent,
+            "gen_ai.agent.name": s.agent,
+            "mastra.streaming": self.streaming,
         }
+        if s.thread_id is not None:
+            attributes["gen_ai.conversation.id"] = s.thread_id
+        if s.resource_id is not None:
+            attributes["mastra.resource_id"] = s.resource_id
+        return attributes
 
     def _stream(self) -> AsyncIterator[Any]:
         s = self.state

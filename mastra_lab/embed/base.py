@@ -10,15 +10,72 @@ input and empty batches.
 from __future__ import annotations
 
 import asyncio
+import functools
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from mastra_lab.errors import MastraError
+from mastra_lab.telemetry._context import SpanOpener, current_span, open_span
 
 __all__ = ["Embedder"]
+
+_Matrix = npt.NDArray[np.float32]
+
+
+def _span_attributes(embedder: Embedder, texts: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    """The span name and attributes of one ``embed`` call: ``embeddings {model}`` after OpenTelemetry.
+
+    The model is the embedder's ``model`` (or ``model_name``) when it has one, else its whole ``name``
+    (``hashing:dim=384,…``), whose prefix is the provider.
+    """
+    name = str(getattr(embedder, "name", type(embedder).__name__))
+    model = str(getattr(embedder, "model", None) or getattr(embedder, "model_name", None) or name)
+    attributes: dict[str, Any] = {
+        "gen_ai.operation.name": "embeddings",
+        "gen_ai.request.model": model,
+        "gen_ai.provider.name": name.partition(":")[0],
+        "mastra.embed.count": len(texts) if isinstance(texts, Sequence) else 0,
+    }
+    dimension = getattr(embedder, "dimension", None)
+    if isinstance(dimension, int):
+        attributes["gen_ai.embeddings.dimension.count"] = dimension
+    return f"embeddings {model}", attributes
+
+
+def _inside_embedding() -> bool:
+    """Whether this call runs inside another embedding span (``embed`` delegating to ``aembed`` or back)."""
+    span = current_span()
+    return span is not None and span.type == "embedding"
+
+
+def _traced_embed(embed: Callable[[Any, Sequence[str]], _Matrix]) -> Callable[[Any, Sequence[str]], _Matrix]:
+    @functools.wraps(embed)
+    def traced(self: Embedder, texts: Sequence[str]) -> _Matrix:
+        if (self.tracer is None and current_span() is None) or _inside_embedding():
+            return embed(self, texts)
+        name, attributes = _span_attributes(self, texts)
+        with open_span(name, "embedding", tracer=self.tracer, input=texts, attributes=attributes):
+            return embed(self, texts)
+
+    return traced
+
+
+def _traced_aembed(
+    aembed: Callable[[Any, Sequence[str]], Awaitable[_Matrix]],
+) -> Callable[[Any, Sequence[str]], Awaitable[_Matrix]]:
+    @functools.wraps(aembed)
+    async def traced(self: Embedder, texts: Sequence[str]) -> _Matrix:
+        if (self.tracer is None and current_span() is None) or _inside_embedding():
+            return await aembed(self, texts)
+        name, attributes = _span_attributes(self, texts)
+        with open_span(name, "embedding", tracer=self.tracer, input=texts, attributes=attributes):
+            return await aembed(self, texts)
+
+    return traced
 
 
 class Embedder(ABC):
@@ -29,7 +86,24 @@ class Embedder(ABC):
     call :meth:`_check_texts` first so bad input fails the same way everywhere, and return
     ``np.zeros((0, dimension), np.float32)`` for an empty batch. Override :meth:`aembed` when the work is
     I/O (an HTTP provider); the default runs :meth:`embed` in a worker thread.
+
+    Every ``embed`` and ``aembed`` — the subclass's own — is wrapped, once, where the subclass is defined,
+    in an ``embedding`` span (see :func:`~mastra_lab.telemetry._context.open_span`), so that each embedder
+    appears in traces without writing any tracing code. One call that goes from ``embed`` to ``aembed``
+    (or back) is one span.
     """
+
+    tracer: SpanOpener | None = None
+    """Where spans of calls made outside any trace go (a :class:`~mastra_lab.Mastra` sets its tracer on its
+    default embedder); inside a trace the span joins it either way."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__
+        if "embed" in own and not getattr(own["embed"], "__isabstractmethod__", False):
+            setattr(cls, "embed", _traced_embed(own["embed"]))  # noqa: B010 (mypy refuses assigning to a method)
+        if "aembed" in own:
+            setattr(cls, "aembed", _traced_aembed(own["aembed"]))  # noqa: B010
 
     dimension: int
     """The width of every vector."""

@@ -8,14 +8,16 @@ any of them and read it back unchanged.
 
 from __future__ import annotations
 
+import functools
 import json
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Generator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import KW_ONLY, MISSING, dataclass, field, fields
 from typing import Any, Literal, TypeAlias
 
 from mastra_lab import _runtime
 from mastra_lab.errors import MastraError, ProviderError
+from mastra_lab.telemetry._context import current_span, open_span
 
 __all__ = [
     "ALLOW_MODEL_REQUESTS",
@@ -384,6 +386,42 @@ def output_schema_json(output_schema: dict[str, Any] | type[Any]) -> tuple[str, 
     return output_schema.__name__, schema_of()
 
 
+def _traced_generate(
+    generate: Callable[..., Awaitable[ModelResponse]],
+) -> Callable[..., Awaitable[ModelResponse]]:
+    """``generate`` in an ``llm_generation`` span when it runs inside a trace and not already inside one
+    (an agent's request, a caching model in front of another): a model called from a tool or a workflow
+    step shows in the trace, and every model request is one span."""
+
+    @functools.wraps(generate)
+    async def traced(self: Model, messages: Sequence[Message], *args: Any, **kwargs: Any) -> ModelResponse:
+        parent = current_span()
+        if parent is None or not parent.recording or parent.type == "llm_generation":
+            return await generate(self, messages, *args, **kwargs)
+        attributes = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": self.provider,
+            "gen_ai.request.model": self.model_name,
+            "mastra.streaming": False,
+        }
+        with open_span(
+            f"chat {self.model_name}",
+            "llm_generation",
+            input={"messages": list(messages)},
+            attributes=attributes,
+        ) as span:
+            response = await generate(self, messages, *args, **kwargs)
+            span.set_attribute("gen_ai.usage.input_tokens", response.usage.input_tokens)
+            span.set_attribute("gen_ai.usage.output_tokens", response.usage.output_tokens)
+            span.set_attribute("gen_ai.response.finish_reasons", [response.finish_reason])
+            if response.model:
+                span.set_attribute("gen_ai.response.model", response.model)
+            span.set_output({"text": response.text, "tool_calls": list(response.tool_calls)})
+            return response
+
+    return traced
+
+
 class Model(ABC):
     """The seam every LLM provider implements.
 
@@ -397,6 +435,12 @@ class Model(ABC):
 
     provider: str = "unknown"
     """Short provider name used in model ids (``openai``, ``anthropic``, ``test`` …)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("generate")
+        if own is not None and not getattr(own, "__isabstractmethod__", False):
+            setattr(cls, "generate", _traced_generate(own))  # noqa: B010 (mypy refuses assigning to a method)
 
     def __init__(self, model_name: str) -> None:
         self.model_name = model_name

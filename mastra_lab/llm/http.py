@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from httpx_sse import EventSource, ServerSentEvent, SSEError
@@ -43,6 +43,7 @@ from mastra_lab.errors import (
     RateLimitError,
 )
 from mastra_lab.llm.base import check_allow_model_requests
+from mastra_lab.telemetry._context import open_span
 from mastra_lab.telemetry.logger import get_logger
 
 __all__ = [
@@ -59,6 +60,9 @@ __all__ = [
     "retry_delay",
     "should_retry",
 ]
+
+if TYPE_CHECKING:
+    from mastra_lab.telemetry._span import Span
 
 _log = get_logger("llm.http")
 
@@ -353,6 +357,11 @@ class HTTPClient:
             await response.aclose()
 
     async def _send(self, request: httpx.Request, stream: bool) -> httpx.Response:
+        """Send ``request`` with retries, each attempt in an ``http_request`` span of its own.
+
+        The span of an attempt ends when its status line and headers are in: a streamed body is read
+        afterwards, inside the caller's span (the ``llm_generation`` one).
+        """
         check_allow_model_requests()
         client = self._client or get_async_client()
         attempts = self.max_retries + 1
@@ -366,22 +375,34 @@ class HTTPClient:
                 request.url,
             )
             headers: Mapping[str, str] | None = None
-            try:
-                with _map_httpx_errors(self.provider):
-                    response = await client.send(request, stream=stream)
-                    if response.is_success:
-                        return response
-                    content = await response.aread()
-                    await response.aclose()
-            except ProviderUnavailableError as exc:
-                if attempt == self.max_retries:
-                    raise self._final(exc, attempt + 1) from exc.__cause__
-                reason = exc.code
-            else:
-                if attempt == self.max_retries or not should_retry(response):
-                    raise self._status_error(response, content, attempt + 1)
-                headers, reason = response.headers, f"HTTP {response.status_code}"
-            delay = retry_delay(attempt, headers, clock=self._clock, random=self._random)
+            final: MastraError | None = None
+            cause: BaseException | None = None
+            with open_span(
+                request.method, "http_request", attributes=_span_attributes(request, attempt)
+            ) as span:
+                try:
+                    with _map_httpx_errors(self.provider):
+                        response = await client.send(request, stream=stream)
+                        span.set_attribute("http.response.status_code", response.status_code)
+                        if response.is_success:
+                            return response
+                        content = await response.aread()
+                        await response.aclose()
+                except ProviderUnavailableError as exc:
+                    span.record_error(exc)
+                    if attempt == self.max_retries:
+                        final, cause = self._final(exc, attempt + 1), exc.__cause__
+                    reason = exc.code
+                else:
+                    _record_status(span, response.status_code)
+                    if attempt == self.max_retries or not should_retry(response):
+                        final = self._status_error(response, content, attempt + 1)
+                    headers, reason = response.headers, f"HTTP {response.status_code}"
+                if final is None:
+                    delay = retry_delay(attempt, headers, clock=self._clock, random=self._random)
+                    span.set_attribute("mastra.http.retry_delay_ms", delay * 1000)
+            if final is not None:
+                raise final from cause
             self._log.debug(
                 "%s attempt %d failed (%s); retrying in %.3f s", self.provider, attempt + 1, reason, delay
             )
@@ -425,6 +446,26 @@ class HTTPClient:
                 "attempts": attempts,
             },
         )
+
+
+def _span_attributes(request: httpx.Request, attempt: int) -> dict[str, Any]:
+    """OpenTelemetry's HTTP client attributes of one attempt (no query string, no headers: no secrets)."""
+    url = request.url
+    return {
+        "http.request.method": request.method,
+        "server.address": url.host,
+        "server.port": url.port or (443 if url.scheme == "https" else 80),
+        "url.path": url.path,
+        "http.request.resend_count": attempt,
+        "mastra.http.attempt": attempt + 1,
+    }
+
+
+def _record_status(span: Span, status: int) -> None:
+    """An HTTP error status fails the attempt's span, ``error.type`` being the status code (OpenTelemetry)."""
+    if span.recording:
+        span.error = {"type": "HTTPStatus", "message": f"HTTP {status}", "status": status}
+        span.set_attribute("error.type", str(status))
 
 
 def _request_id(headers: Mapping[str, str]) -> str | None:

@@ -154,7 +154,9 @@ class TurnPlanner:
         query = users[-1].text if users else ""
         recall = self._build(thread, query, tail, frozenset())
         tools = self._working_tools(thread) if self.working_memory is not None and not self.read_only else []
-        return MemoryPrompt(recall.system, recall.history, new, recall.recalled, tools)
+        hits = {m.id for h in recall.recalled if not h.other_thread for m in h.messages}
+        recent = sum(1 for m in recall.history_messages if m.id not in hits)
+        return MemoryPrompt(recall.system, recall.history, new, recall.recalled, tools, recent)
 
     def _recent(self, thread: Thread, tail: list[MemoryMessage]) -> tuple[str, list[MemoryMessage]]:
         summary, until = _summary_of(thread)

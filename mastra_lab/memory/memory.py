@@ -27,6 +27,7 @@ from mastra_lab.memory.messages import MemoryMessage, check_importance, from_sto
 from mastra_lab.memory.recall import MemoryPrompt, Recall
 from mastra_lab.memory.working import WorkingMemoryValue
 from mastra_lab.storage.records import JSONValue, Resource, Thread, utcnow
+from mastra_lab.telemetry._context import open_span
 from mastra_lab.telemetry.logger import get_logger
 
 if TYPE_CHECKING:
@@ -51,6 +52,14 @@ def _check_id(value: object, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _err(f"{what} must be a non-empty string, got {value!r:.60}", "MEMORY_BAD_ID", what=what)
     return value
+
+
+def _turn_attributes(thread_id: str, resource_id: str | None) -> dict[str, Any]:
+    """The span attributes of one turn's recall or save: the conversation and, when known, its owner."""
+    attributes: dict[str, Any] = {"gen_ai.conversation.id": thread_id}
+    if resource_id is not None:
+        attributes["mastra.resource_id"] = resource_id
+    return attributes
 
 
 def default_embedder() -> Embedder:
@@ -414,7 +423,13 @@ class Memory(TurnPlanner):
             incoming: The messages of this turn; a client that resends its whole history is deduplicated
                 against the stored tail.
         """
-        return self._prepare(thread_id, resource_id, incoming)
+        with open_span(
+            "memory_recall", "memory_recall", attributes=_turn_attributes(thread_id, resource_id)
+        ) as span:
+            prompt = self._prepare(thread_id, resource_id, incoming)
+            span.set_attribute("mastra.memory.recent", prompt.recent)
+            span.set_attribute("mastra.memory.semantic", len(prompt.recalled))
+            return prompt
 
     def prepare_sync(
         self, thread_id: str, resource_id: str | None, incoming: Sequence[Message]
@@ -437,19 +452,23 @@ class Memory(TurnPlanner):
             messages: The turn's messages (user, assistant, tool), in order.
             importance: One value for all, one per message, or ``None`` for the default estimate.
         """
-        saved = self._save_turn(thread_id, resource_id, messages, importance)
-        if saved and self.compaction is not None:
-            try:
-                await self._compact(thread_id)
-            except MastraError as exc:  # the turn is stored; a failed summary is retried on the next save
-                _log.warning(
-                    "compaction failed; the history stays uncompacted until the next save",
-                    extra={"mastra": {"thread_id": thread_id, "error": exc.message}},
-                )
-        if saved and self.auto_prune is not None:
-            spec = self.auto_prune
-            self.prune(spec.half_life, spec.min_score, spec.keep_last, thread_id=thread_id)
-        return saved
+        with open_span(
+            "memory_save", "memory_save", attributes=_turn_attributes(thread_id, resource_id)
+        ) as span:
+            saved = self._save_turn(thread_id, resource_id, messages, importance)
+            span.set_attribute("mastra.memory.saved", len(saved))
+            if saved and self.compaction is not None:
+                try:
+                    await self._compact(thread_id)
+                except MastraError as exc:  # the turn is stored; a failed summary is retried on the next save
+                    _log.warning(
+                        "compaction failed; the history stays uncompacted until the next save",
+                        extra={"mastra": {"thread_id": thread_id, "error": exc.message}},
+                    )
+            if saved and self.auto_prune is not None:
+                spec = self.auto_prune
+                self.prune(spec.half_life, spec.min_score, spec.keep_last, thread_id=thread_id)
+            return saved
 
     def save_sync(
         self,

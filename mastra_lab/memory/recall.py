@@ -127,6 +127,7 @@ class MemoryPrompt:
         new: The incoming messages not stored yet (a client resending its history is deduplicated).
         recalled: Semantic-recall hits.
         tools: ``update_working_memory`` when working memory is on and memory is writable.
+        recent: How many messages of ``history`` are recent turns (the others are same-thread recall hits).
     """
 
     system: str
@@ -134,6 +135,7 @@ class MemoryPrompt:
     new: list[Message]
     recalled: list[RecallHit] = field(default_factory=list)
     tools: list[Tool] = field(default_factory=list)
+    recent: int = 0
 
     def to_messages(self, instructions: str) -> list[Message]:
         """The full prompt: one system message (instructions, then memory), the history, the new messages.

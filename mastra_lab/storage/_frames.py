@@ -113,6 +113,7 @@ class DataFrameForms:
             "input",
             "output",
             "error",
+            "events",
         ]
         return pd.DataFrame(_store(self).get_trace(trace_id), columns=cols)
 

@@ -126,6 +126,17 @@ def m005_sequences(db: Migrator) -> None:
         db.execute(f"INSERT INTO mastra_sequences SELECT '{table}', coalesce(max(seq), 0) FROM {table}")
 
 
+@migration
+def m006_span_events(db: Migrator) -> None:
+    """Point events (log records…) inside a span, and an index for reading spans by time.
+
+    ``events`` is nullable so that the column can be added in place: spans stored before it read back with
+    no events. The ``start_time`` index serves the time-window reads (``query_spans``) and retention.
+    """
+    db.execute("ALTER TABLE mastra_spans ADD COLUMN events {json}")
+    db.execute("CREATE INDEX mastra_spans_start ON mastra_spans (start_time)")
+
+
 def applied(db: Migrator) -> list[str]:
     """Names of the migrations already applied (creates the bookkeeping table if needed)."""
     db.execute(

@@ -21,6 +21,8 @@ __all__ = [
     "THREAD_COLUMNS",
     "TS",
     "as_utc",
+    "event_times",
+    "events",
     "message",
     "record",
     "resource",
@@ -72,7 +74,7 @@ def run(row: Sequence[Any], ts: TS) -> WorkflowRun:
 
 def span(row: Sequence[Any], ts: TS) -> dict[str, Any]:
     """A ``SPAN_COLUMNS`` row as the dict shape ``save_spans`` accepts."""
-    sid, tid, parent, name, type_, status, attrs, inp, out, err, start, end = row[:12]
+    sid, tid, parent, name, type_, status, attrs, inp, out, err, start, end, evs = row[:13]
     return {
         "trace_id": tid,
         "span_id": sid,
@@ -86,7 +88,24 @@ def span(row: Sequence[Any], ts: TS) -> dict[str, Any]:
         "error": None if err is None else _loads(err),
         "start": ts(start),
         "end": None if end is None else ts(end),
+        "events": events(evs),
     }
+
+
+def events(text: str | None) -> list[Any]:
+    """A span's stored events (``NULL`` for spans saved before events existed), times back as datetimes."""
+    if text is None or text == "[]":
+        return []
+    return event_times(_loads(text))
+
+
+def event_times(found: list[Any]) -> list[Any]:
+    """Decoded events with each ISO-8601 ``time`` turned back into a UTC datetime (in place)."""
+    for event in found:
+        when = event.get("time") if isinstance(event, dict) else None
+        if isinstance(when, str):
+            event["time"] = datetime.fromisoformat(when)
+    return found
 
 
 def trace_summary(

@@ -2,8 +2,9 @@
 
 Both engines speak enough of the same SQL (``?`` parameters, ``INSERT … ON CONFLICT … DO UPDATE``,
 ``DELETE … RETURNING``) that only a handful of things differ; those are the abstract methods of
-:class:`SQLStore` — timestamp encoding, JSON field comparison, the bulk insert, the read-only ``sql()``
-guard and the error mapping — and live in ``duckdb.py`` / ``sqlite.py``. Everything else is here.
+:class:`SQLStore` — timestamp encoding, JSON field comparison, the bulk insert, a list as one query
+parameter, fetching rows as a DataFrame, the read-only ``sql()`` guard and the error mapping — and live
+in ``duckdb.py`` / ``sqlite.py``. Everything else is here.
 
 All methods run under the store's lock (see :class:`~mastra_lab.storage.base.Storage`), on one connection.
 """
@@ -14,13 +15,16 @@ from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mastra_lab.storage import _migrations, _rows
 from mastra_lab.storage import _validate as v
 from mastra_lab.storage.base import Storage
 from mastra_lab.storage.records import Record, Resource, StoredMessage, Thread, WorkflowRun, utcnow
 from mastra_lab.telemetry.logger import get_logger
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["SQLStore"]
 
@@ -38,6 +42,19 @@ _SPAN_CONFLICT = "ON CONFLICT (span_id) DO UPDATE SET " + ", ".join(
 _INTERNAL_TABLES = frozenset(
     {"_mastra_migrations", "mastra_records", "mastra_record_tables", "mastra_sequences"}
 )
+_PRUNE_TRACES = (
+    "WITH totals AS (SELECT trace_id, max(coalesce(end_time, start_time)) AS last_seen, count(*) AS n, "
+    "max(CASE WHEN status = 'error' THEN 1 ELSE 0 END) AS err FROM mastra_spans GROUP BY trace_id), "
+    "traces AS (SELECT trace_id, last_seen, n, err, CASE WHEN {aged} THEN 1 ELSE 0 END AS aged FROM totals)"
+)
+"""Per trace: last activity, span rows, whether a span failed, and whether it is old enough to go."""
+_PRUNE_OLDEST = (
+    "SELECT trace_id FROM (SELECT trace_id, "
+    "sum(n) OVER (ORDER BY last_seen, trace_id ROWS UNBOUNDED PRECEDING) - n AS rows_before "
+    "FROM traces WHERE aged = 0 AND {deletable}) ranked "
+    "WHERE rows_before < (SELECT sum(n) FROM traces WHERE aged = 0) - ?"
+)
+"""The oldest deletable traces left after ageing, while the rows before them still exceed ``max_rows``."""
 _CHUNK = 500
 _CONTEXT_CHUNK = 50
 _log = get_logger("mastra_lab.storage")
@@ -431,15 +448,55 @@ class SQLStore(Storage):
             )
         return list(out.values())
 
-    def _prune_spans(self, cutoff: datetime) -> int:
-        return len(
-            self._q(
-                "DELETE FROM mastra_spans WHERE trace_id IN "
-                "(SELECT trace_id FROM mastra_spans GROUP BY trace_id "
-                "HAVING max(coalesce(end_time, start_time)) < ?) RETURNING span_id",
-                (self._ts_in(cutoff),),
-            )
-        )
+    def _query_spans(self, query: v.SpanQuery) -> pd.DataFrame:
+        conds: list[str] = []
+        params: list[Any] = []
+        for column, op, when in (("start_time", ">=", query.since), ("start_time", "<", query.until)):
+            if when is not None:
+                conds.append(f"{column} {op} ?")
+                params.append(self._ts_in(when))
+        for column, values in (
+            ("trace_id", query.trace_ids),
+            ("type", query.types),
+            ("status", query.status),
+        ):
+            if values is not None:
+                conds.append(self._in_list(column))
+                params.append(self._list_param(values))
+        where = f" WHERE {' AND '.join(conds)}" if conds else ""
+        order = " ORDER BY start_time, seq"
+        if query.limit is not None:
+            order = " ORDER BY start_time DESC, seq DESC LIMIT ?"
+            params.append(query.limit)
+        return self._frame(f"SELECT {_SPAN} FROM mastra_spans{where}{order}", params, v.SPAN_COLUMNS)
+
+    def _prune_spans(self, cutoff: datetime | None, keep_errors: bool, max_rows: int | None) -> int:
+        # One DELETE: per-trace totals, the traces old enough (by last activity), then — if the table must
+        # shrink to max_rows — the oldest remaining traces for as long as rows are still to go.
+        params: list[Any] = []
+        deletable = "err = 0" if keep_errors else "1 = 1"
+        aged = "0 = 1"
+        if cutoff is not None:
+            aged = f"last_seen < ? AND {deletable}"
+            params.append(self._ts_in(cutoff))
+        doomed = "SELECT trace_id FROM traces WHERE aged = 1"
+        if max_rows is not None:
+            doomed += f" UNION ALL {_PRUNE_OLDEST.format(deletable=deletable)}"
+            params.append(max_rows)
+        sql = f"DELETE FROM mastra_spans WHERE trace_id IN ({_PRUNE_TRACES.format(aged=aged)} {doomed})"
+        return len(self._q(sql + " RETURNING span_id", params))
+
+    @abstractmethod
+    def _in_list(self, column: str) -> str:
+        """SQL testing ``column`` against a list given as one parameter (see :meth:`_list_param`)."""
+
+    @abstractmethod
+    def _list_param(self, values: Sequence[str]) -> Any:
+        """A list of strings as the one parameter :meth:`_in_list` takes."""
+
+    @abstractmethod
+    def _frame(self, sql: str, params: Sequence[Any], columns: Sequence[str]) -> pd.DataFrame:
+        """The rows of one SELECT as a DataFrame with these column names."""
 
     # -- SQL ----------------------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from json.encoder import encode_basestring
 from operator import attrgetter
@@ -19,8 +20,10 @@ from mastra_lab.errors import StorageError
 from mastra_lab.storage.records import EncodedJSON, JSONValue, StoredMessage, utcnow
 
 __all__ = [
+    "LEGACY_SPAN_TYPES",
     "MESSAGE_COLUMNS",
     "SPAN_COLUMNS",
+    "SpanQuery",
     "WhereItems",
     "check_id",
     "check_ids",
@@ -34,6 +37,8 @@ __all__ = [
     "normalise_message",
     "normalise_messages",
     "normalise_span",
+    "prune_policy",
+    "span_query",
     "to_utc",
     "where_items",
 ]
@@ -69,7 +74,16 @@ SPAN_COLUMNS = (
     "error",
     "start_time",
     "end_time",
+    "events",
 )
+LEGACY_SPAN_TYPES = {
+    "agent": "agent_run",
+    "llm": "llm_generation",
+    "tool": "tool_call",
+    "workflow": "workflow_run",
+    "step": "workflow_step",
+}
+"""Span kinds stored by older releases, and the kind each one is now called."""
 
 
 def check_table(table: object) -> str:
@@ -374,7 +388,31 @@ def normalise_span(span: object) -> tuple[Any, ...]:
         None if error is None else dumps(dict(error), f"span {span_id!r} error"),
         start,
         end,
+        _events_json(s.get("events"), span_id),
     )
+
+
+def _events_json(events: object, span_id: str) -> str:
+    """A span's ``events`` as JSON text, each event's ``time`` as ISO-8601 UTC (read back as a datetime)."""
+    if not events:
+        return "[]"
+    if isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable):
+        raise StorageError(
+            f"span {span_id!r} events must be a list of dicts, got {type(events).__name__} {events!r:.60}; "
+            "e.g. [{'name': 'log', 'time': datetime.now(timezone.utc), 'attributes': {...}}]",
+            code="STORAGE_BAD_SPAN",
+        )
+    out: list[JSONValue] = []
+    for i, event in enumerate(events):
+        what = f"span {span_id!r} event {i}"
+        if not isinstance(event, Mapping):
+            raise StorageError(
+                f"{what} must be a dict with name, time and attributes, got {type(event).__name__} "
+                f"{event!r:.60}",
+                code="STORAGE_BAD_SPAN",
+            )
+        out.append({**event, "time": to_utc(event.get("time"), f"{what} time").isoformat()})
+    return dumps(out, f"span {span_id!r} events")
 
 
 def check_ids(ids: Iterable[object], what: str = "id") -> list[str]:
@@ -384,3 +422,93 @@ def check_ids(ids: Iterable[object], what: str = "id") -> list[str]:
             f"expected a list of ids, got the string {ids!r}; pass [{ids!r}]", code="STORAGE_BAD_ID"
         )
     return [check_id(i, what) for i in ids]
+
+
+def prune_policy(
+    older_than: object, keep_errors: object, max_rows: object
+) -> tuple[datetime | None, bool, int | None]:
+    """``prune_spans`` arguments checked: (cutoff or None, keep_errors, max_rows or None)."""
+    if older_than is None and max_rows is None:
+        raise StorageError(
+            "prune_spans needs older_than= (a datetime, or a timedelta counted back from now) or "
+            "max_rows= (the most span rows to keep), or both; it would otherwise delete by no rule",
+            code="STORAGE_BAD_ARGUMENT",
+        )
+    if not isinstance(keep_errors, bool):
+        raise StorageError(
+            f"keep_errors must be True or False, got {keep_errors!r}", code="STORAGE_BAD_ARGUMENT"
+        )
+    if max_rows is not None and (not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 0):
+        raise StorageError(
+            f"max_rows must be a non-negative int or None, got {max_rows!r}", code="STORAGE_BAD_ARGUMENT"
+        )
+    if older_than is not None and not isinstance(older_than, datetime | timedelta | str):
+        raise StorageError(
+            f"older_than must be a datetime or a timedelta, got {type(older_than).__name__} "
+            f"{older_than!r:.60}; e.g. older_than=timedelta(days=7)",
+            code="STORAGE_BAD_ARGUMENT",
+        )
+    return (None if older_than is None else cutoff(older_than)), keep_errors, max_rows
+
+
+@dataclass(frozen=True)
+class SpanQuery:
+    """Checked ``query_spans`` filters; ``None`` means "no filter", an empty tuple matches nothing.
+
+    ``types`` already includes the legacy names of the kinds asked for (see :data:`LEGACY_SPAN_TYPES`).
+    """
+
+    since: datetime | None = None
+    until: datetime | None = None
+    trace_ids: tuple[str, ...] | None = None
+    types: tuple[str, ...] | None = None
+    status: tuple[str, ...] | None = None
+    limit: int | None = None
+
+
+def span_query(
+    since: object, until: object, trace_ids: object, types: object, status: object, limit: object
+) -> SpanQuery:
+    """``query_spans`` arguments checked and normalised into a :class:`SpanQuery`."""
+    start = None if since is None else _moment(since, "since")
+    end = None if until is None else _moment(until, "until")
+    if start is not None and end is not None and start > end:
+        raise StorageError(
+            f"since ({start.isoformat()}) is after until ({end.isoformat()}); swap them or drop one",
+            code="STORAGE_BAD_ARGUMENT",
+        )
+    if limit is not None:
+        check_paging(limit, 0)
+        assert isinstance(limit, int)
+    kinds = _names(types, "types")
+    if kinds is not None:
+        kinds = tuple(sorted({*kinds, *(old for old, new in LEGACY_SPAN_TYPES.items() if new in kinds)}))
+    return SpanQuery(start, end, _names(trace_ids, "trace_ids"), kinds, _names(status, "status"), limit)
+
+
+def _moment(value: object, what: str) -> datetime:
+    """A datetime (or ISO string), or a timedelta counted back from now, as UTC."""
+    if isinstance(value, timedelta):
+        return utcnow() - value
+    return to_utc(value, what)
+
+
+def _names(value: object, what: str) -> tuple[str, ...] | None:
+    """One string or an iterable of strings as a tuple (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, Iterable) or isinstance(items, Mapping | bytes):
+        items = [value]
+    names = tuple(items)
+    bad = next((x for x in names if not isinstance(x, str) or not x), _NOTHING)
+    if bad is not _NOTHING:
+        raise StorageError(
+            f"{what} must be a non-empty string or a list of them, got {bad!r:.60} ({type(bad).__name__}) "
+            f"in {value!r:.60}; e.g. {what}=['abc']",
+            code="STORAGE_BAD_ARGUMENT",
+        )
+    return names
+
+
+_NOTHING = object()

@@ -23,6 +23,7 @@ from mastra_lab.errors import StorageError
 from mastra_lab.storage import _validate as v
 from mastra_lab.storage._frames import DataFrameForms
 from mastra_lab.storage._hooks import StorageHooks
+from mastra_lab.storage._span_frame import span_frame
 from mastra_lab.storage.records import JSONValue, Record, Resource, StoredMessage, Thread, WorkflowRun, utcnow
 
 if TYPE_CHECKING:
@@ -589,7 +590,9 @@ class Storage(DataFrameForms, StorageHooks):
 
         Args:
             spans: Mappings or objects with ``to_dict()`` holding trace_id, span_id, parent_span_id, name,
-                type, attributes, input, output, error, start, end and optionally status.
+                type, attributes, input, output, error, start, end and optionally status and events (a list
+                of dicts such as ``{"name": "log", "time": datetime, "attributes": {...}}``; each ``time``
+                must be timezone-aware and reads back as a UTC datetime).
         """
         rows = {row[0]: row for row in map(v.normalise_span, spans)}
         if rows:
@@ -599,6 +602,9 @@ class Storage(DataFrameForms, StorageHooks):
     @_operation
     def get_trace(self, trace_id: str) -> builtins.list[dict[str, Any]]:
         """The spans of a trace ordered by start, as dicts with the keys they were saved with.
+
+        ``events`` is always there: ``[]`` for a span without any (and for spans stored before events
+        existed).
 
         Args:
             trace_id: The trace id.
@@ -618,15 +624,61 @@ class Storage(DataFrameForms, StorageHooks):
         return self._list_traces(limit)
 
     @_operation
-    def prune_spans(self, older_than: datetime | timedelta) -> int:
-        """Delete whole traces whose last activity is older than the cutoff; returns spans deleted.
+    def query_spans(
+        self,
+        *,
+        since: datetime | timedelta | None = None,
+        until: datetime | timedelta | None = None,
+        trace_ids: Iterable[str] | str | None = None,
+        types: Iterable[str] | str | None = None,
+        status: Iterable[str] | str | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        """Spans as one DataFrame, read in one statement: what metrics, cost tables and plots start from.
+
+        Columns: trace_id, span_id, parent_span_id, name, type, status, start, end (tz-aware UTC; ``NaT``
+        while running), duration_ms (``NaN`` while running), attributes (dict), input, output, error (the
+        stored JSON values) and events (list). Spans come oldest first; with ``limit``, the newest ``limit``
+        spans, newest first. Span kinds stored by older releases (``agent``, ``llm``, ``tool``,
+        ``workflow``, ``step``) come back under their current names and match those names in ``types``.
+
+        Args:
+            since: Only spans that started at or after this (a datetime, or a timedelta back from now).
+            until: Only spans that started before this.
+            trace_ids: Only these traces (one id or several).
+            types: Only these span kinds, e.g. ``"llm_generation"`` or ``["tool_call", "agent_run"]``.
+            status: Only these statuses (``"ok"``, ``"error"``, ``"running"``).
+            limit: At most this many spans (the newest).
+        """
+        query = v.span_query(since, until, trace_ids, types, status, limit)
+        self._sync_spans()
+        return span_frame(self._query_spans(query))
+
+    @_operation
+    def prune_spans(
+        self,
+        older_than: datetime | timedelta | None = None,
+        *,
+        keep_errors: bool = True,
+        max_rows: int | None = None,
+    ) -> int:
+        """Delete whole traces by age and/or to bound the table; returns how many spans were deleted.
+
+        A trace is never cut in half: it goes with all its spans or stays. With ``older_than``, traces whose
+        last activity (latest end, or start while running) is before the cutoff go. With ``max_rows``, the
+        traces with the oldest last activity then go until at most ``max_rows`` span rows remain. With
+        ``keep_errors`` (the default) a trace holding an error span is kept whatever its age, so
+        ``max_rows`` may then be exceeded by the failures worth looking at. Give at least one of the two
+        rules; bad arguments raise before anything is deleted.
 
         Args:
             older_than: A datetime, or a timedelta counted back from now.
+            keep_errors: Keep every trace with a span whose status is ``"error"``.
+            max_rows: The most span rows to leave in the table.
         """
-        cutoff = v.cutoff(older_than)
+        cut, keep, rows = v.prune_policy(older_than, keep_errors, max_rows)
         self._sync_spans()
-        return self._prune_spans(cutoff)
+        return self._prune_spans(cut, keep, rows)
 
     # -- SQL -------------------------------------------------------------------------------------------
 

@@ -216,6 +216,17 @@ class DuckDBStore(SQLStore):
         # both sides re-serialised by DuckDB's JSON writer, so number formatting cannot differ
         return f"CAST(json_extract({column}, ?) AS VARCHAR) = CAST(json(?) AS VARCHAR)"
 
+    def _in_list(self, column: str) -> str:
+        return f"list_contains(?, {column})"
+
+    def _list_param(self, values: Sequence[str]) -> Any:
+        return list(values)
+
+    def _frame(self, sql: str, params: Sequence[Any], columns: Sequence[str]) -> pd.DataFrame:
+        frame = self._conn.execute(sql, params).df()
+        frame.columns = list(columns)
+        return frame
+
     def _catalog(self) -> list[str]:
         rows = self._q("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")
         return [r[0] for r in rows]

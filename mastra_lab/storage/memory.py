@@ -29,6 +29,20 @@ def _same(ts: datetime) -> datetime:
     return ts
 
 
+def _span_order(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (row[10], row[13])  # start_time, seq
+
+
+def _span_matches(row: tuple[Any, ...], q: v.SpanQuery) -> bool:
+    return (
+        (q.since is None or row[10] >= q.since)
+        and (q.until is None or row[10] < q.until)
+        and (q.trace_ids is None or row[1] in q.trace_ids)
+        and (q.types is None or row[4] in q.types)
+        and (q.status is None or row[5] in q.status)
+    )
+
+
 def _matches(data_json: str, where: v.WhereItems) -> bool:
     if not where:
         return True
@@ -234,12 +248,12 @@ class InMemoryStore(Storage):
             )
 
     def _get_trace(self, trace_id: str) -> list[dict[str, Any]]:
-        rows = sorted((r for r in self._spans.values() if r[1] == trace_id), key=lambda r: (r[10], r[12]))
+        rows = sorted((r for r in self._spans.values() if r[1] == trace_id), key=_span_order)
         return [_rows.span(r, _same) for r in rows]
 
     def _list_traces(self, limit: int) -> list[dict[str, Any]]:
         traces: dict[str, list[tuple[Any, ...]]] = {}
-        for row in sorted(self._spans.values(), key=lambda r: (r[10], r[12])):
+        for row in sorted(self._spans.values(), key=_span_order):
             traces.setdefault(row[1], []).append(row)
         out = []
         for trace_id, spans in traces.items():
@@ -259,16 +273,36 @@ class InMemoryStore(Storage):
         out.sort(key=lambda t: t["start"], reverse=True)
         return out[:limit]
 
-    def _prune_spans(self, cutoff: datetime) -> int:
-        last: dict[str, datetime] = {}
+    def _query_spans(self, query: v.SpanQuery) -> pd.DataFrame:
+        import pandas as pd
+
+        rows = [r for r in self._spans.values() if _span_matches(r, query)]
+        rows.sort(key=_span_order, reverse=query.limit is not None)
+        if query.limit is not None:
+            rows = rows[: query.limit]
+        return pd.DataFrame([r[:13] for r in rows], columns=list(v.SPAN_COLUMNS))
+
+    def _prune_spans(self, cutoff: datetime | None, keep_errors: bool, max_rows: int | None) -> int:
+        # trace -> [last activity, span count, has an error span]
+        traces: dict[str, list[Any]] = {}
         for row in self._spans.values():
             seen = row[11] or row[10]
-            last[row[1]] = max(last.get(row[1], seen), seen)
-        old = {t for t, when in last.items() if when < cutoff}
-        doomed = [k for k, r in self._spans.items() if r[1] in old]
-        for key in doomed:
+            t = traces.setdefault(row[1], [seen, 0, False])
+            t[0], t[1], t[2] = max(t[0], seen), t[1] + 1, t[2] or row[5] == "error"
+        deletable = {k: t for k, t in traces.items() if not (keep_errors and t[2])}
+        doomed = {k for k, t in deletable.items() if cutoff is not None and t[0] < cutoff}
+        if max_rows is not None:
+            excess = sum(t[1] for k, t in traces.items() if k not in doomed) - max_rows
+            for k, t in sorted(deletable.items(), key=lambda kv: (kv[1][0], kv[0])):
+                if excess <= 0:
+                    break
+                if k not in doomed:
+                    doomed.add(k)
+                    excess -= t[1]
+        gone = [k for k, r in self._spans.items() if r[1] in doomed]
+        for key in gone:
             del self._spans[key]
-        return len(doomed)
+        return len(gone)
 
     # -- SQL ---------------------------------------------------------------------------------------------
 
@@ -281,7 +315,7 @@ class InMemoryStore(Storage):
             "mastra_messages": (v.MESSAGE_COLUMNS, (r[:8] for r in self._messages.values())),
             "mastra_resources": (_rows.RESOURCE_COLUMNS, self._resources.values()),
             "mastra_workflow_snapshots": (_rows.RUN_COLUMNS, (r[:6] for r in self._runs.values())),
-            "mastra_spans": (v.SPAN_COLUMNS, (r[:12] for r in self._spans.values())),
+            "mastra_spans": (v.SPAN_COLUMNS, (r[:13] for r in self._spans.values())),
         }
 
     def _sql(

@@ -10,6 +10,7 @@ stored as fixed-width ISO-8601 UTC text, so they sort correctly as strings.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -205,6 +206,17 @@ class SQLiteStore(SQLStore):
 
     def _json_eq(self, column: str) -> str:
         return f"({column} -> ?) = json(?)"
+
+    def _in_list(self, column: str) -> str:
+        return f"{column} IN (SELECT value FROM json_each(?))"
+
+    def _list_param(self, values: Sequence[str]) -> Any:
+        return json.dumps(list(values))
+
+    def _frame(self, sql: str, params: Sequence[Any], columns: Sequence[str]) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self._q(sql, params), columns=list(columns))
 
     def _catalog(self) -> list[str]:
         rows = self._q(

@@ -20,6 +20,7 @@ if _typing.TYPE_CHECKING:
     )
     from mastra_lab.telemetry.logger import MastraLogger, configure_logging, get_logger
     from mastra_lab.telemetry.options import tracing_options
+    from mastra_lab.telemetry.otlp import OTLPExporter
     from mastra_lab.telemetry.redaction import Redaction
     from mastra_lab.telemetry.sampling import SamplingContext
     from mastra_lab.telemetry.tracer import Span, Tracer
@@ -28,6 +29,7 @@ __all__ = [
     "ConsoleExporter",
     "InMemoryExporter",
     "MastraLogger",
+    "OTLPExporter",
     "Redaction",
     "SamplingContext",
     "Span",
@@ -50,6 +52,7 @@ __getattr__, __dir__ = _lazy.attach(
         "MastraLogger": "mastra_lab.telemetry.logger",
         "configure_logging": "mastra_lab.telemetry.logger",
         "get_logger": "mastra_lab.telemetry.logger",
+        "OTLPExporter": "mastra_lab.telemetry.otlp",
         "Redaction": "mastra_lab.telemetry.redaction",
         "SamplingContext": "mastra_lab.telemetry.sampling",
         "tracing_options": "mastra_lab.telemetry.options",

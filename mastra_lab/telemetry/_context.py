@@ -10,7 +10,7 @@ so the logger and the services stay below the tracer, which builds on it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -41,7 +41,6 @@ def current_span() -> Span | None:
     return CURRENT_SPAN.get()
 
 
-@contextlib.contextmanager
 def open_span(
     name: str,
     type: str,
@@ -49,20 +48,18 @@ def open_span(
     tracer: SpanOpener | None = None,
     input: Any = None,
     attributes: Mapping[str, Any] | None = None,
-) -> Iterator[Span]:
+) -> contextlib.AbstractContextManager[Span]:
     """Open a span where the caller runs: a child of the current span, through the tracer that opened it.
 
     Outside any trace the span is a root opened with ``tracer`` — the one a :class:`~mastra_lab.Mastra`
     gives the components it registers — or, with no tracer either, a no-op span, so a vector store used on
     its own costs nothing. Inside a trace that was sampled out the child is a no-op too: a trace is kept or
-    dropped whole.
+    dropped whole. A plain function rather than a generator, so the no-op path is a ``nullcontext``.
     """
     from mastra_lab.telemetry._span import noop_span  # only here: importing the logger stays this light
 
     parent = CURRENT_SPAN.get()
     opener = parent.tracer if parent is not None else tracer
     if opener is None or (parent is not None and not parent.recording):
-        yield noop_span(name, type)
-        return
-    with opener.span(name, type, input=input, attributes=attributes) as span:
-        yield span
+        return contextlib.nullcontext(noop_span(name, type))
+    return opener.span(name, type, input=input, attributes=attributes)

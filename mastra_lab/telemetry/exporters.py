@@ -219,7 +219,7 @@ class StorageExporter(SpanExporter):
             self.storage.save_spans([_record(span) for span in batch])
             self.exported += len(batch)
             if self.max_rows is not None:
-                self.storage.prune_spans(max_rows=self.max_rows)  # type: ignore[call-arg]
+                self.storage.prune_spans(max_rows=self.max_rows)
         except Exception as exc:
             self.failed += len(batch)
             if not self._warned:

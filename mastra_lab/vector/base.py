@@ -11,6 +11,7 @@ implements the hooks, and must pass ``tests/vector/test_conformance.py`` unchang
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import threading
@@ -21,6 +22,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import numpy as np
 
 from mastra_lab.errors import VectorError
+from mastra_lab.telemetry._context import SpanOpener, current_span, open_span
+from mastra_lab.telemetry._span import Span, noop_span
 from mastra_lab.vector._checks import (
     IndexKind,
     Metric,
@@ -49,6 +52,10 @@ __all__ = ["IndexKind", "IndexStats", "Metric", "QueryResult", "QueryResults", "
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 _S = TypeVar("_S", bound="VectorStore")
+
+_UNTRACED: contextlib.AbstractContextManager[Span] = contextlib.nullcontext(noop_span("", "custom"))
+"""What a call outside any trace, on a store without a tracer, runs in: nothing to open, nothing to record
+(the no-op span ignores every write, so one instance serves every call)."""
 
 
 def _operation(action: str) -> Callable[[Callable[_P, _T]], Callable[_P, _T]]:
@@ -86,7 +93,17 @@ class VectorStore(VectorHooks):
     ``self._lock``), override ``_map_errors`` to turn your driver's exceptions into :class:`VectorError`,
     and run the conformance suite against it. Results are best first with higher-is-better scores for
     every metric (euclidean: ``1 / (1 + distance)``).
+
+    :meth:`query` and :meth:`upsert` open ``vector_query`` / ``vector_upsert`` spans (see
+    :func:`~mastra_lab.telemetry._context.open_span`): inside a trace they join it, outside one they start
+    a trace with :attr:`tracer` when it is set, and cost nothing when it is not.
     """
+
+    db_system: str = "other"
+    """The backend, as OpenTelemetry's ``db.system.name`` span attribute (``duckdb``, ``memory`` …)."""
+    tracer: SpanOpener | None = None
+    """Where spans of calls made outside any trace go; a :class:`~mastra_lab.Mastra` sets its tracer on the
+    stores it registers."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -143,6 +160,14 @@ class VectorStore(VectorHooks):
                 raise unknown_index(name, self._index_names())
             self._specs[name] = spec
         return spec
+
+    def _span(self, kind: str, index: str) -> contextlib.AbstractContextManager[Span]:
+        """The span of one read or write of ``index``; outside any trace and without a tracer, none at all
+        (a query of a small index takes microseconds: even a no-op span would show in its time)."""
+        if self.tracer is None and current_span() is None:
+            return _UNTRACED
+        attributes = {"db.system.name": self.db_system, "mastra.vector.index": index}
+        return open_span(f"{kind} {index}", kind, tracer=self.tracer, attributes=attributes)
 
     def _rows(self, spec: IndexSpec) -> Rows:
         rows = self._resident.get(spec.name)
@@ -294,18 +319,20 @@ class VectorStore(VectorHooks):
         arr, out_ids, metas, docs = check_upsert(name, spec.dimension, vectors, metadata, ids, documents)
         if not out_ids:
             return []
-        rows = self._resident.get(name)
-        # a graph must see every write, so only a flat index may be written without loading its rows
-        stored = self._slots(spec, out_ids) if rows is None and spec.kind == "flat" else None
-        if stored is None:
-            rows = self._rows(spec)
-            slots, is_old = rows.plan_upsert(out_ids)
-        else:
-            slots, is_old = plan_slots(stored[0], stored[1], out_ids)
-        batch = UpsertBatch(out_ids, slots, is_old, arr, metas, docs)
-        self._save_upsert(spec, batch)
-        if rows is not None:
-            rows.apply_upsert(batch)
+        with self._span("vector_upsert", name) as span:
+            span.set_attribute("mastra.vector.count", len(out_ids))
+            rows = self._resident.get(name)
+            # a graph must see every write, so only a flat index may be written without loading its rows
+            stored = self._slots(spec, out_ids) if rows is None and spec.kind == "flat" else None
+            if stored is None:
+                rows = self._rows(spec)
+                slots, is_old = rows.plan_upsert(out_ids)
+            else:
+                slots, is_old = plan_slots(stored[0], stored[1], out_ids)
+            batch = UpsertBatch(out_ids, slots, is_old, arr, metas, docs)
+            self._save_upsert(spec, batch)
+            if rows is not None:
+                rows.apply_upsert(batch)
         return out_ids
 
     @_operation("update a vector in {name}")
@@ -394,12 +421,17 @@ class VectorStore(VectorHooks):
         spec = self._spec(name)
         q = check_query_vector(vector, name, spec.dimension)
         check_top_k(top_k)
-        rows = self._rows(spec)
-        slots, scores = self._search(spec, rows, q, top_k, node if filter else None, ef)
-        if min_score is not None:
-            keep = scores >= min_score
-            slots, scores = slots[keep], scores[keep]
-        return rows.results(slots, scores, include_vector)
+        with self._span("vector_query", name) as span:
+            if span.recording:
+                span.set_attribute("mastra.vector.top_k", top_k)
+                span.set_attribute("mastra.vector.filtered", bool(filter))
+            rows = self._rows(spec)
+            slots, scores = self._search(spec, rows, q, top_k, node if filter else None, ef)
+            if min_score is not None:
+                keep = scores >= min_score
+                slots, scores = slots[keep], scores[keep]
+            span.set_attribute("mastra.vector.results", len(slots))
+            return rows.results(slots, scores, include_vector)
 
     def query_text(self, name: str, text: str, embedder: Embedder, **kwargs: Any) -> QueryResults:
         """Embed ``text`` with ``embedder`` and query with the result.

@@ -77,6 +77,8 @@ class DuckDBVector(VectorStore):
         ```
     """
 
+    db_system = "duckdb"
+
     def __init__(
         self,
         path: str | Path = ":memory:",

@@ -33,6 +33,8 @@ class InMemoryVector(VectorStore):
         ```
     """
 
+    db_system = "memory"
+
     def __init__(self) -> None:
         super().__init__()
         self._registry: dict[str, IndexSpec] = {}

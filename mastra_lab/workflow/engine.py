@@ -288,11 +288,11 @@ async def _execute(
         else:
             result = await _run_leaf(step, value, env, resume_data, iteration, prior)
         span.set_attribute("mastra.step.status", result.status)
-        span.set_attribute("mastra.step.attempts", result.attempts)
+        span.set_attribute("mastra.attempt", result.attempts)
         if result.status == "success":
             span.set_output(result.output)
         elif result.error is not None:
-            span.set_attribute("error.message", result.error)
+            record_failure(span, result.error)
     if not step.persist_output:
         result.persisted = False
     if result.status == "suspended":
@@ -591,8 +591,25 @@ _NODE_SPANS = {
 def _span(env: Env, kind: str, key: str, value: Any) -> contextlib.AbstractContextManager[Any]:
     if env.tracer is None or not env.tracer.enabled:
         return contextlib.nullcontext(_NO_SPAN)
-    attributes = {"mastra.run_id": env.state.run_id, "mastra.node": key}
+    attributes = {
+        "mastra.workflow": env.state.workflow,
+        "mastra.run_id": env.state.run_id,
+        "mastra.node": key,
+    }
     return env.tracer.span(f"{kind} {key}", kind, input=value, attributes=attributes)
+
+
+def record_failure(span: Any, error: str, kind: str | None = None) -> None:
+    """Mark ``span`` failed for a step or run that failed as a result, not as an exception leaving it.
+
+    ``error.type`` is ``kind``, else the exception class that the ``"Class: message"`` text starts with.
+    """
+    if span is _NO_SPAN:
+        return
+    head = error.partition(":")[0]
+    kind = kind or (head if head.isidentifier() else "StepFailed")
+    span.error = {"type": kind, "message": error}
+    span.set_attribute("error.type", kind)
 
 
 class _NoSpan:

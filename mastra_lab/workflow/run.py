@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from mastra_lab import _runtime
 from mastra_lab.errors import WorkflowError
 from mastra_lab.storage.records import utcnow
-from mastra_lab.workflow.engine import Env, node_input, node_output, run_nodes
+from mastra_lab.workflow.engine import Env, node_input, node_output, record_failure, run_nodes
 from mastra_lab.workflow.events import WorkflowEvent
 from mastra_lab.workflow.graph import Node
 from mastra_lab.workflow.snapshot import RunState, RunStatus, StepResult
@@ -268,6 +268,8 @@ class WorkflowRun:
                 self._mark_canceled()
             span.set_attribute("mastra.status", self._state.status)
             span.set_output(self._state.result)
+            if self._state.status == "failed":
+                record_failure(span, str(self._state.error), "WorkflowFailed")
         result = self.result
         log = wf.logger.bind(workflow=wf.id, run_id=self.run_id, status=result.status)
         if result.status == "failed":

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pandas as pd
 import pytest
 from dirty_equals import IsDatetime, IsStr
 from inline_snapshot import snapshot
@@ -438,6 +439,7 @@ def test_a_span_saved_at_start_and_again_at_end_is_one_span(store: Storage) -> N
             "error": None,
             "start": _at(0),
             "end": _at(2),
+            "events": [],
         }
     ]
 
@@ -515,6 +517,235 @@ def test_prune_spans_deletes_whole_old_traces(store: Storage) -> None:
     assert [t["trace_id"] for t in store.list_traces()] == ["MIX"]
     assert store.prune_spans(now + timedelta(seconds=1)) == 2
     assert store.list_traces() == []
+
+
+def test_span_events_round_trip_with_their_times_in_utc(store: Storage) -> None:
+    plus_two = timezone(timedelta(hours=2))
+    events = [
+        {
+            "name": "log",
+            "time": _at(0.5).astimezone(plus_two),
+            "attributes": {"level": "INFO", "message": "a"},
+        },
+        {"name": "retry", "time": "2025-01-01T12:00:00.75+00:00", "attributes": {}},
+    ]
+    store.save_spans([_span("root", end=_at(1), events=events), _span("kid", parent="root")])
+    root, kid = store.get_trace("tr1")
+    assert root["events"] == [
+        {"name": "log", "time": _at(0.5), "attributes": {"level": "INFO", "message": "a"}},
+        {"name": "retry", "time": _at(0.75), "attributes": {}},
+    ]
+    assert all(e["time"].tzinfo is UTC for e in root["events"])
+    assert kid["events"] == []
+    frame = store.query_spans()
+    assert frame["events"].tolist() == [root["events"], []]
+
+
+def test_bad_span_events_are_refused_before_writing(store: Storage) -> None:
+    for events in (
+        "log",
+        {"name": "log"},
+        [1],
+        [{"name": "log"}],
+        [{"name": "log", "time": datetime(2025, 1, 1)}],
+        [{"name": "log", "time": _at(0), "attributes": {"x": object()}}],
+    ):
+        with pytest.raises(StorageError, match="event"):
+            store.save_spans([_span("good"), _span("s", events=events)])
+    assert store.list_traces() == []
+
+
+def _trace_ids(store: Storage) -> list[str]:
+    return sorted(t["trace_id"] for t in store.list_traces())
+
+
+def _traces_for_pruning(store: Storage, now: datetime) -> None:
+    """Oldest first: OLD (2 spans), ERR (2 spans, one failed), MID (3 spans), NEW (1 span, running)."""
+    day = timedelta(days=1)
+    old = now - 3 * day - timedelta(hours=1)
+    store.save_spans(
+        [
+            _span("o1", "OLD", start=old, end=old),
+            _span("o2", "OLD", parent="o1", start=old, end=old),
+            _span("e1", "ERR", start=now - 3 * day, end=now - 3 * day),
+            _span("e2", "ERR", parent="e1", start=now - 3 * day, end=now - 3 * day, error={"message": "x"}),
+            *(
+                _span(f"m{i}", "MID", start=now - 2 * day, end=now - 2 * day + timedelta(seconds=i))
+                for i in range(3)
+            ),
+            _span("n1", "NEW", start=now, end=None),
+        ]
+    )
+
+
+def test_prune_by_age_keeps_traces_with_an_error_unless_told_not_to(store: Storage) -> None:
+    now = datetime.now(UTC)
+    _traces_for_pruning(store, now)
+    assert store.prune_spans(older_than=timedelta(days=1)) == 5
+    assert _trace_ids(store) == ["ERR", "NEW"]
+    assert store.prune_spans(timedelta(days=1), keep_errors=False) == 2
+    assert _trace_ids(store) == ["NEW"]
+
+
+def test_prune_to_max_rows_deletes_the_oldest_whole_traces(store: Storage) -> None:
+    now = datetime.now(UTC)
+    _traces_for_pruning(store, now)
+    # 8 rows; down to 5: OLD (2) goes, ERR is kept, MID (3) goes too since 6 rows would still be too many
+    assert store.prune_spans(max_rows=5) == 5
+    assert _trace_ids(store) == ["ERR", "NEW"]
+    assert store.prune_spans(max_rows=3) == 0  # 3 rows already
+    assert store.prune_spans(max_rows=1, keep_errors=False) == 2
+    assert _trace_ids(store) == ["NEW"]
+    assert store.prune_spans(max_rows=0) == 1
+    assert store.list_traces() == []
+
+
+def test_prune_to_max_rows_stops_as_soon_as_the_table_fits(store: Storage) -> None:
+    now = datetime.now(UTC)
+    _traces_for_pruning(store, now)
+    assert store.prune_spans(max_rows=7, keep_errors=False) == 2  # only the oldest trace
+    assert _trace_ids(store) == ["ERR", "MID", "NEW"]
+
+
+def test_prune_by_age_and_max_rows_together(store: Storage) -> None:
+    now = datetime.now(UTC)
+    _traces_for_pruning(store, now)
+    # age takes OLD and MID (ERR kept); then 3 rows remain and max_rows=1 can only take NEW
+    assert store.prune_spans(timedelta(days=1), max_rows=1) == 6
+    assert _trace_ids(store) == ["ERR"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({}, "older_than= .* or max_rows="),
+        ({"keep_errors": False}, "older_than= .* or max_rows="),
+        ({"older_than": timedelta(days=1), "keep_errors": "yes"}, "keep_errors must be True or False"),
+        ({"max_rows": -1}, "max_rows must be a non-negative int"),
+        ({"max_rows": 2.5}, "max_rows must be a non-negative int"),
+        ({"max_rows": True}, "max_rows must be a non-negative int"),
+        ({"older_than": 7}, "older_than must be a datetime or a timedelta"),
+        ({"older_than": datetime(2025, 1, 1)}, "timezone-aware"),
+        ({"older_than": "last week"}, "ISO-8601"),
+    ],
+)
+def test_prune_spans_refuses_bad_arguments_before_deleting(
+    store: Storage, kwargs: dict[str, Any], match: str
+) -> None:
+    _traces_for_pruning(store, datetime.now(UTC))
+    before = store.query_spans()
+    with pytest.raises(StorageError, match=match) as caught:
+        store.prune_spans(**kwargs)
+    assert caught.value.code in ("STORAGE_BAD_ARGUMENT", "STORAGE_BAD_TIMESTAMP")
+    assert store.query_spans().equals(before)
+
+
+QUERY_COLUMNS = [
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "name",
+    "type",
+    "status",
+    "start",
+    "end",
+    "duration_ms",
+    "attributes",
+    "input",
+    "output",
+    "error",
+    "events",
+]
+
+
+def test_query_spans_returns_decoded_columns_oldest_first(store: Storage) -> None:
+    store.save_spans(
+        [
+            _span("kid", parent="root", type="tool_call", start=_at(1), end=_at(1.25), output=[1, "two"]),
+            _span("root", type="agent_run", start=_at(0), end=_at(2), attributes={"gen_ai.agent.name": "a"}),
+            _span("bad", "tr2", type="llm_generation", start=_at(3), error={"type": "Boom", "message": "no"}),
+        ]
+    )
+    frame = store.query_spans()
+    assert frame.columns.tolist() == QUERY_COLUMNS
+    assert frame["span_id"].tolist() == ["root", "kid", "bad"]
+    assert str(frame["start"].dt.tz) == "UTC" and str(frame["end"].dt.tz) == "UTC"
+    root, kid, bad = (row._asdict() for row in frame.itertuples(index=False, name="Row"))
+    assert root["start"].to_pydatetime() == _at(0) and root["duration_ms"] == 2000.0
+    assert root["attributes"] == {"gen_ai.agent.name": "a"} and root["input"] == {"q": "hi"}
+    assert root["output"] is None and root["error"] is None and root["events"] == []
+    assert pd.isna(root["parent_span_id"]) and kid["parent_span_id"] == "root"
+    assert kid["output"] == [1, "two"] and kid["duration_ms"] == 250.0
+    assert (bad["status"], bad["error"]) == ("error", {"type": "Boom", "message": "no"})
+    assert pd.isna(bad["end"]) and math.isnan(bad["duration_ms"])
+
+
+def test_query_spans_of_an_empty_store_has_the_columns(store: Storage) -> None:
+    frame = store.query_spans()
+    assert frame.columns.tolist() == QUERY_COLUMNS and len(frame) == 0
+
+
+def test_query_spans_filters_and_limits(store: Storage) -> None:
+    store.save_spans(
+        [
+            _span("a0", "A", type="agent_run", start=_at(0), end=_at(9)),
+            _span("a1", "A", parent="a0", type="llm_generation", start=_at(1), end=_at(2)),
+            _span("a2", "A", parent="a0", type="tool_call", start=_at(3), error={"message": "x"}),
+            _span("b0", "B", type="workflow_run", start=_at(10), end=_at(11)),
+            _span("c0", "C", type="llm_generation", start=_at(20), end=_at(21)),
+        ]
+    )
+
+    def ids(**kwargs: Any) -> list[str]:
+        return store.query_spans(**kwargs)["span_id"].tolist()
+
+    assert ids(since=_at(3)) == ["a2", "b0", "c0"]
+    assert ids(until=_at(3)) == ["a0", "a1"]
+    assert ids(since=_at(1), until=_at(10)) == ["a1", "a2"]
+    assert ids(since=_at(5), until=_at(5)) == []
+    assert ids(trace_ids=["A", "C"]) == ["a0", "a1", "a2", "c0"]
+    assert ids(trace_ids="B") == ["b0"]
+    assert ids(trace_ids=[]) == []
+    assert ids(types="llm_generation") == ["a1", "c0"]
+    assert ids(types=["tool_call", "workflow_run"]) == ["a2", "b0"]
+    assert ids(status="error") == ["a2"]
+    assert ids(status=["ok"], types="llm_generation", since=_at(10)) == ["c0"]
+    assert ids(limit=2) == ["c0", "b0"]  # the newest, newest first
+    assert ids(limit=2, trace_ids="A") == ["a2", "a1"]
+    assert ids(limit=0) == []
+    assert ids(since=timedelta(days=1)) == []  # counted back from now: these spans are from 2025
+
+
+def test_query_spans_reads_span_kinds_of_older_releases_under_their_current_names(store: Storage) -> None:
+    store.save_spans(
+        [
+            _span("old", type="agent", start=_at(0)),
+            _span("llm", type="llm", start=_at(1)),
+            _span("new", type="agent_run", start=_at(2)),
+        ]
+    )
+    frame = store.query_spans(types="agent_run")
+    assert frame["span_id"].tolist() == ["old", "new"]
+    assert frame["type"].tolist() == ["agent_run", "agent_run"]
+    assert store.query_spans()["type"].tolist() == ["agent_run", "llm_generation", "agent_run"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"since": _at(2), "until": _at(1)}, "since .* is after until"),
+        ({"limit": -1}, "limit must be a non-negative int"),
+        ({"limit": "3"}, "limit must be a non-negative int"),
+        ({"since": "yesterday"}, "ISO-8601"),
+        ({"until": datetime(2025, 1, 1)}, "timezone-aware"),
+        ({"types": [1]}, "types must be a non-empty string"),
+        ({"trace_ids": 5}, "trace_ids must be a non-empty string"),
+        ({"status": [""]}, "status must be a non-empty string"),
+    ],
+)
+def test_query_spans_refuses_bad_arguments(store: Storage, kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(StorageError, match=match):
+        store.query_spans(**kwargs)
 
 
 def test_bad_spans_are_refused_before_writing(store: Storage) -> None:

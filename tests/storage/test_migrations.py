@@ -11,7 +11,7 @@ import pytest
 from inline_snapshot import snapshot
 
 from mastra_lab.storage import DuckDBStore, SQLiteStore, Storage
-from mastra_lab.storage._migrations import MIGRATIONS, Migrator, migrate
+from mastra_lab.storage._migrations import MIGRATIONS, Migrator, m006_span_events, migrate
 
 FINAL_COLUMNS = snapshot(
     {
@@ -44,6 +44,7 @@ FINAL_COLUMNS = snapshot(
             "start_time",
             "end_time",
             "seq",
+            "events",
         ],
         "mastra_threads": ["id", "resource_id", "title", "metadata", "created_at", "updated_at", "seq"],
         "mastra_workflow_snapshots": [
@@ -169,3 +170,51 @@ def test_a_failing_migration_rolls_back_and_is_not_recorded(
         assert "m999_broken" not in [r[0] for r in conn.execute("SELECT name FROM _mastra_migrations")]
     finally:
         conn.close()
+
+
+def test_spans_stored_before_span_events_read_back_with_no_events(
+    file_backend: type[Storage], tmp_path: Path
+) -> None:
+    path = tmp_path / "spans.db"
+    conn = _connect(file_backend, path)
+    store_cls: Any = file_backend
+    db = Migrator(conn, store_cls.dialect, store_cls.column_types)
+    ts = "2024-01-01T00:00:00.000000+00:00"
+    before = [fn.__name__ for fn in MIGRATIONS[: MIGRATIONS.index(m006_span_events)]]
+    assert migrate(db, ts, upto=before[-1]) == before
+    conn.execute(
+        "INSERT INTO mastra_spans VALUES ('s1', 't1', NULL, 'invoke_agent a', 'agent', 'ok', "
+        "'{\"k\":1}', '\"hi\"', 'null', NULL, ?, ?, 1)",
+        (ts, "2024-01-01T00:00:01.000000+00:00"),
+    )
+    conn.execute("UPDATE mastra_sequences SET last = 1 WHERE name = 'mastra_spans'")
+    conn.close()
+
+    with file_backend(path) as store:  # type: ignore[call-arg]
+        (span,) = store.get_trace("t1")
+        assert (span["span_id"], span["attributes"], span["input"], span["events"]) == (
+            "s1",
+            {"k": 1},
+            "hi",
+            [],
+        )
+        frame = store.query_spans()
+        assert frame[["span_id", "type", "duration_ms"]].values.tolist() == [["s1", "agent_run", 1000.0]]
+        assert frame["events"].tolist() == [[]]
+        store.save_spans([{**span, "span_id": "s2", "events": [{"name": "log", "time": span["start"]}]}])
+        assert [s["events"] for s in store.get_trace("t1")] == [[], [{"name": "log", "time": span["start"]}]]
+    conn = _connect(file_backend, path)
+    try:
+        assert _columns(conn) == FINAL_COLUMNS
+        assert "mastra_spans_start" in _indexes(conn)
+    finally:
+        conn.close()
+
+
+def _indexes(conn: Any) -> list[str]:
+    sql = (
+        "SELECT name FROM sqlite_master WHERE type = 'index'"
+        if isinstance(conn, sqlite3.Connection)
+        else "SELECT index_name FROM duckdb_indexes()"
+    )
+    return [r[0] for r in conn.execute(sql).fetchall()]

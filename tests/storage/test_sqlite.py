@@ -1,8 +1,9 @@
-"""SQLite specifics: the authorizer that keeps ``sql()`` read-only, WAL mode, in-memory databases."""
+"""SQLite specifics: the read-only authorizer of ``sql()``, WAL mode, in-memory databases, bulk span SQL."""
 
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,28 @@ def test_a_bad_synchronous_value_is_refused_before_the_file_is_created(tmp_path:
     assert repr(bad) in info.value.message
     assert info.value.code == "STORAGE_BAD_ARGUMENT"
     assert not path.exists()
+
+
+def test_query_spans_and_prune_spans_each_run_one_statement_whatever_the_number_of_traces(
+    tmp_path: Path,
+) -> None:
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    spans = [
+        {
+            "trace_id": f"t{i // 3}",
+            "span_id": f"s{i}",
+            "name": "n",
+            "type": "custom",
+            "start": start,
+            "end": start,
+        }
+        for i in range(300)
+    ]
+    with SQLiteStore(tmp_path / "spans.sqlite") as store:
+        store.save_spans(spans)
+        statements: list[str] = []
+        store._conn.set_trace_callback(statements.append)
+        assert len(store.query_spans(types=["custom"], trace_ids=[f"t{i}" for i in range(50)])) == 150
+        assert store.prune_spans(start + timedelta(days=1), max_rows=10) == 300
+        store._conn.set_trace_callback(None)
+    assert [s.split()[0] for s in statements] == ["SELECT", "DELETE"]

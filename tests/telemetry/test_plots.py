@@ -16,7 +16,17 @@ from matplotlib.patches import Rectangle
 from mastra_lab.errors import MastraError, ToolError
 from mastra_lab.storage import DuckDBStore
 from mastra_lab.telemetry import StorageExporter, Tracer
-from mastra_lab.telemetry.plots import ERROR_COLOR, TYPE_COLORS, figure_png, plot_trace
+from mastra_lab.telemetry.metrics import DEFAULT_PRICES, ModelPrice
+from mastra_lab.telemetry.plots import (
+    ERROR_COLOR,
+    TYPE_COLORS,
+    figure_png,
+    plot_cost,
+    plot_errors,
+    plot_latency,
+    plot_tokens,
+    plot_trace,
+)
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -149,3 +159,161 @@ def test_draws_into_given_axes_and_leaves_pyplot_alone() -> None:
     ax = outer.add_subplot()
     assert plot_trace([_span("a", None, 0, 5, "agent_run")], ax=ax) is outer
     assert len(ax.patches) == 1
+
+
+# -- metrics plots -------------------------------------------------------------------------------------
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _model_calls(store: DuckDBStore, calls: list[tuple[str, float, int, int, float, str | None]]) -> None:
+    """``(model, start_s, input_tokens, output_tokens, duration_ms, error)`` model calls, in one tracer."""
+    clock = _Clock()
+    tracer = Tracer([StorageExporter(store)], clock=clock)
+    for model, start_s, tokens_in, tokens_out, ms, error in calls:
+        clock.now = T0 + timedelta(seconds=start_s)
+        attributes = {
+            "gen_ai.request.model": model,
+            "gen_ai.provider.name": "openai",
+            "gen_ai.usage.input_tokens": tokens_in,
+            "gen_ai.usage.output_tokens": tokens_out,
+        }
+        try:
+            with tracer.span(f"chat {model}", "llm_generation", attributes=attributes):
+                clock.now += timedelta(milliseconds=ms)
+                if error == "timeout":
+                    raise TimeoutError("slow")
+                if error == "tool":
+                    raise ToolError("bad arguments")
+        except (TimeoutError, ToolError):
+            pass
+    tracer.shutdown()
+
+
+def test_latency_plot_draws_a_box_per_model_busiest_first(tmp_path: Path) -> None:
+    store = DuckDBStore(tmp_path / "m.duckdb")
+    fast = [("gpt-4o-mini", float(i), 10, 5, 10.0 + i, None) for i in range(6)]
+    slow = [("gpt-4o", 10.0 + i, 10, 5, 300.0 + 50 * i, None) for i in range(3)]
+    _model_calls(store, [*fast, *slow])
+
+    figure = plot_latency(store, by="model")
+
+    (ax,) = figure.axes
+    boxes = [p for p in ax.patches if p.get_gid()]
+    assert [b.get_gid() for b in boxes] == ["gpt-4o-mini", "gpt-4o"]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0].startswith("gpt-4o-mini  (n=6, p95 ") and labels[1].startswith("gpt-4o  (n=3, p95 ")
+    medians = {str(line.get_gid()): list(line.get_xdata()) for line in ax.lines if line.get_gid()}
+    assert medians == {"median:gpt-4o-mini": [12.5, 12.5], "median:gpt-4o": [350.0, 350.0]}
+    assert ax.get_xlabel() == "duration (ms)"
+    assert ax.get_title(loc="left") == "latency by model · 9 requests"
+    assert figure_png(figure).startswith(b"\x89PNG")
+    store.close()
+
+
+def test_token_plot_stacks_models_per_bucket_with_a_cost_line(tmp_path: Path) -> None:
+    store = DuckDBStore(tmp_path / "m.duckdb")
+    calls = [
+        ("gpt-4o", 5, 1000, 100, 10, None),
+        ("gpt-4o-mini", 20, 3000, 300, 10, None),
+        ("gpt-4o", 70, 500, 50, 10, None),  # the second minute
+        ("gpt-4o-mini", 200, 100, 10, 10, None),  # the fourth minute; the third has no calls
+    ]
+    _model_calls(store, calls)
+
+    figure = plot_tokens(store, bucket="1min")
+
+    ax, twin = figure.axes
+    bars = {m: [p for p in ax.patches if p.get_gid() == m] for m in ("gpt-4o", "gpt-4o-mini")}
+    assert [len(b) for b in bars.values()] == [3, 3]  # a bar per bucket with calls and model, stacked
+    assert [b.get_height() for b in bars["gpt-4o-mini"]] == [3300, 0, 110]
+    assert [b.get_height() for b in bars["gpt-4o"]] == [1100, 550, 0]
+    assert [b.get_y() for b in bars["gpt-4o"]] == [3300, 0, 110]  # gpt-4o-mini (more tokens) at the bottom
+    (line,) = twin.lines
+    mini, big = DEFAULT_PRICES["gpt-4o-mini"], DEFAULT_PRICES["gpt-4o"]
+    first = (3000 * mini.input_per_mtok + 300 * mini.output_per_mtok + 1000 * big.input_per_mtok
+             + 100 * big.output_per_mtok) / 1e6  # fmt: skip
+    costs = list(line.get_ydata())
+    assert len(costs) == 3 and costs[0] == pytest.approx(first)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["gpt-4o-mini", "gpt-4o"]
+    assert (ax.get_ylabel(), twin.get_ylabel()) == ("tokens (input + output)", "cost (USD)")
+    assert ax.get_title(loc="left").startswith("tokens per 1 min by model · 5060 tokens · $")
+    store.close()
+
+
+def test_token_plot_says_when_cost_is_unknown_and_rejects_a_bad_bucket(tmp_path: Path) -> None:
+    store = DuckDBStore(tmp_path / "m.duckdb")
+    _model_calls(store, [("house-model", 0, 10, 10, 5, None)])
+    title = plot_tokens(store).axes[0].get_title(loc="left")
+    assert title.endswith("cost unknown for unpriced models")
+    priced = plot_tokens(store, prices={"house-model": ModelPrice(1e6, 0)})
+    assert list(priced.axes[1].lines[0].get_ydata()) == [pytest.approx(10.0)]
+    with pytest.raises(MastraError, match="bucket='fortnightly' is not a time bucket") as err:
+        plot_tokens(store, bucket="fortnightly")
+    assert err.value.code == "TELEMETRY_BAD_ARGUMENT"
+    store.close()
+
+
+def test_error_plot_stacks_failures_by_error_type(tmp_path: Path) -> None:
+    store = DuckDBStore(tmp_path / "m.duckdb")
+    calls: list[tuple[str, float, int, int, float, str | None]] = [
+        ("gpt-4o", 0, 1, 1, 5, "timeout"),
+        ("gpt-4o", 1, 1, 1, 5, "timeout"),
+        ("gpt-4o", 2, 1, 1, 5, "tool"),
+        ("gpt-4o-mini", 3, 1, 1, 5, "timeout"),
+        ("gpt-4o-mini", 4, 1, 1, 5, None),
+    ]
+    _model_calls(store, calls)
+
+    figure = plot_errors(store, by="model")
+
+    (ax,) = figure.axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["gpt-4o", "gpt-4o-mini"]
+    timeouts = [p.get_width() for p in ax.patches if p.get_gid() == "TimeoutError"]
+    tools = [p.get_width() for p in ax.patches if p.get_gid() == "TOOL_ERROR"]
+    assert (timeouts, tools) == ([2, 1], [1, 0])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["TimeoutError", "TOOL_ERROR"]
+    assert ax.get_title(loc="left") == "errors by model · 4 failed spans"
+    by_type = plot_errors(store)
+    assert [t.get_text() for t in by_type.axes[0].get_yticklabels()] == ["llm_generation"]
+    store.close()
+
+
+def test_cost_plot_draws_a_bar_per_model_and_marks_unknown_cost(tmp_path: Path) -> None:
+    store = DuckDBStore(tmp_path / "m.duckdb")
+    _model_calls(store, [("gpt-4o", 0, 1_000_000, 0, 5, None), ("mystery", 1, 10, 10, 5, None)])
+
+    figure = plot_cost(store, by="model")
+
+    (ax,) = figure.axes
+    bars = {p.get_gid(): p for p in ax.patches if p.get_gid()}
+    assert bars["gpt-4o"].get_width() == pytest.approx(DEFAULT_PRICES["gpt-4o"].input_per_mtok)
+    assert bars["mystery"].get_width() == 0
+    assert [t.get_text() for t in ax.texts] == ["$2.5000", "unknown"]
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("plot", "message"),
+    [
+        (lambda s: plot_latency(s, since="1h"), "no spans match: finished model requests since 1h"),
+        (lambda s: plot_tokens(s), "no spans match: model calls"),
+        (lambda s: plot_errors(s, by="tool"), "no spans match: failed spans with a tool"),
+        (lambda s: plot_cost(s, by="thread"), "no spans match: model calls with a thread"),
+    ],
+)
+def test_an_empty_selection_gives_a_figure_that_says_so(tmp_path: Path, plot: Any, message: str) -> None:
+    store = DuckDBStore(tmp_path / "empty.duckdb")
+    figure = plot(store)
+    assert isinstance(figure, Figure)
+    (ax,) = figure.axes
+    assert ax.get_title(loc="left") == message
+    assert [t.get_text() for t in ax.texts] == [message]
+    assert not ax.patches and figure_png(figure).startswith(b"\x89PNG")
+    store.close()

@@ -14,6 +14,7 @@ if typing.TYPE_CHECKING:
     from mastra_lab.lab.panels.memory import MemoryPanel
     from mastra_lab.lab.panels.storage import StoragePanel
     from mastra_lab.lab.panels.tabs import PANELS, dashboard
+    from mastra_lab.lab.panels.telemetry import TelemetryPanel
     from mastra_lab.lab.panels.traces import TracesPanel
     from mastra_lab.lab.panels.vectors import VectorPanel
     from mastra_lab.lab.panels.workflow import WorkflowPanel
@@ -23,6 +24,7 @@ __all__ = [
     "ChatPanel",
     "MemoryPanel",
     "StoragePanel",
+    "TelemetryPanel",
     "TracesPanel",
     "VectorPanel",
     "WorkflowPanel",
@@ -36,6 +38,7 @@ __getattr__, __dir__ = _lazy.attach(
         "ChatPanel": "mastra_lab.lab.panels.chat",
         "MemoryPanel": "mastra_lab.lab.panels.memory",
         "StoragePanel": "mastra_lab.lab.panels.storage",
+        "TelemetryPanel": "mastra_lab.lab.panels.telemetry",
         "TracesPanel": "mastra_lab.lab.panels.traces",
         "VectorPanel": "mastra_lab.lab.panels.vectors",
         "WorkflowPanel": "mastra_lab.lab.panels.workflow",

@@ -15,7 +15,7 @@ __all__ = ["PANELS", "dashboard", "open_panel", "panel_class"]
 PANELS: dict[str, str] = {
     "storage": "mastra_lab.lab.panels.storage:StoragePanel",
     "vectors": "mastra_lab.lab.panels.vectors:VectorPanel",
-    "traces": "mastra_lab.lab.panels.traces:TracesPanel",
+    "traces": "mastra_lab.lab.panels.telemetry:TelemetryPanel",
     "chat": "mastra_lab.lab.panels.chat:ChatPanel",
     "memory": "mastra_lab.lab.panels.memory:MemoryPanel",
     "workflows": "mastra_lab.lab.panels.workflow:WorkflowPanel",
