@@ -22,7 +22,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, ValidationError, ValidationInfo
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    ValidationInfo,
+)
 
 from mastra_lab._secret import MASK, Secret
 from mastra_lab.errors import ConfigError
@@ -73,11 +81,79 @@ class StorageSettings(_Section):
     read_only: bool = False
 
 
+def _sampling(value: Any) -> Any:
+    """``"always"``/``"never"`` or a ratio; a ratio from the environment arrives as text (``"0.25"``)."""
+    if isinstance(value, str) and value.strip().lower() in ("always", "never"):
+        return value.strip().lower()
+    if isinstance(value, bool):
+        raise ValueError('use "always", "never" or a ratio between 0 and 1 (e.g. 0.25)')
+    try:
+        ratio = float(value)
+    except (TypeError, ValueError):
+        raise ValueError('use "always", "never" or a ratio between 0 and 1 (e.g. 0.25)') from None
+    if not 0.0 <= ratio <= 1.0:  # also refuses NaN
+        raise ValueError('use "always", "never" or a ratio between 0 and 1 (e.g. 0.25)')
+    return ratio
+
+
+def _names(value: Any) -> Any:
+    """A list of names, or one comma-separated string of them (as an environment variable holds it)."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _headers(value: Any) -> Any:
+    """``{"name": "value"}`` or ``"name=value,name2=value2"`` (OpenTelemetry's form), values as secrets."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        pairs: dict[str, Any] = {}
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            name, sep, val = part.partition("=")
+            if not sep or not name.strip():
+                raise ValueError(f"header {part!r} is not name=value")
+            pairs[name.strip()] = val.strip()
+        value = pairs
+    if not isinstance(value, Mapping):
+        raise ValueError('use {"name": "value"} or "name=value,name2=value2"')
+    return {str(k): v if isinstance(v, Secret) else Secret(str(v)) for k, v in value.items()}
+
+
+def _dump_headers(value: dict[str, Secret] | None) -> dict[str, str] | None:
+    return None if value is None else {k: str(v) for k, v in value.items()}
+
+
 class TelemetrySettings(_Section):
-    """Whether spans are recorded, and where they go (``storage`` keeps them local)."""
+    """Whether spans are recorded, where they go (``storage`` keeps them local) and what they may hold.
+
+    Attributes:
+        enabled: ``False`` records nothing.
+        exporter: ``storage`` (the default), ``console``, ``otlp`` (to ``otlp_endpoint``) or ``none``.
+        capture_content: Keep prompts, completions and tool arguments in spans (off by default).
+        sampling: ``"always"``, ``"never"`` or the ratio of traces kept.
+        mask_fields: More key names whose values are masked (``MASTRA_TELEMETRY_MASK_FIELDS=ssn,email``).
+        max_attribute_chars: Longest string kept in a span attribute.
+        otlp_endpoint: Where the ``otlp`` exporter sends (an OTLP/HTTP traces URL).
+        otlp_headers: Headers for it (``"authorization=Bearer …"``); secrets, masked in dumps.
+        max_rows: Keep at most this many span rows in storage, deleting the oldest whole traces.
+        flush_interval: Seconds between the storage exporter's background writes.
+    """
 
     enabled: bool = True
-    exporter: Literal["storage", "console", "none"] = "storage"
+    exporter: Literal["storage", "console", "otlp", "none"] = "storage"
+    capture_content: bool = False
+    sampling: Annotated[Literal["always", "never"] | float, BeforeValidator(_sampling)] = "always"
+    mask_fields: Annotated[list[str], BeforeValidator(_names)] = []
+    max_attribute_chars: Annotated[int, Field(gt=0)] = 4096
+    otlp_endpoint: str | None = None
+    otlp_headers: Annotated[
+        dict[str, Secret] | None,
+        BeforeValidator(_headers),
+        PlainSerializer(_dump_headers, return_type=dict[str, str] | None),
+    ] = None
+    max_rows: Annotated[int | None, Field(ge=0)] = None
+    flush_interval: Annotated[float, Field(gt=0)] = 1.0
 
 
 class Settings(_Section):
@@ -171,7 +247,7 @@ def _error(exc: ValidationError, sources: dict[tuple[str, ...], str], origin: st
         message = f"unknown setting {key!r} in {source}; known settings here: {allowed}"
     else:
         value = first.get("input")
-        shown = "<secret>" if path[-1] in _SECRET_ENV else repr(value)
+        shown = "<secret>" if path[-1] in _SECRET_ENV or "otlp_headers" in path else repr(value)
         message = f"invalid setting {key} = {shown} (from {source}): {first['msg']}"
     return ConfigError(
         message, code="CONFIG_INVALID", details={"key": key, "source": source, "reason": first["msg"]}

@@ -25,7 +25,7 @@ from mastra_lab.telemetry.tracer import Tracer
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mastra_lab.config import Settings
+    from mastra_lab.config import Settings, TelemetrySettings
     from mastra_lab.embed.base import Embedder
     from mastra_lab.llm.base import Model
     from mastra_lab.memory import Memory
@@ -68,23 +68,80 @@ def _named(kind: str, items: Mapping[str, Any] | Iterable[Any] | None) -> dict[s
     return named
 
 
-def _make_tracer(telemetry: Tracer | bool | str | None, storage: Storage) -> Tracer:
+_TELEMETRY_FORMS = (
+    "a Tracer, True/'storage' (the default), 'console', 'otlp', False/'none', a TelemetrySettings, "
+    "or a dict of its fields"
+)
+
+
+def _make_tracer(
+    telemetry: Tracer | bool | str | TelemetrySettings | Mapping[str, Any] | None, storage: Storage
+) -> Tracer:
+    """The registry's tracer from whatever ``Mastra(telemetry=...)`` was given."""
+    from mastra_lab.config import TelemetrySettings
+
     if isinstance(telemetry, Tracer):
         return telemetry
-    if telemetry is False or telemetry == "none":
-        return Tracer(enabled=False)
-    exporters: list[SpanExporter]
-    if telemetry == "console":
-        exporters = [ConsoleExporter()]
-    elif telemetry in (None, True, "storage"):
-        exporters = [StorageExporter(storage)]
-    else:
+    if telemetry is None or telemetry is True:
+        telemetry = "storage"
+    if telemetry is False:
+        telemetry = "none"
+    if isinstance(telemetry, str):
+        if telemetry not in ("storage", "console", "otlp", "none"):
+            raise MastraError(
+                f"telemetry={telemetry!r} is not understood; pass {_TELEMETRY_FORMS}", code="MASTRA_TELEMETRY"
+            )
+        telemetry = TelemetrySettings(exporter=telemetry)  # type: ignore[arg-type]
+    elif isinstance(telemetry, Mapping):
+        from mastra_lab.config import load_settings
+
+        telemetry = load_settings({"telemetry": dict(telemetry)}, environ={}).telemetry
+    if not isinstance(telemetry, TelemetrySettings):
         raise MastraError(
-            f"telemetry={telemetry!r} is not understood; pass a Tracer, True/'storage' (the default), "
-            "'console', or False/'none'",
-            code="MASTRA_TELEMETRY",
+            f"telemetry={telemetry!r} is not understood; pass {_TELEMETRY_FORMS}", code="MASTRA_TELEMETRY"
         )
-    return Tracer(exporters)
+    return _tracer_from_settings(telemetry, storage)
+
+
+def _tracer_from_settings(settings: TelemetrySettings, storage: Storage) -> Tracer:
+    from mastra_lab.telemetry.redaction import Redaction
+
+    options: dict[str, Any] = {
+        "sampler": settings.sampling,
+        "capture_content": settings.capture_content,
+        "redaction": Redaction(settings.mask_fields, max_attribute_chars=settings.max_attribute_chars),
+    }
+    if not settings.enabled or settings.exporter == "none":
+        return Tracer(enabled=False, **options)
+    exporter: SpanExporter
+    if settings.exporter == "console":
+        exporter = ConsoleExporter()
+    elif settings.exporter == "otlp":
+        exporter = _otlp_exporter(settings)
+    else:
+        exporter = StorageExporter(
+            storage, flush_interval=settings.flush_interval, max_rows=settings.max_rows
+        )
+    return Tracer([exporter], **options)
+
+
+def _otlp_exporter(settings: TelemetrySettings) -> SpanExporter:
+    import importlib
+
+    try:
+        otlp = importlib.import_module("mastra_lab.telemetry.otlp")
+    except ImportError as exc:
+        raise MastraError(
+            f"telemetry exporter 'otlp' needs the otlp extra ({exc}); pip install 'mastra-lab[otlp]'",
+            code="MASTRA_TELEMETRY",
+        ) from exc
+    kwargs: dict[str, Any] = {"flush_interval": settings.flush_interval}
+    if settings.otlp_endpoint:
+        kwargs["endpoint"] = settings.otlp_endpoint
+    if settings.otlp_headers:
+        kwargs["headers"] = dict(settings.otlp_headers)  # secrets stay wrapped: the exporter sends them
+    exporter: SpanExporter = otlp.OTLPExporter(**kwargs)
+    return exporter
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,7 +202,9 @@ class Mastra:
         storage: Any :class:`~mastra_lab.storage.Storage`; defaults to an in-memory DuckDB.
         vectors: ``{name: vector_store}``.
         telemetry: A :class:`~mastra_lab.telemetry.Tracer`, ``True``/``"storage"`` (spans saved to
-            ``storage``, the default), ``"console"``, or ``False``/``"none"``.
+            ``storage``, the default), ``"console"``, ``"otlp"`` (needs the ``otlp`` extra),
+            ``False``/``"none"``, or a :class:`~mastra_lab.config.TelemetrySettings` (or a dict of its
+            fields: ``{"capture_content": True, "sampling": 0.1, "max_rows": 100_000}``).
         logger: The logger to use and hand to registered components.
         prices: Model prices for cost (``{"my-model": ModelPrice(0.5, 1.5)}``), merged over
             :data:`~mastra_lab.telemetry.metrics.DEFAULT_PRICES`; see :attr:`prices`.
@@ -165,7 +224,7 @@ class Mastra:
         workflows: Mapping[str, Any] | Iterable[Any] | None = None,
         storage: Storage | None = None,
         vectors: Mapping[str, Any] | None = None,
-        telemetry: Tracer | bool | str | None = None,
+        telemetry: Tracer | bool | str | TelemetrySettings | Mapping[str, Any] | None = None,
         logger: MastraLogger | None = None,
         prices: Mapping[str, Any] | None = None,
     ) -> None:
@@ -212,8 +271,8 @@ class Mastra:
     @classmethod
     def _from_settings(cls, settings: Settings, if_locked: _IfLocked, **kwargs: Any) -> Mastra:
         configure_logging(settings.log_level, settings.log_format)
-        telemetry: bool | str = settings.telemetry.exporter if settings.telemetry.enabled else False
-        mastra = cls(storage=_open_storage(settings, if_locked), telemetry=telemetry, **kwargs)
+        kwargs.setdefault("telemetry", settings.telemetry)
+        mastra = cls(storage=_open_storage(settings, if_locked), **kwargs)
         mastra.settings = settings
         return mastra
 
@@ -757,7 +816,7 @@ class Mastra:
             "workflows": len(self._workflows),
             "vectors": len(self._vectors),
             "storage": getattr(self.storage, "backend_name", type(self.storage).__name__),
-            "telemetry": "enabled" if self.tracer.enabled else "disabled",
+            "telemetry": self.tracer.status(),
             "closed": self._closed,
         }
 

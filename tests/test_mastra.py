@@ -85,7 +85,7 @@ def test_spans_go_to_the_registry_storage_by_default() -> None:
 
 def test_telemetry_can_be_disabled_or_replaced() -> None:
     with Mastra(storage=InMemoryStore(), telemetry=False) as mastra:
-        assert mastra.status()["telemetry"] == "disabled"
+        assert mastra.status()["telemetry"]["enabled"] is False
     exporter = InMemoryExporter()
     with Mastra(storage=InMemoryStore(), telemetry=Tracer([exporter])) as mastra, mastra.tracer.span("x"):
         pass
@@ -129,7 +129,7 @@ def test_from_config_builds_storage_from_file_and_env(
 def test_from_config_accepts_a_dict_and_validates_it() -> None:
     with Mastra.from_config({"storage": {"backend": "memory"}, "telemetry": {"enabled": False}}) as mastra:
         assert mastra.status()["storage"] == "memory"
-        assert mastra.status()["telemetry"] == "disabled"
+        assert mastra.status()["telemetry"]["enabled"] is False
     with pytest.raises(MastraError, match=r"storage\.backend"):
         Mastra.from_config({"storage": {"backend": "mongo"}})
 

@@ -24,7 +24,9 @@ DOCS = [
 
 @pytest.fixture
 def mastra() -> Iterator[Mastra]:
-    with Mastra(vectors={"default": InMemoryVector(), "archive": InMemoryVector()}) as m:
+    # content capture on: a test below reads an ingest span's input and output
+    vectors = {"default": InMemoryVector(), "archive": InMemoryVector()}
+    with Mastra(vectors=vectors, telemetry={"capture_content": True}) as m:
         m.ingest(DOCS, "help", progress=False)
         m.ingest(DOCS[:1], "help", store="archive", embedder="hashing:dim=64", progress=False)
         m.ingest(DOCS, "faq", store="archive", progress=False)

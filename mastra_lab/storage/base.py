@@ -651,6 +651,7 @@ class Storage(DataFrameForms, StorageHooks):
             limit: At most this many spans (the newest).
         """
         query = v.span_query(since, until, trace_ids, types, status, limit)
+        self._sync_spans()
         return span_frame(self._query_spans(query))
 
     @_operation

@@ -19,7 +19,10 @@ if _typing.TYPE_CHECKING:
         StorageExporter,
     )
     from mastra_lab.telemetry.logger import MastraLogger, configure_logging, get_logger
+    from mastra_lab.telemetry.options import tracing_options
     from mastra_lab.telemetry.otlp import OTLPExporter
+    from mastra_lab.telemetry.redaction import Redaction
+    from mastra_lab.telemetry.sampling import SamplingContext
     from mastra_lab.telemetry.tracer import Span, Tracer
 
 __all__ = [
@@ -27,6 +30,8 @@ __all__ = [
     "InMemoryExporter",
     "MastraLogger",
     "OTLPExporter",
+    "Redaction",
+    "SamplingContext",
     "Span",
     "SpanExporter",
     "StorageExporter",
@@ -34,6 +39,7 @@ __all__ = [
     "configure_logging",
     "current_span",
     "get_logger",
+    "tracing_options",
 ]
 
 __getattr__, __dir__ = _lazy.attach(
@@ -47,6 +53,9 @@ __getattr__, __dir__ = _lazy.attach(
         "configure_logging": "mastra_lab.telemetry.logger",
         "get_logger": "mastra_lab.telemetry.logger",
         "OTLPExporter": "mastra_lab.telemetry.otlp",
+        "Redaction": "mastra_lab.telemetry.redaction",
+        "SamplingContext": "mastra_lab.telemetry.sampling",
+        "tracing_options": "mastra_lab.telemetry.options",
         "Span": "mastra_lab.telemetry.tracer",
         "Tracer": "mastra_lab.telemetry.tracer",
         "current_span": "mastra_lab.telemetry._context",

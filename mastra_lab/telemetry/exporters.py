@@ -7,26 +7,29 @@ console exporter prints a tree per finished trace, which is what you want while 
 
 **Storage writes are batched, reads are consistent.** An embedded database pays per statement and per
 commit (a DuckDB file several milliseconds), far more than the agent turn being traced, so
-:class:`StorageExporter` never writes in the traced code's path: :meth:`~StorageExporter.export` appends the
-span to a queue and a daemon thread writes the queue with one ``save_spans`` call every ``flush_interval``
-seconds, or as soon as ``batch_size`` spans wait. A run followed at once by a read of its trace — a test,
-a notebook cell, ``%mastra trace`` — must still see it, so the exporter registers itself with its storage as
-a *pending-span flusher*: every span read of that storage (``get_trace``, ``list_traces``, ``sql`` …) first
-writes what is queued, under the storage's lock. The writer thread takes that same lock before it takes
-spans off the queue, so a read never misses spans that are in flight, and neither side waits on the other
-while holding a lock the other needs. A full queue (``max_queue``) is written by the caller instead of
-dropping spans: a local database is never "down", and a brief wait beats a lost trace.
+:class:`StorageExporter` never writes in the traced code's path: :meth:`~StorageExporter.export` appends
+the span to a queue, and a daemon thread writes the queue with one ``save_spans`` call every
+``flush_interval`` seconds, or as soon as ``batch_size`` spans wait (it ends itself when idle, so an idle
+tracer holds no thread). A run followed at once by a read of its trace — a test, a notebook cell,
+``%mastra trace`` — must still see it, so the exporter registers itself with its storage as a
+*pending-span flusher*: every span read of that storage (``get_trace``, ``list_traces``, ``sql`` …) and
+its ``close`` first write what is queued, under the storage's lock. The writer thread takes that same lock
+before it takes spans off the queue, so a read never misses spans in flight, and neither side waits for
+the other while holding a lock the other needs. A full queue (``max_queue``) is written by the caller
+instead of dropping spans: a local database is never "down", and a brief wait beats a lost trace.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
+from mastra_lab.storage.records import EncodedJSON
 from mastra_lab.telemetry.logger import get_logger
 
 if TYPE_CHECKING:
@@ -36,6 +39,39 @@ if TYPE_CHECKING:
 __all__ = ["ConsoleExporter", "InMemoryExporter", "SpanExporter", "StorageExporter"]
 
 _logger = get_logger("telemetry")
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+def _record(span: Span) -> Any:
+    """The row ``save_spans`` takes, without re-walking what the tracer already made JSON-ready.
+
+    A span cleaned by its tracer holds only JSON values with string keys, so its attributes go to storage
+    already encoded (storage writes an :class:`~mastra_lab.storage.records.EncodedJSON` as it is, skipping
+    its check); anything else takes the general path, ``to_dict``.
+    """
+    if span.tracer is None:
+        return span
+    attributes = span.attributes
+    try:
+        encoded = EncodedJSON(attributes, _ENCODE(attributes)) if attributes else {}
+    except (TypeError, ValueError):
+        return span
+    end = span.end
+    return {
+        "trace_id": span.trace_id,
+        "span_id": span.span_id,
+        "parent_span_id": span.parent_span_id,
+        "name": span.name,
+        "type": span.type,
+        "attributes": encoded,
+        "input": span.input,
+        "output": span.output,
+        "error": span.error,
+        "start": span.start,
+        "end": end,
+        "status": "running" if end is None else "error" if span.error else "ok",
+        "events": span.events,
+    }
 
 
 class SpanExporter(ABC):
@@ -88,8 +124,12 @@ class StorageExporter(SpanExporter):
 
         for name, value, minimum in (("max_queue", max_queue, 1), ("batch_size", batch_size, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise MastraError(f"{name}={value!r} must be a positive integer", code="TELEMETRY_BAD_EXPORTER")
-        if max_rows is not None and (isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 0):
+                raise MastraError(
+                    f"{name}={value!r} must be a positive integer", code="TELEMETRY_BAD_EXPORTER"
+                )
+        if max_rows is not None and (
+            isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 0
+        ):
             raise MastraError(
                 f"max_rows={max_rows!r} must be a non-negative integer or None", code="TELEMETRY_BAD_EXPORTER"
             )
@@ -107,7 +147,9 @@ class StorageExporter(SpanExporter):
         self._open: dict[str, Span] = {}
         self._mutex = threading.Lock()
         lock = getattr(storage, "_lock", None)
-        self._write_lock: contextlib.AbstractContextManager[Any] = lock if lock is not None else threading.RLock()
+        self._write_lock: contextlib.AbstractContextManager[Any] = (
+            lock if lock is not None else threading.RLock()
+        )
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -131,9 +173,7 @@ class StorageExporter(SpanExporter):
         with self._mutex:
             self._queue.extend(spans)
             waiting = len(self._queue)
-        if self._closed:
-            self._write_pending()
-        elif waiting >= self.max_queue:
+        if self._closed or waiting >= self.max_queue:
             self._write_pending()
         elif self._thread is None:
             self._start()
@@ -148,10 +188,21 @@ class StorageExporter(SpanExporter):
             self._thread.start()
 
     def _run(self) -> None:
+        """Write every interval; after two idle ones, end (the next export starts a new writer)."""
+        idle = 0
         while not self._closed:
             self._wake.wait(self.flush_interval)
             self._wake.clear()
-            self._write_pending()
+            if self._queue:
+                self._write_pending()
+                idle = 0
+                continue
+            idle += 1
+            if idle >= 2:
+                with self._mutex:
+                    if not self._queue:
+                        self._thread = None
+                        return
 
     def _write_pending(self) -> None:
         """Write the queue in one ``save_spans`` call, under the storage's lock (see the module docstring)."""
@@ -163,12 +214,12 @@ class StorageExporter(SpanExporter):
             if batch:
                 self._save(batch)
 
-    def _save(self, batch: Sequence[Any]) -> None:
+    def _save(self, batch: Sequence[Span]) -> None:
         try:
-            self.storage.save_spans(batch)
+            self.storage.save_spans([_record(span) for span in batch])
             self.exported += len(batch)
             if self.max_rows is not None:
-                self.storage.prune_spans(max_rows=self.max_rows)  # type: ignore[call-arg]
+                self.storage.prune_spans(max_rows=self.max_rows)
         except Exception as exc:
             self.failed += len(batch)
             if not self._warned:

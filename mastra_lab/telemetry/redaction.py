@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -51,9 +52,10 @@ _CREDENTIAL = re.compile(
     r"|\bBearer\s+[A-Za-z0-9._~+/=\-]{8,}",
     re.IGNORECASE,
 )
-_HINTS = ("sk-", "gsk_", "Bearer", "bearer", "BEARER", "SK-", "GSK_")
+_SHORT = 64  # strings up to this long are cached, and never need cutting (limits are at least 64)
 _MAX_DEPTH = 24
 _SCALARS = (int, float, bool)
+_EXACT = (int, bool)  # floats are checked: NaN and infinity are not JSON
 
 
 def _normalise(key: str) -> str:
@@ -79,10 +81,14 @@ class Redaction:
         max_attribute_chars: int = 4096,
         max_payload_chars: int = 16384,
     ) -> None:
-        for name, limit in (("max_attribute_chars", max_attribute_chars), ("max_payload_chars", max_payload_chars)):
-            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        for name, limit in (
+            ("max_attribute_chars", max_attribute_chars),
+            ("max_payload_chars", max_payload_chars),
+        ):
+            if isinstance(limit, bool) or not isinstance(limit, int) or limit < _SHORT:
                 raise MastraError(
-                    f"{name}={limit!r} is not a positive integer; pass the longest length to keep, e.g. 4096",
+                    f"{name}={limit!r} is not an integer of at least {_SHORT}; "
+                    "pass the longest length to keep, e.g. 4096",
                     code="TELEMETRY_BAD_REDACTION",
                     domain="telemetry",
                 )
@@ -93,11 +99,12 @@ class Redaction:
         self.max_payload_chars = max_payload_chars
         self._sensitive = SENSITIVE_KEYS | {_normalise(f) for f in self.mask_fields}
         self._verdicts: dict[str, bool] = {}
+        self._strings: dict[str, str] = {}  # short strings recur (names, models, ids of kinds): clean once
 
     def __repr__(self) -> str:
         return (
-            f"Redaction(mask_fields={list(self.mask_fields)!r}, max_attribute_chars={self.max_attribute_chars}, "
-            f"max_payload_chars={self.max_payload_chars})"
+            f"Redaction(mask_fields={list(self.mask_fields)!r}, "
+            f"max_attribute_chars={self.max_attribute_chars}, max_payload_chars={self.max_payload_chars})"
         )
 
     def is_sensitive(self, key: str) -> bool:
@@ -113,10 +120,21 @@ class Redaction:
 
     def string(self, text: str) -> str:
         """``text`` with credential-looking parts masked, cut to ``max_attribute_chars`` with a marker."""
-        for hint in _HINTS:
-            if hint in text:
-                text = _CREDENTIAL.sub(MASK, text)
-                break
+        short = len(text) <= _SHORT
+        if short:
+            cached = self._strings.get(text)
+            if cached is not None:
+                return cached
+        clean = text
+        if "sk-" in text or "gsk_" in text or "earer" in text or "SK-" in text or "EARER" in text:
+            clean = _CREDENTIAL.sub(MASK, text)
+        if short:
+            if clean is text:  # only harmless strings are kept: the cache must not hold credentials
+                if len(self._strings) > 4096:
+                    self._strings.clear()
+                self._strings[text] = clean
+            return clean
+        text = clean
         limit = self.max_attribute_chars
         if len(text) > limit:
             text = f"{text[:limit]}…[{len(text) - limit} chars cut]"
@@ -159,7 +177,7 @@ class Redaction:
                 out[key] = MASK
             elif type(val) is str:
                 out[key] = self.string(val)
-            elif val is None or type(val) in _SCALARS:
+            elif val is None or type(val) in _EXACT:
                 out[key] = val
             else:
                 out[key] = self._value(val, depth + 1)
@@ -169,8 +187,10 @@ class Redaction:
         kind = type(value)
         if kind is str:
             return self.string(value)
-        if value is None or kind in _SCALARS:
+        if value is None or kind in _EXACT:
             return value
+        if kind is float:
+            return value if math.isfinite(value) else str(value)
         if depth > _MAX_DEPTH:
             return self.string(repr(value))
         if isinstance(value, Secret):
@@ -179,10 +199,16 @@ class Redaction:
             return self._mapping(value, depth)
         if isinstance(value, list | tuple | set | frozenset):
             return [self._value(v, depth + 1) for v in value]
+        return self._other(value, depth)
+
+    def _other(self, value: Any, depth: int) -> Any:
+        """Values that are not plain JSON: str/int subclasses, dates, bytes, dataclasses, pydantic models."""
         if isinstance(value, str):  # a str subclass (an enum member …)
             return self.string(str(value))
-        if isinstance(value, int | float):
-            return value
+        if isinstance(value, int):
+            return int(value)
+        if isinstance(value, float):
+            return float(value) if math.isfinite(value) else str(value)
         if isinstance(value, datetime | date):
             return value.isoformat()
         if isinstance(value, bytes | bytearray):

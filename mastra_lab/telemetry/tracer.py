@@ -12,9 +12,9 @@ Three decisions are made here, once, so no exporter has to repeat them:
   service's :func:`~mastra_lab.telemetry._context.open_span` — records nothing either: a trace is kept or
   dropped whole.
 - *Content capture*: with ``capture_content=False`` (the default) a span's input and output are dropped
-  (input when the span opens, output when it ends), so prompts, completions and tool arguments never reach
-  an exporter; ``hide_input``/``hide_output`` and :func:`~mastra_lab.telemetry.tracing_options` drop them
-  per call even with capture on.
+  (when the span opens, and again when it ends, whatever the block assigned), so prompts, completions and
+  tool arguments never reach an exporter; ``hide_input``/``hide_output`` and
+  :func:`~mastra_lab.telemetry.tracing_options` drop them per call even with capture on.
 - *Redaction*, always (:class:`~mastra_lab.telemetry.redaction.Redaction`): attributes, input, output,
   error and events are masked and cut when the span ends, before any exporter sees it.
 
@@ -87,7 +87,17 @@ class _Slot:
 class _SpanScope:
     """The context manager :meth:`Tracer.span` returns; a class, not a generator, because it is hot."""
 
-    __slots__ = ("_attributes", "_hide_input", "_hide_output", "_input", "_name", "_token", "_tracer", "_type", "span")
+    __slots__ = (
+        "_attributes",
+        "_hide_input",
+        "_hide_output",
+        "_input",
+        "_name",
+        "_token",
+        "_tracer",
+        "_type",
+        "span",
+    )
 
     def __init__(
         self,
@@ -119,7 +129,9 @@ class _SpanScope:
             trace_id = tracer._new_id()
             parent_id = None
             if tracer._sampler is not None and not tracer._keep(trace_id, name, kind, self._attributes):
-                span: Span = _NoopSpan(trace_id, "", None, name, kind, start=_NEVER, tracer=tracer, recording=False)
+                span: Span = _NoopSpan(
+                    trace_id, "", None, name, kind, start=_NEVER, tracer=tracer, recording=False
+                )
                 self.span = span
                 self._token = CURRENT_SPAN.set(span)
                 return span
@@ -137,6 +149,7 @@ class _SpanScope:
                 attributes.update(options.attributes)
             keep_input = keep_input and not options.hide_input
             self._hide_output = self._hide_output or options.hide_output
+        self._hide_input = not keep_input
         span = Span(
             trace_id,
             tracer._new_id(),
@@ -169,6 +182,8 @@ class _SpanScope:
         if exc is not None:
             span.record_error(exc)
         span.end = self._tracer._clock()
+        if self._hide_input:  # also what the block assigned to span.input itself
+            span.input = None
         if self._hide_output or not self._tracer.capture_content:
             span.output = None
         self._tracer._finish(span)
@@ -258,7 +273,7 @@ class Tracer:
 
         Args:
             name: What runs (``"invoke_agent support"``, ``"execute_tool add"`` …).
-            type: The span kind (``agent_run``, ``llm_generation``, ``tool_call`` …), used by plots and filters.
+            type: The span kind (``agent_run``, ``llm_generation``, ``tool_call`` …) plots and filters use.
             input: What the operation received; kept only when the tracer captures content.
             attributes: Extra facts, also settable later with :meth:`Span.set_attribute`.
             hide_input: Drop the input even when the tracer captures content.

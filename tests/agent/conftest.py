@@ -35,6 +35,6 @@ def spans() -> InMemoryExporter:
 
 @pytest.fixture
 def mastra(spans: InMemoryExporter) -> Iterator[Mastra]:
-    """A registry on an in-memory store whose tracer keeps finished spans in ``spans``."""
-    with Mastra(storage=InMemoryStore(), telemetry=Tracer([spans])) as m:
+    """A registry on an in-memory store whose tracer keeps finished spans, content included, in ``spans``."""
+    with Mastra(storage=InMemoryStore(), telemetry=Tracer([spans], capture_content=True)) as m:
         yield m

@@ -20,7 +20,8 @@ def test_inside_a_trace_the_span_is_a_child_opened_by_the_traces_own_tracer() ->
 
 def test_outside_a_trace_the_given_tracer_opens_a_root() -> None:
     exporter = InMemoryExporter()
-    with open_span("embeddings hashing", "embedding", tracer=Tracer([exporter], capture_content=True), input=["a"]
+    with open_span(
+        "embeddings hashing", "embedding", tracer=Tracer([exporter], capture_content=True), input=["a"]
     ) as span:
         pass
     assert exporter.spans == [span]

@@ -9,15 +9,18 @@ import sys
 import pytest
 
 from mastra_lab.errors import ConfigError
-from mastra_lab.telemetry import Tracer, configure_logging, get_logger
+from mastra_lab.telemetry import InMemoryExporter, Tracer, configure_logging, get_logger
 
 
 @pytest.fixture(autouse=True)
 def _restore_root_logger() -> None:
     root = logging.getLogger("mastra_lab")
     handlers, level = list(root.handlers), root.level
+    levels = [h.level for h in handlers]
     yield
     root.handlers[:] = handlers
+    for handler, handler_level in zip(handlers, levels, strict=True):
+        handler.setLevel(handler_level)
     root.setLevel(level)
 
 
@@ -68,13 +71,65 @@ def test_configuring_twice_does_not_duplicate_lines() -> None:
     assert out.getvalue().count("once") == 1
 
 
-def test_records_inside_a_span_carry_its_trace_id() -> None:
+def test_records_inside_a_span_carry_its_trace_and_span_ids() -> None:
     out = io.StringIO()
     configure_logging("INFO", "json", stream=out)
     tracer = Tracer()
     with tracer.span("op") as span:
         get_logger("x").info("inside")
-    assert json.loads(out.getvalue())["trace_id"] == span.trace_id
+    doc = json.loads(out.getvalue())
+    assert (doc["trace_id"], doc["span_id"]) == (span.trace_id, span.span_id)
+    configure_logging("INFO", "pretty", stream=out)
+    with tracer.span("op") as span:
+        get_logger("x").info("pretty inside")
+    assert f"trace_id={span.trace_id} span_id={span.span_id}" in out.getvalue().splitlines()[-1]
+
+
+def test_records_inside_a_span_become_its_events() -> None:
+    configure_logging("WARN", "pretty", stream=io.StringIO())  # the console shows less than spans keep
+    exporter = InMemoryExporter()
+    tracer = Tracer([exporter])
+    with tracer.span("invoke_agent support", "agent_run") as span:
+        get_logger("agent", agent="support").info("calling %s", "weather")
+        get_logger("agent").debug("below the span level")
+        try:
+            raise KeyError("city")
+        except KeyError:
+            get_logger("tools").exception("tool failed")
+    get_logger("agent").info("outside any span")
+    (done,) = exporter.spans
+    assert [e["name"] for e in done.events] == ["log", "log"]
+    first, second = (e["attributes"] for e in done.events)
+    assert first == {
+        "level": "INFO",
+        "logger": "mastra_lab.agent",
+        "message": "calling weather",
+        "agent": "support",
+    }
+    assert (second["level"], second["exception.type"]) == ("ERROR", "KeyError")
+    assert done.events[0]["time"] >= span.start
+
+
+def test_span_events_level_is_configurable_and_none_records_nothing() -> None:
+    exporter = InMemoryExporter()
+    tracer = Tracer([exporter])
+    configure_logging("INFO", "pretty", stream=io.StringIO(), span_events="ERROR")
+    with tracer.span("a"):
+        get_logger("x").warning("not kept")
+        get_logger("x").error("kept")
+    configure_logging("INFO", "pretty", stream=io.StringIO(), span_events="NONE")
+    with tracer.span("b"):
+        get_logger("x").error("not kept either")
+    assert [[e["attributes"]["message"] for e in s.events] for s in exporter.spans] == [["kept"], []]
+
+
+def test_sampled_out_spans_get_no_events_and_lines_no_ids() -> None:
+    out = io.StringIO()
+    configure_logging("INFO", "json", stream=out)
+    with Tracer([InMemoryExporter()], sampler="never").span("op") as span:
+        get_logger("x").info("inside")
+    assert span.events == []
+    assert "trace_id" not in json.loads(out.getvalue())
 
 
 def test_bad_level_and_format_are_config_errors() -> None:

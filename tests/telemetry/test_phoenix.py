@@ -30,7 +30,7 @@ def spans_of(phoenix: str, project: str, trace_id: str, expected: int) -> list[d
 
 def test_an_agent_turn_reaches_phoenix_as_a_tree_with_genai_attributes(phoenix: str) -> None:
     exporter = OTLPExporter(f"{phoenix}/v1/traces", service_name="mastra-lab-roundtrip", flush_interval=0.05)
-    tracer = Tracer([exporter])
+    tracer = Tracer([exporter], capture_content=True)  # Phoenix shows input/output only when captured
     with tracer.span(
         "invoke_agent support",
         "agent_run",
