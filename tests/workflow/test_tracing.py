@@ -59,7 +59,7 @@ def _inner() -> Workflow:
     return inner.then(Step("inc", lambda ctx: ctx.input + 1)).commit()
 
 
-async def test_parallel_branches_nested_workflow_loop_and_sleep_form_one_exact_tree(
+def test_parallel_branches_nested_workflow_loop_and_sleep_form_one_exact_tree(
     mastra: Mastra, spans: InMemoryExporter
 ) -> None:
     wf = Workflow("flow").then(Step("start", lambda ctx: 3)).parallel(_branches())
@@ -67,7 +67,7 @@ async def test_parallel_branches_nested_workflow_loop_and_sleep_form_one_exact_t
     wf.dountil(Step("count", lambda ctx: ctx.input + 1), lambda out, i: out >= 7).sleep(0)
     mastra.add_workflow(wf.commit())
 
-    result = await wf.create_run().start(None)
+    result = wf.create_run().start_sync(None)
 
     assert (result.status, result.result) == ("success", 7)
     assert tree(spans.spans) == Counter(
@@ -88,13 +88,11 @@ async def test_parallel_branches_nested_workflow_loop_and_sleep_form_one_exact_t
     )
 
 
-async def test_every_workflow_span_names_its_workflow_run_and_node(
-    mastra: Mastra, spans: InMemoryExporter
-) -> None:
+def test_every_workflow_span_names_its_workflow_run_and_node(mastra: Mastra, spans: InMemoryExporter) -> None:
     wf = Workflow("named").then(Step("a", lambda ctx: 1)).parallel(_branches()).then(_inner())
     mastra.add_workflow(wf.commit())
     run = wf.create_run()
-    await run.start(None)
+    run.start_sync(None)
 
     by_name = {s.name: s for s in spans.spans}
     assert by_name["workflow_run named"].attributes == {
@@ -123,9 +121,7 @@ async def test_every_workflow_span_names_its_workflow_run_and_node(
     assert by_name["workflow_step inner"].attributes["error.type"] == "StepFailed"
 
 
-async def test_a_retried_step_reports_the_attempt_it_succeeded_on(
-    mastra: Mastra, spans: InMemoryExporter
-) -> None:
+def test_a_retried_step_reports_the_attempt_it_succeeded_on(mastra: Mastra, spans: InMemoryExporter) -> None:
     tries: list[int] = []
 
     def flaky(ctx: StepContext) -> Any:
@@ -136,7 +132,7 @@ async def test_a_retried_step_reports_the_attempt_it_succeeded_on(
 
     wf = Workflow("retry").then(Step("flaky", flaky, retries=2))
     mastra.add_workflow(wf.commit())
-    assert (await wf.create_run().start(None)).status == "success"
+    assert wf.create_run().start_sync(None).status == "success"
     step_span = next(s for s in spans.spans if s.type == "workflow_step")
     assert step_span.attributes["mastra.attempt"] == 3
     assert step_span.status == "ok"
