@@ -24,6 +24,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from mastra_lab.errors import MastraError
+from mastra_lab.storage._span_frame import FRAME_COLUMNS
+from mastra_lab.storage._validate import LEGACY_SPAN_TYPES
 from mastra_lab.telemetry.prices import DEFAULT_PRICES, ModelPrice, resolve_prices, span_cost
 
 if TYPE_CHECKING:
@@ -48,15 +50,6 @@ TimeArg: TypeAlias = "datetime | timedelta | str | None"
 MetricsBy = Literal["model", "agent", "tool", "workflow"]
 CostBy = Literal["trace", "thread", "resource", "model"]
 
-
-_LEGACY_KINDS: dict[str, str] = {
-    "agent": "agent_run",
-    "llm": "llm_generation",
-    "tool": "tool_call",
-    "workflow": "workflow_run",
-    "step": "workflow_step",
-}
-"""Span kinds of older stored spans and the current kind each reads as."""
 
 _SPAN_COLUMNS = [
     "trace_id",
@@ -86,22 +79,6 @@ _SPAN_COLUMNS = [
 ]
 """The columns of :func:`spans_df`, in order."""
 
-_RAW_COLUMNS = [
-    "trace_id",
-    "span_id",
-    "parent_span_id",
-    "name",
-    "type",
-    "status",
-    "start",
-    "end",
-    "duration_ms",
-    "attributes",
-    "input",
-    "output",
-    "error",
-    "events",
-]
 _ATTRIBUTES = {
     "gen_ai.request.model": "model",
     "gen_ai.provider.name": "provider",
@@ -209,7 +186,7 @@ def _raw_spans(
 
     from mastra_lab.storage.base import Storage
 
-    stored = None if types is None else types + [k for k, new in _LEGACY_KINDS.items() if new in types]
+    stored = None if types is None else types + [k for k, new in LEGACY_SPAN_TYPES.items() if new in types]
     if isinstance(source, Storage):
         frame = source.query_spans(
             since=since, until=until, trace_ids=trace_ids, types=stored, status=status, limit=limit
@@ -221,12 +198,12 @@ def _raw_spans(
             f"spans come from a Storage or a DataFrame of spans (spans_df), got {type(source).__name__}",
             "TELEMETRY_BAD_ARGUMENT",
         )
-    frame = frame.reindex(columns=_RAW_COLUMNS).reset_index(drop=True)
+    frame = frame.reindex(columns=list(FRAME_COLUMNS)).reset_index(drop=True)
     # Plain object columns: pandas' Arrow-backed strings match ids (isin, reindex) one Python object at a
     # time, object columns through a hash table.
     ids = ["trace_id", "span_id", "parent_span_id"]
     frame[ids] = frame[ids].astype(object)
-    frame["type"] = frame["type"].fillna("custom").astype(object).replace(_LEGACY_KINDS)
+    frame["type"] = frame["type"].fillna("custom").astype(object).replace(LEGACY_SPAN_TYPES)
     for column in ("start", "end"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     elapsed = (frame["end"] - frame["start"]).dt.total_seconds() * 1000
