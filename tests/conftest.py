@@ -17,6 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # `import fake_provider` under any pytest import mode
 
 from fake_provider import FakeProviderServer, SleepRecorder, serve
+from pg_server import PgServer, external_server, start_server
 
 from mastra_lab import config
 from mastra_lab.llm import base as llm_base
@@ -36,6 +37,10 @@ PROVIDER_ENV = frozenset(
     | set(config._SECRET_ENV.values())
 )
 """Every key and base-URL variable a provider reads; with ``MASTRA_*``, what a shell must not leak in."""
+
+
+EXTERNAL_PG_DSN = os.environ.get("MASTRA_TEST_PG_DSN")
+"""Read at import: ``clean_environ`` strips ``MASTRA_*`` from every test's environment."""
 
 
 @pytest.fixture(autouse=True)
@@ -110,3 +115,13 @@ def fake_server(_provider_server: FakeProviderServer) -> Iterator[FakeProviderSe
 def sleeps() -> SleepRecorder:
     """Record retry delays instead of waiting (pass as ``http_options={"sleep": sleeps}``)."""
     return SleepRecorder()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One real PostgreSQL server with pgvector for the session (``MASTRA_TEST_PG_DSN``, or started here)."""
+    if EXTERNAL_PG_DSN:
+        yield external_server(EXTERNAL_PG_DSN)
+        return
+    with start_server() as server:
+        yield server
