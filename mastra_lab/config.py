@@ -44,7 +44,9 @@ def _to_secret(value: Any, info: ValidationInfo) -> Any:
     if not isinstance(value, str):
         raise ValueError("must be a string")
     if MASK in value:
-        env = _SECRET_ENV.get(info.field_name or "", "the provider's key variable")
+        env = _SECRET_ENV.get(info.field_name or "") or (
+            "MASTRA_STORAGE_DSN" if info.field_name == "dsn" else "the provider's key variable"
+        )
         raise ValueError(
             f"this is a masked key as a settings dump shows it ({value!r}), not a key; a dump never holds "
             f"keys: set the {env} environment variable, or put the real key here"
@@ -76,9 +78,13 @@ class _Section(BaseModel):
 class StorageSettings(_Section):
     """Which storage backend a :class:`~mastra_lab.Mastra` opens."""
 
-    backend: Literal["duckdb", "sqlite", "memory"] = "duckdb"
+    backend: Literal["duckdb", "sqlite", "memory", "postgres"] = "duckdb"
     path: str = ":memory:"
     read_only: bool = False
+    dsn: SecretValue = None
+    """The PostgreSQL server (``postgresql://user:password@host:5432/db``) for backend ``postgres``."""
+    schema_name: str = "public"
+    """The PostgreSQL schema that holds the tables (one database can serve several apps)."""
 
 
 def _sampling(value: Any) -> Any:
@@ -247,7 +253,8 @@ def _error(exc: ValidationError, sources: dict[tuple[str, ...], str], origin: st
         message = f"unknown setting {key!r} in {source}; known settings here: {allowed}"
     else:
         value = first.get("input")
-        shown = "<secret>" if path[-1] in _SECRET_ENV or "otlp_headers" in path else repr(value)
+        hidden = path[-1] in _SECRET_ENV or path[-1] == "dsn" or "otlp_headers" in path
+        shown = "<secret>" if hidden else repr(value)
         message = f"invalid setting {key} = {shown} (from {source}): {first['msg']}"
     return ConfigError(
         message, code="CONFIG_INVALID", details={"key": key, "source": source, "reason": first["msg"]}

@@ -282,6 +282,8 @@ class Mastra:
         db: str | os.PathLike[str] | None = None,
         config: str | os.PathLike[str] | Mapping[str, Any] | None = None,
         *,
+        dsn: str | None = None,
+        schema: str = "public",
         read_only: bool = False,
         **kwargs: Any,
     ) -> Mastra:
@@ -294,11 +296,16 @@ class Mastra:
         looking at the database a running app writes is what a notebook is often for. A vector store named
         ``"default"`` is registered unless ``vectors=`` has one: on DuckDB it lives in the same database
         (:meth:`~mastra_lab.vector.DuckDBVector.from_store`), so indexes persist with the data; on other
-        backends it is an :class:`~mastra_lab.vector.InMemoryVector`.
+        backends it is an :class:`~mastra_lab.vector.InMemoryVector`, except on PostgreSQL, where it is a
+        :class:`~mastra_lab.vector.PgVector` in the same database and schema, so every process that opens
+        the same DSN sees the same threads, runs, spans and vectors.
 
         Args:
             db: A database file, or ``None`` for an in-memory DuckDB.
             config: A config file or dict as for :meth:`from_config` (not together with ``db``).
+            dsn: A PostgreSQL server (``postgresql://user:password@host:5432/db``) instead of a file: opens
+                a :class:`~mastra_lab.storage.PostgresStore` (extra ``postgres``).
+            schema: The PostgreSQL schema for ``dsn``.
             read_only: Open the storage without writing (DuckDB files only).
             **kwargs: Passed to :class:`Mastra` (``agents=…``, ``vectors=…``).
 
@@ -310,12 +317,22 @@ class Mastra:
                 print(mastra.storage_info()["backend"], sorted(mastra.vectors))  # duckdb ['default']
             ```
         """
-        if db is not None and config is not None:
+        if sum(x is not None for x in (db, config, dsn)) > 1:
             raise MastraError(
-                "pass either db (a database file) or config (a settings file naming one), not both",
+                "pass one of db (a database file), dsn (a PostgreSQL server) or config (a settings file "
+                "naming one), not several",
                 code="MASTRA_BAD_ARGUMENT",
             )
-        if config is not None:
+        if dsn is not None:
+            if read_only:
+                raise MastraError(
+                    "read_only is for DuckDB files; on PostgreSQL use a role with read-only grants",
+                    code="MASTRA_BAD_ARGUMENT",
+                )
+            from mastra_lab.storage import PostgresStore
+
+            mastra = cls(storage=PostgresStore(dsn, schema=schema), **kwargs)
+        elif config is not None:
             from mastra_lab.config import load_settings
 
             settings = load_settings(config)
@@ -826,16 +843,21 @@ class Mastra:
         Returns:
             ``backend``; ``path`` (the database file, ``None`` in memory; for a read-only copy of a locked
             file, the original); ``read_only``; ``note`` (why it is read-only when writing was asked for,
-            see :meth:`open`, else ``None``).
+            see :meth:`open`, else ``None``); for a database server, ``server`` (``user@host:port/db``,
+            never the password) and ``schema``.
         """
         storage = self.storage
         path = getattr(storage, "copied_from", None) or getattr(storage, "path", None)
-        return {
+        info = {
             "backend": getattr(storage, "backend_name", type(storage).__name__),
             "path": None if path is None or str(path) == ":memory:" else str(path),
             "read_only": bool(getattr(storage, "read_only", False)),
             "note": getattr(storage, "note", None),
         }
+        target = getattr(storage, "target", None)
+        if target is not None:
+            info |= {"server": str(target), "schema": getattr(storage, "schema", None)}
+        return info
 
     def _check_open(self) -> None:
         if self._closed:
@@ -883,6 +905,16 @@ def _open_storage(settings: Settings, if_locked: _IfLocked = "error") -> Storage
         )
     if cfg.backend == "memory":
         return InMemoryStore()
+    if cfg.backend == "postgres":
+        if cfg.dsn is None:
+            raise MastraError(
+                "storage.backend is 'postgres' but storage.dsn is not set; set MASTRA_STORAGE_DSN "
+                "(postgresql://user:password@host:5432/db) or dsn in the config file",
+                code="MASTRA_BAD_ARGUMENT",
+            )
+        from mastra_lab.storage import PostgresStore
+
+        return PostgresStore(cfg.dsn.reveal(), schema=cfg.schema_name)
     if cfg.backend == "sqlite":
         return SQLiteStore(cfg.path)
     if cfg.path == ":memory:" and not cfg.read_only:
@@ -913,10 +945,14 @@ def _open_path(db: str | os.PathLike[str] | None, read_only: bool) -> Storage:
 
 
 def _default_vector(storage: Storage) -> Any:
-    """Vectors in the same DuckDB database as ``storage`` when it is DuckDB, else in memory."""
+    """Vectors in the same database as ``storage`` when it is DuckDB or PostgreSQL, else in memory."""
     from mastra_lab.storage import DuckDBStore
     from mastra_lab.vector import DuckDBVector, InMemoryVector
 
     if isinstance(storage, DuckDBStore):
         return DuckDBVector.from_store(storage)
+    if getattr(storage, "backend_name", None) == "postgres":
+        from mastra_lab.vector import PgVector
+
+        return PgVector.from_store(storage)
     return InMemoryVector()

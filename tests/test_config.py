@@ -166,3 +166,19 @@ def test_the_suite_scrubs_every_variable_the_package_reads() -> None:
         text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_postgres_dsn_comes_from_the_environment_and_never_prints() -> None:
+    dsn = "postgresql://app:hunter2-very-secret@db.internal:5432/app"
+    settings = load_settings(
+        {"storage": {"backend": "postgres", "schema_name": "tenant_a"}}, environ={"MASTRA_STORAGE_DSN": dsn}
+    )
+    assert settings.storage.dsn is not None and settings.storage.dsn.reveal() == dsn
+    assert settings.storage.schema_name == "tenant_a"
+    assert "hunter2" not in repr(settings) + settings.model_dump_json()
+
+
+def test_a_bad_dsn_setting_is_reported_without_its_value() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings({"storage": {"backend": "postgres", "dsn": 42}})
+    assert "storage.dsn = <secret>" in str(info.value)

@@ -1,17 +1,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from fake_provider import FakeProviderServer
+from pg_server import PgServer, fresh_schema
 
 from mastra_lab import Mastra, _runtime
 from mastra_lab.errors import MastraError
 from mastra_lab.llm import Message
-from mastra_lab.storage import DuckDBStore, InMemoryStore, SQLiteStore
+from mastra_lab.storage import DuckDBStore, InMemoryStore, SQLiteStore, Thread
 from mastra_lab.telemetry import InMemoryExporter, Tracer
 
 
@@ -298,3 +300,62 @@ def test_workflows_df_counts_each_workflow_shape_and_runs_by_status(tmp_path: Pa
         ["b", "b-ok-0"], ["b", "b-wait-1"], ["b", "b-wait-2"], ["b", "b-fail-3"], ["first", "a-1"]
     ]  # fmt: skip
     assert waiting["run_id"].tolist() == ["b-wait-1", "b-wait-2"] and set(waiting["workflow"]) == {"b"}
+
+
+# -- PostgreSQL -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pg_schema(pg_server: PgServer) -> Iterator[str]:
+    with fresh_schema(pg_server) as name:
+        yield name
+
+
+def test_open_with_a_dsn_shares_threads_and_vectors_between_registries(
+    pg_server: PgServer, pg_schema: str
+) -> None:
+    from mastra_lab.storage import PostgresStore
+    from mastra_lab.vector import PgVector
+
+    with Mastra.open(dsn=pg_server.dsn, schema=pg_schema) as first:
+        assert isinstance(first.storage, PostgresStore)
+        assert isinstance(first.get_vector("default"), PgVector)
+        first.storage.save_thread(Thread(id="t1", resource_id="ada", title="shared"))
+        first.get_vector("default").create_index("notes", 3)
+        first.get_vector("default").upsert("notes", [[1.0, 0.0, 0.0]], ids=["n1"])
+        info = first.storage_info()
+        assert info["backend"] == "postgres"
+        assert info["server"] == f"mastra@{pg_server.host}:{pg_server.port}/mastra"
+        assert info["schema"] == pg_schema
+        assert pg_server.password not in repr(info) + repr(first) + repr(first.status())
+    with Mastra.open(dsn=pg_server.dsn, schema=pg_schema) as second:
+        thread = second.storage.get_thread("t1")
+        assert thread is not None and thread.title == "shared"
+        assert [hit.id for hit in second.get_vector("default").query("notes", [1.0, 0.0, 0.0])] == ["n1"]
+
+
+def test_from_config_opens_postgres_from_the_environment(
+    pg_server: PgServer, pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MASTRA_STORAGE_BACKEND", "postgres")
+    monkeypatch.setenv("MASTRA_STORAGE_DSN", pg_server.dsn)
+    monkeypatch.setenv("MASTRA_STORAGE_SCHEMA_NAME", pg_schema)
+    with Mastra.from_config() as mastra:
+        assert mastra.storage_info()["schema"] == pg_schema
+
+
+def test_postgres_without_a_dsn_says_which_setting_is_missing() -> None:
+    with pytest.raises(MastraError, match="storage.dsn is not set; set MASTRA_STORAGE_DSN"):
+        Mastra.from_config({"storage": {"backend": "postgres"}})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"db": "app.duckdb", "dsn": "postgresql://x@h/db"}, "pass one of db"),
+        ({"dsn": "postgresql://x@h/db", "read_only": True}, "read_only is for DuckDB files"),
+    ],
+)
+def test_open_refuses_mixed_or_unsupported_options(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(MastraError, match=message):
+        Mastra.open(**kwargs)

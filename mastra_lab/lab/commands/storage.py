@@ -31,6 +31,8 @@ __all__: list[str] = []
 def _init_arguments(parser: CommandParser) -> None:
     parser.add_argument("name", nargs="?", help="use this existing Mastra variable instead of creating one")
     parser.add_argument("--db", metavar="PATH", help="a DuckDB file (.sqlite/.sqlite3/.db: SQLite)")
+    parser.add_argument("--dsn", metavar="DSN", help="a PostgreSQL server: postgresql://user:pw@host:5432/db")
+    parser.add_argument("--schema", metavar="NAME", help="the PostgreSQL schema for --dsn (default public)")
     parser.add_argument("--config", metavar="FILE", help="a JSON/TOML settings file (Mastra.from_config)")
     parser.add_argument("--read-only", action="store_true", help="open the DuckDB file without writing")
 
@@ -39,21 +41,23 @@ _INIT_EPILOG = """examples:
   %mastra init                          in-memory DuckDB
   %mastra init --db app.duckdb          a DuckDB file (read-only copy if another process writes it)
   %mastra init --db app.sqlite          SQLite
+  %mastra init --dsn $dsn               PostgreSQL (dsn: a Python variable, so no password in the cell)
   %mastra init --config mastra.toml     from a settings file
   %mastra init mastra                   the Mastra object in the variable `mastra`"""
 
 
 @command(
     "init",
-    "create the notebook's Mastra (in-memory, --db FILE, --config FILE) or use one: init NAME",
+    "create the notebook's Mastra (in memory, --db FILE, --dsn DSN, --config FILE) or use one: init NAME",
     arguments=_init_arguments,
     epilog=_INIT_EPILOG,
 )
 def init_command(invocation: Invocation, args: argparse.Namespace) -> Fields:
     if args.name is not None:
-        if args.db or args.config or args.read_only:
+        if args.db or args.dsn or args.config or args.read_only:
             raise usage_error(
-                f"%mastra init {args.name} uses an existing Mastra; --db, --config and --read-only make one",
+                f"%mastra init {args.name} uses an existing Mastra; --db, --dsn, --config and --read-only "
+                "make one",
                 f"run %mastra init {args.name} alone, or drop {args.name}",
             )
         mastra = _existing_mastra(invocation.user_ns, args.name)
@@ -61,13 +65,21 @@ def init_command(invocation: Invocation, args: argparse.Namespace) -> Fields:
         return _summary(mastra, f"using {args.name}")
     if args.read_only and not (args.db or args.config):
         raise usage_error("%mastra init --read-only needs a database file", "add --db FILE.duckdb")
-    if args.db and args.config:
+    if sum(bool(x) for x in (args.db, args.dsn, args.config)) > 1:
         raise usage_error(
-            "%mastra init takes --db or --config, not both", "name the database inside the config file"
+            "%mastra init takes one of --db, --dsn and --config", "name the database inside the config file"
+        )
+    if args.schema and not args.dsn:
+        raise usage_error("%mastra init --schema is for a PostgreSQL server", "add --dsn postgresql://…")
+    if args.dsn and args.read_only:
+        raise usage_error(
+            "%mastra init --read-only is for DuckDB files", "on PostgreSQL, connect as a read-only role"
         )
     from mastra_lab.mastra import Mastra
 
-    mastra = Mastra.open(db=args.db, config=args.config, read_only=args.read_only)
+    mastra = Mastra.open(
+        db=args.db, dsn=args.dsn, schema=args.schema or "public", config=args.config, read_only=args.read_only
+    )
     invocation.magics.replace_mastra(mastra, owned=True)
     return _summary(mastra, "created")
 
@@ -93,10 +105,11 @@ def _existing_mastra(user_ns: dict[str, Any], name: str) -> Mastra:
 
 def _storage_fields(mastra: Mastra) -> dict[str, Any]:
     info = mastra.storage_info()
-    fields = {
-        "db": info["path"] or ":memory:",
-        "mode": "read-only" if info["read_only"] else "read-write",
-    }
+    if "server" in info:
+        fields = {"server": info["server"], "schema": info["schema"]}
+    else:
+        fields = {"db": info["path"] or ":memory:"}
+    fields["mode"] = "read-only" if info["read_only"] else "read-write"
     if info["note"]:
         fields["note"] = info["note"]
     return fields

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pg_server import PgServer, fresh_schema
 
 from mastra_lab import Mastra
 from mastra_lab.lab._testing import TestingShell
 from mastra_lab.lab.display import Fields, Table
 from mastra_lab.storage import DuckDBStore, SQLiteStore
-from mastra_lab.vector import DuckDBVector, InMemoryVector
+from mastra_lab.vector import DuckDBVector, InMemoryVector, PgVector
 
 
 @pytest.fixture
@@ -308,3 +309,68 @@ def test_sql_mistakes_leave_the_namespace_alone(ip: TestingShell) -> None:
     ip.usage_error("sql -o kept SELECT * FROM nots")
     ip.usage_error("sql kept << DELETE FROM notes")
     assert "kept" not in ip.ns
+
+
+# -- init on PostgreSQL -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pg_schema(pg_server: PgServer) -> Iterator[str]:
+    with fresh_schema(pg_server) as name:
+        yield name
+
+
+def test_init_dsn_points_the_notebook_at_postgres_without_showing_the_password(
+    ip_empty: TestingShell, pg_server: PgServer, pg_schema: str
+) -> None:
+    ip_empty.ns["dsn"] = pg_server.dsn
+    summary = ip_empty.line(f"init --dsn $dsn --schema {pg_schema}")
+    assert isinstance(summary, Fields)
+    assert dict(summary) == {
+        "storage": "postgres",
+        "server": f"mastra@{pg_server.host}:{pg_server.port}/mastra",
+        "schema": pg_schema,
+        "mode": "read-write",
+        "tables": 6,
+        "vectors": "default",
+    }
+    shown = repr(summary) + summary._repr_html_() + repr(ip_empty.line("status"))
+    assert pg_server.password not in shown
+    assert isinstance(ip_empty.magics.mastra.get_vector("default"), PgVector)  # type: ignore[union-attr]
+
+
+def test_two_notebooks_on_one_dsn_see_the_same_data(pg_server: PgServer, pg_schema: str) -> None:
+    first, second = TestingShell(), TestingShell()
+    try:
+        for shell in (first, second):
+            shell.ns["dsn"] = pg_server.dsn
+            shell.line(f"init --dsn $dsn --schema {pg_schema}")
+        first.magics.mastra.storage.create("notes", {"who": "Ada"})  # type: ignore[union-attr]
+        frame = second.line("sql SELECT count(*) AS n FROM mastra_records")
+        assert frame["n"].tolist() == [1]
+    finally:
+        first.close()
+        second.close()
+
+
+def test_init_dsn_on_an_unreachable_server_names_host_and_port_only(ip_empty: TestingShell) -> None:
+    error = ip_empty.usage_error("init --dsn postgresql://ada:s3cret-pw@127.0.0.1:1/app")
+    assert "127.0.0.1:1" in error
+    assert "s3cret-pw" not in error
+    assert ip_empty.magics.mastra is None
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("init --schema app", "%mastra init --schema is for a PostgreSQL server"),
+        ("init --dsn postgresql://a@h/db --read-only", "%mastra init --read-only is for DuckDB files"),
+        (
+            "init --dsn postgresql://a@h/db --db app.duckdb",
+            "%mastra init takes one of --db, --dsn and --config",
+        ),
+    ],
+)
+def test_init_dsn_mistakes_are_usage_errors(ip_empty: TestingShell, line: str, message: str) -> None:
+    assert ip_empty.usage_error(line).startswith(message)
+    assert ip_empty.magics.mastra is None
