@@ -345,7 +345,7 @@ def test_from_config_opens_postgres_from_the_environment(
 
 
 def test_postgres_without_a_dsn_says_which_setting_is_missing() -> None:
-    with pytest.raises(MastraError, match="storage.dsn is not set; set MASTRA_STORAGE_DSN"):
+    with pytest.raises(MastraError, match=r"storage\.dsn is not set; set MASTRA_STORAGE_DSN"):
         Mastra.from_config({"storage": {"backend": "postgres"}})
 
 
