@@ -1,8 +1,9 @@
-"""Storage: records, conversations, workflow snapshots and spans behind one API, three backends.
+"""Storage: records, conversations, workflow snapshots and spans behind one API, four backends.
 
 ``InMemoryStore`` (tests, demos), ``DuckDBStore`` (the default; a file or ``:memory:``), ``SQLiteStore`` and
-``PostgresStore`` (extra ``postgres``: several processes sharing one database) all implement :class:`Storage`. The backends are loaded lazily so that ``import mastra_lab`` never imports
-duckdb or pandas.
+``PostgresStore`` (extra ``postgres``: several processes sharing one database) all implement
+:class:`Storage`. The backends are loaded lazily so that ``import mastra_lab`` never imports duckdb, pandas
+or psycopg.
 """
 
 from __future__ import annotations

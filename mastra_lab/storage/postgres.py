@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from mastra_lab.errors import StorageError
 from mastra_lab.storage import _migrations, _pg_sql, _rows
+from mastra_lab.storage import _validate as v
 from mastra_lab.storage._pg import PgTarget, connect_error, open_pool
 from mastra_lab.storage._sql import _REC, SQLStore
 from mastra_lab.storage.records import Record, utcnow
@@ -90,8 +91,8 @@ class _PooledLock:
                     self.local.conn = self.pool.getconn()
                 except Exception as exc:  # psycopg_pool.PoolTimeout, or the server went away
                     raise StorageError(
-                        f"no PostgreSQL connection to {self.describe} became free in time ({type(exc).__name__}); "
-                        "raise pool_size, or check that the server is reachable",
+                        f"no PostgreSQL connection to {self.describe} became free in time "
+                        f"({type(exc).__name__}); raise pool_size, or check that the server is reachable",
                         code="STORAGE_POOL_TIMEOUT",
                         category="system",
                     ) from None
@@ -171,7 +172,9 @@ class PostgresStore(SQLStore):
                     details={name: repr(value)[:40]},
                 )
         if not isinstance(pool_size, int):
-            raise StorageError(f"pool_size must be an int, got {pool_size!r:.40}", code="STORAGE_BAD_ARGUMENT")
+            raise StorageError(
+                f"pool_size must be an int, got {pool_size!r:.40}", code="STORAGE_BAD_ARGUMENT"
+            )
         super().__init__(id_factory=id_factory)
         self._target = target
         self.schema = schema
@@ -233,7 +236,7 @@ class PostgresStore(SQLStore):
         conn.adapters.register_loader("json", TextLoader)
         conn.adapters.register_loader("jsonb", TextLoader)
 
-    @property  # type: ignore[override]
+    @property
     def _conn(self) -> psycopg.Connection[Any]:
         conn = getattr(self._lock.local, "conn", None)
         if conn is None:
@@ -243,7 +246,7 @@ class PostgresStore(SQLStore):
             )
         return conn  # type: ignore[no-any-return]
 
-    @property  # type: ignore[override]
+    @property
     def _tx_depth(self) -> int:
         return int(getattr(self._lock.local, "tx_depth", 0))
 
@@ -271,7 +274,9 @@ class PostgresStore(SQLStore):
     def _setup(self, read_only: bool = False) -> None:
         with self._lock, self._map_errors():
             conn = self._conn
-            conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (_lock_key(self.schema, "migrate"),))
+            conn.execute(
+                "SELECT pg_advisory_lock(hashtextextended(%s, 0))", (_lock_key(self.schema, "migrate"),)
+            )
             try:
                 exists = conn.execute(
                     "SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)
@@ -314,7 +319,9 @@ class PostgresStore(SQLStore):
         return pd.DataFrame(self._q(sql, params), columns=list(columns))
 
     def _catalog(self) -> list[str]:
-        rows = self._q("SELECT table_name FROM information_schema.tables WHERE table_schema = ?", (self.schema,))
+        rows = self._q(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", (self.schema,)
+        )
         return [r[0] for r in rows]
 
     @contextmanager
@@ -325,7 +332,9 @@ class PostgresStore(SQLStore):
         processes, waiting here, reads the first one's write once it may go on.
         """
         with self._tx():
-            self._x("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (_lock_key(self.schema, "atomic"),))
+            self._x(
+                "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (_lock_key(self.schema, "atomic"),)
+            )
             yield
 
     def _insert_record(self, record: Record, data_json: str, meta_json: str) -> None:
@@ -335,7 +344,8 @@ class PostgresStore(SQLStore):
                 # one creator of a table's view at a time, across processes
                 self._x("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (_lock_key(self.schema, t),))
                 self._x(
-                    "INSERT INTO mastra_record_tables (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    "INSERT INTO mastra_record_tables (name, created_at) VALUES (?, ?) "
+                    "ON CONFLICT DO NOTHING",
                     (t, ts),
                 )
                 # t matched check_table's ^[a-z][a-z0-9_]*$ and is not a keyword: safe to splice.
@@ -376,6 +386,32 @@ class PostgresStore(SQLStore):
                 cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {tail}", rows)
         conn.execute("RELEASE SAVEPOINT mastra_bulk")
 
+    def _list_records(self, table: str, where: v.WhereItems, limit: int, offset: int) -> list[Record]:
+        try:
+            return super()._list_records(table, where, limit, offset)
+        except _nul_in_json():
+            if not where:
+                raise
+            rows = self._matching_rows(table, where)
+            return [_rows.record(table, r, self._ts_out) for r in rows[offset : offset + limit]]
+
+    def _count_records(self, table: str, where: v.WhereItems) -> int:
+        try:
+            return super()._count_records(table, where)
+        except _nul_in_json():
+            if not where:
+                raise
+            return len(self._matching_rows(table, where))
+
+    def _matching_rows(self, table: str, where: v.WhereItems) -> list[Any]:
+        """The table's rows that match ``where``, filtered here rather than by the server.
+
+        PostgreSQL cannot look up a field of JSON holding an escaped U+0000 (it stores such JSON fine), so
+        when one of the table's records does, the filter runs in Python, with the same semantics.
+        """
+        rows = self._q(f"SELECT {_REC} FROM mastra_records WHERE tbl = ? ORDER BY created_at, seq", (table,))
+        return [r for r in rows if v.matches_where(r[1], where)]
+
     # -- SQL ----------------------------------------------------------------------------------------------
 
     def _sql(
@@ -394,16 +430,21 @@ class PostgresStore(SQLStore):
             conn.execute("BEGIN READ ONLY")
             try:
                 conn.execute(f"SET LOCAL statement_timeout = {int(self.statement_timeout * 1000)}")
-                plan = conn.execute("EXPLAIN (VERBOSE, FORMAT JSON) " + text, args).fetchone()
-                _pg_sql.check_plan(json.loads(plan[0]) if plan else [], self.schema, tables, query)
-                cursor = conn.execute(text, args)
+                # prepared (the extended protocol): the server refuses a second statement hidden in the text
+                found = conn.execute("EXPLAIN (VERBOSE, FORMAT JSON) " + text, args, prepare=True).fetchone()
+                plan = found[0] if found else []
+                _pg_sql.check_plan(
+                    json.loads(plan) if isinstance(plan, str) else plan, self.schema, tables, query
+                )
+                cursor = conn.execute(text, args, prepare=True)
                 columns = [d.name for d in cursor.description or ()]
                 rows = cursor.fetchall() if cursor.description else []
             finally:
                 conn.execute("ROLLBACK")
         if not columns:
             raise StorageError(
-                f"sql() is read-only and returns rows; {query!r:.80} returned none", code="STORAGE_SQL_READ_ONLY"
+                f"sql() is read-only and returns rows; {query!r:.80} returned none",
+                code="STORAGE_SQL_READ_ONLY",
             )
         return pd.DataFrame(rows, columns=columns)
 
@@ -424,6 +465,13 @@ def _reopen(
         statement_timeout=statement_timeout,
         id_factory=id_factory,
     )
+
+
+def _nul_in_json() -> type[Exception]:
+    """What the server raises when a JSON field lookup meets an escaped U+0000."""
+    import psycopg
+
+    return psycopg.errors.UntranslatableCharacter
 
 
 class _Translating:
@@ -459,6 +507,20 @@ def _map_pg_errors(target: PgTarget) -> Iterator[None]:
             category="system",
             details={"backend": "postgres", "sqlstate": exc.sqlstate},
         ) from None
+    except (psycopg.errors.UntranslatableCharacter, psycopg.DataError) as exc:
+        if not isinstance(exc, psycopg.errors.UntranslatableCharacter) and "NUL" not in str(exc):
+            raise StorageError(
+                f"PostgreSQL error: {_message(exc, target)}",
+                code="STORAGE_BACKEND",
+                category="system",
+                details={"backend": "postgres", "type": type(exc).__name__, "sqlstate": exc.sqlstate},
+            ) from None
+        raise StorageError(
+            f"PostgreSQL cannot use this text ({_message(exc, target)}): it holds the character U+0000, "
+            "which PostgreSQL text columns (and JSON field lookups) refuse; remove or replace it",
+            code="STORAGE_BAD_TEXT",
+            details={"backend": "postgres", "sqlstate": exc.sqlstate},
+        ) from None
     except psycopg.Error as exc:
         raise StorageError(
             f"PostgreSQL error: {_message(exc, target)}",
@@ -478,8 +540,8 @@ def _sql_errors(query: str, tables: list[str]) -> Iterator[None]:
         yield
     except e.InsufficientPrivilege as exc:
         raise StorageError(
-            f"sql() was refused by the server in {query!r:.80} ({_plain(exc)}); sql() reads only this store's "
-            f"tables ({', '.join(tables) or 'none yet'})",
+            f"sql() was refused by the server in {query!r:.80} ({_plain(exc)}); sql() reads only this "
+            f"store's tables ({', '.join(tables) or 'none yet'})",
             code="STORAGE_SQL_REFUSED",
         ) from None
     except e.ReadOnlySqlTransaction as exc:
@@ -503,7 +565,9 @@ def _sql_errors(query: str, tables: list[str]) -> Iterator[None]:
             code="STORAGE_SQL_TIMEOUT",
         ) from None
     except psycopg.errors.SyntaxError as exc:
-        raise StorageError(f"sql() could not run {query!r:.80}: {_plain(exc)}", code="STORAGE_BAD_SQL") from None
+        raise StorageError(
+            f"sql() could not run {query!r:.80}: {_plain(exc)}", code="STORAGE_BAD_SQL"
+        ) from None
     except psycopg.DatabaseError as exc:
         if getattr(exc, "sqlstate", None) is None:
             raise

@@ -97,20 +97,23 @@ SQLITE_REFUSALS = [
 POSTGRES_REFUSALS = [
     ("SELECT pg_read_file('{csv}') AS f", r"function pg_read_file\(\)"),
     ("SELECT pg_read_binary_file('{csv}') AS f", r"function pg_read_binary_file\(\)"),
-    ('SELECT "pg_read_file"(\'{csv}\') AS f', r"function pg_read_file\(\)"),
+    ("SELECT \"pg_read_file\"('{csv}') AS f", r"function pg_read_file\(\)"),
     ("SELECT pg_catalog.PG_READ_FILE('{csv}') AS f", r"function pg_read_file\(\)"),
     ("SELECT pg_read_file /* c */ ('{csv}') AS f", r"function pg_read_file\(\)"),
     ("SELECT * FROM pg_ls_dir('.') AS d", r"function pg_ls_dir\(\)"),
     ("SELECT pg_stat_file('{csv}') AS s", r"function pg_stat_file\(\)"),
     ("SELECT lo_import('{csv}') AS o", r"function lo_import\(\)"),
     ("SELECT lo_export(1, '{csv}.out') AS o", r"function lo_export\(\)"),
-    ("SELECT query_to_xml('SELECT pg_read_file(''{csv}'')', true, true, '') AS x", r"pg_read_file|query_to_xml"),
+    (
+        "SELECT query_to_xml('SELECT pg_read_file(''{csv}'')', true, true, '') AS x",
+        r"pg_read_file|query_to_xml",
+    ),
     ("SELECT * FROM dblink('dbname=mastra', 'SELECT 1') AS t(a int)", r"function dblink\(\)"),
     ("SELECT set_config('statement_timeout', '0', false) AS s", r"function set_config\(\)"),
     ("SELECT current_setting('data_directory') AS d", r"function current_setting\(\)"),
     ("SELECT pg_advisory_lock(1) AS l", r"function pg_advisory_lock\(\)"),
     ("SELECT pg_terminate_backend(1) AS t", r"function pg_terminate_backend\(\)"),
-    ('SELECT U&"pg_read_file"(\'{csv}\') AS f', r"U&"),
+    ("SELECT U&\"pg_read_file\"('{csv}') AS f", r"U&"),
     ("COPY mastra_threads TO '{csv}.out'", r"refused COPY.*read-only"),
     ("COPY (SELECT 1) TO PROGRAM 'touch {csv}.out'", r"refused COPY"),
     ("COPY mastra_threads FROM '{csv}'", r"refused COPY"),
@@ -284,7 +287,9 @@ def _rows(frame: Any) -> list[tuple[Any, ...]]:
 
 def test_ordinary_analytical_sql_over_the_stores_tables_still_works(store: Storage) -> None:
     _fill(store)
-    extra = {"sqlite": SQLITE_ANALYTICS, "postgres": POSTGRES_ANALYTICS}.get(store.backend_name, DUCKDB_ANALYTICS)
+    extra = {"sqlite": SQLITE_ANALYTICS, "postgres": POSTGRES_ANALYTICS}.get(
+        store.backend_name, DUCKDB_ANALYTICS
+    )
     for query, expected in [*COMMON_ANALYTICS, *extra]:
         params = ["n1"] if "?" in query else None
         frame = store.sql(query, params)
