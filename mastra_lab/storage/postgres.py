@@ -282,7 +282,7 @@ class PostgresStore(SQLStore):
                     "SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)
                 ).fetchone()
                 if exists is None:
-                    conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                    self._create_schema(conn)
                 db = _migrations.Migrator(_Translating(conn), self.dialect, self.column_types)
                 ran = _migrations.migrate(db, utcnow())
             finally:
@@ -291,6 +291,21 @@ class PostgresStore(SQLStore):
                 )
         if ran:
             _log.debug("applied storage migrations", extra={"mastra": {"migrations": ran}})
+
+    def _create_schema(self, conn: psycopg.Connection[Any]) -> None:
+        import psycopg
+
+        try:
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+        except psycopg.errors.InsufficientPrivilege:
+            user = self._target.user or "the DSN's user"
+            raise StorageError(
+                f"schema {self.schema!r} does not exist in {self._target} and {user!r} may not create it; "
+                f"create it once as a privileged user (CREATE SCHEMA {self.schema} AUTHORIZATION {user}) or "
+                "name an existing schema",
+                code="STORAGE_SCHEMA_DENIED",
+                details={"schema": self.schema},
+            ) from None
 
     # -- dialect ------------------------------------------------------------------------------------------
 

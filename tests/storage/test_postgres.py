@@ -142,6 +142,22 @@ def test_a_missing_schema_is_created_and_migrated_to_the_final_schema(pg_server:
     assert columns["mastra_spans.events"] == "json"
 
 
+def test_a_schema_the_role_may_not_create_is_one_error_saying_how_to_create_it(pg_server: PgServer) -> None:
+    with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS not_yours")
+        conn.execute("CREATE DATABASE not_yours")  # owned by postgres: mastra may connect, not create
+    try:
+        with pytest.raises(
+            StorageError, match=r"may not create it.*CREATE SCHEMA app AUTHORIZATION mastra"
+        ) as info:
+            PostgresStore(pg_server.database_dsn("not_yours"), schema="app")
+        assert info.value.code == "STORAGE_SCHEMA_DENIED"
+        assert pg_server.password not in str(info.value)
+    finally:
+        with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS not_yours WITH (FORCE)")
+
+
 def test_reopening_applies_nothing_twice_and_keeps_the_data(pg_server: PgServer, pg_schema: str) -> None:
     with PostgresStore(pg_server.dsn, schema=pg_schema) as store:
         store.create("notes", {"a": 1}, id="n1")
@@ -252,6 +268,16 @@ def test_sql_uses_the_store_schema_and_question_mark_and_named_parameters(
         assert frame.to_dict("records") == [{"id": "t1", "title": "what? 100%", "q": "?"}]
         named = store.sql("SELECT id FROM mastra_threads WHERE title LIKE $pat", {"pat": "%100%%"})
         assert named["id"].tolist() == ["t1"]
+
+
+def test_allow_files_opens_no_server_files_on_postgresql(
+    pg_server: PgServer, pg_schema: str, server_file: Path
+) -> None:
+    with (
+        PostgresStore(pg_server.admin_dsn, schema=pg_schema) as store,
+        pytest.raises(StorageError, match=r"function pg_read_file\(\)"),
+    ):
+        store.sql(f"SELECT pg_read_file('{server_file}') AS f", allow_files=True)
 
 
 def test_a_slow_query_stops_at_the_statement_timeout(pg_server: PgServer, pg_schema: str) -> None:
