@@ -59,7 +59,7 @@ _log = get_logger("mastra_lab.storage")
 
 @functools.lru_cache(maxsize=512)
 def _psycopg_sql(sql: str) -> str:
-    """The shared SQL (``?`` placeholders, no literal ``%``… except in LIKE patterns) in psycopg's style."""
+    """The shared SQL in psycopg's style: ``?`` (only ever a placeholder there) as ``%s``, ``%`` doubled."""
     return sql.replace("%", "%%").replace("?", "%s")
 
 

@@ -72,14 +72,22 @@ def test_a_missing_database_is_named_with_how_to_create_it(pg_server: PgServer) 
 def test_the_password_never_reaches_the_logs(
     pg_server: PgServer, pg_schema: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG)
-    with PostgresStore(pg_server.dsn, schema=pg_schema) as store:
-        store.save_thread(Thread("t", "r"))
-        with pytest.raises(StorageError):
-            store.sql("SELECT * FROM nowhere")
-    with pytest.raises(StorageError):
-        PostgresStore(f"postgresql://mastra:{pg_server.password}@127.0.0.1:{_closed_port()}/mastra")
-    assert caplog.records  # the migrations and the pool did log
+    # listen on the driver's and our loggers themselves, whatever earlier tests did to propagation
+    watched = [logging.getLogger(name) for name in ("psycopg", "mastra_lab")]
+    for logger in watched:
+        logger.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.DEBUG, "psycopg"), caplog.at_level(logging.DEBUG, "mastra_lab"):
+            with PostgresStore(pg_server.dsn, schema=pg_schema) as store:
+                store.save_thread(Thread("t", "r"))
+                with pytest.raises(StorageError):
+                    store.sql("SELECT * FROM nowhere")
+            with pytest.raises(StorageError):
+                PostgresStore(f"postgresql://mastra:{pg_server.password}@127.0.0.1:{_closed_port()}/mastra")
+    finally:
+        for logger in watched:
+            logger.removeHandler(caplog.handler)
+    assert any(r.name.startswith("psycopg") for r in caplog.records)  # the pool did log its connections
     assert all(pg_server.password not in r.getMessage() + str(r.__dict__) for r in caplog.records)
 
 
