@@ -18,11 +18,18 @@ one.
 from __future__ import annotations
 
 import argparse
+import gc
+import json
+import random
+import statistics
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
@@ -55,9 +62,164 @@ def _server(dsn: str | None) -> Iterator[str]:
 # -- storage ------------------------------------------------------------------------------------------------
 
 
+_PG_COLUMNS = ("id", "thread_id", "resource_id", "role", "type", "content", "metadata", "created_at", "seq")
+_PG_T0 = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def _pg_median(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def _pg_schema(dsn: str, name: str) -> None:
+    """A fresh, empty schema ``name`` (dropped first if a previous run left it)."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        conn.execute(f"CREATE SCHEMA {name}")
+
+
+def _pg_raw_table(conn: Any, schema: str) -> None:
+    """The raw side's table: the same columns, primary key and thread index as ``mastra_messages``."""
+    conn.execute(
+        f"CREATE TABLE {schema}.raw_messages (id TEXT PRIMARY KEY, thread_id TEXT NOT NULL, "
+        "resource_id TEXT, role TEXT NOT NULL, type TEXT NOT NULL, content JSON NOT NULL, "
+        "metadata JSON NOT NULL, created_at TIMESTAMPTZ NOT NULL, seq BIGINT NOT NULL)"
+    )
+    conn.execute(f"CREATE INDEX ON {schema}.raw_messages (thread_id, created_at, seq)")
+
+
+def _pg_bench_save(dsn: str, batch: int, repeats: int) -> tuple[float, float]:
+    """Median seconds to store ``batch`` new messages: (ours, raw COPY), measured alternately."""
+    import psycopg
+
+    from mastra_lab.storage import PostgresStore, StoredMessage, Thread
+
+    schema = "scale_bench_save"
+    _pg_schema(dsn, schema)
+    ours_times, raw_times = [], []
+    with PostgresStore(dsn, schema=schema) as store, psycopg.connect(dsn, autocommit=True) as raw:
+        _pg_raw_table(raw, schema)
+        for r in range(repeats):
+            # ours: the StoredMessage objects a caller (the Memory layer) holds
+            store.save_thread(Thread(f"t{r}", "r"))
+            msgs = [
+                StoredMessage(f"{r}-{i}", f"t{r}", "user", f"message {i}", _PG_T0 + timedelta(microseconds=i))
+                for i in range(batch)
+            ]
+            gc.collect()
+            start = time.perf_counter()
+            store.save_messages(msgs)
+            ours_times.append(time.perf_counter() - start)
+            # raw: the same values as Python lists; serialising the content is part of the raw cost too
+            ids = [f"{r}-{i}" for i in range(batch)]
+            created = [_PG_T0 + timedelta(microseconds=i) for i in range(batch)]
+            texts = [f"message {i}" for i in range(batch)]
+            gc.collect()
+            start = time.perf_counter()
+            with (
+                raw.transaction(),
+                raw.cursor().copy(
+                    f"COPY {schema}.raw_messages ({', '.join(_PG_COLUMNS)}) FROM STDIN"
+                ) as copy,
+            ):
+                for i in range(batch):
+                    row = (
+                        ids[i],
+                        f"t{r}",
+                        "r",
+                        "user",
+                        "text",
+                        json.dumps(texts[i]),
+                        "{}",
+                        created[i],
+                        r * batch + i,
+                    )
+                    copy.write_row(row)
+            raw_times.append(time.perf_counter() - start)
+        assert len(store.get_messages(f"t{repeats - 1}")) == batch
+        raw.execute(f"DROP SCHEMA {schema} CASCADE")
+    return _pg_median(ours_times), _pg_median(raw_times)
+
+
+def _pg_fill(conn: Any, table: str, total: int, threads: int) -> None:
+    """``total`` messages spread round-robin over ``threads`` threads, loaded with one server-side INSERT."""
+    conn.execute(
+        f"INSERT INTO {table} ({', '.join(_PG_COLUMNS)}) SELECT 'm' || i, 'thread' || (i % {threads}), 'r', "
+        "CASE WHEN i % 2 = 0 THEN 'user' ELSE 'assistant' END, 'text', ('\"message ' || i || '\"')::json, "
+        "'{}'::json, TIMESTAMPTZ '2024-01-01 00:00:00+00' + i * INTERVAL '1 millisecond', i + 1 "
+        f"FROM generate_series(0, {total - 1}) AS g(i)"
+    )
+
+
+def _pg_bench_last20(dsn: str, total: int, threads: int, queries: int) -> tuple[float, float]:
+    """Median seconds for one last-20 query among ``total`` messages: (ours, raw indexed select)."""
+    import psycopg
+
+    from mastra_lab.storage import PostgresStore
+
+    schema = "scale_bench_last20"
+    _pg_schema(dsn, schema)
+    with PostgresStore(dsn, schema=schema) as store, psycopg.connect(dsn, autocommit=True) as raw:
+        raw.execute(
+            f"INSERT INTO {schema}.mastra_threads SELECT 'thread' || i, 'r', NULL, '{{}}', "
+            "TIMESTAMPTZ '2024-01-01 00:00:00+00', TIMESTAMPTZ '2024-01-01 00:00:00+00', i + 1 "
+            f"FROM generate_series(0, {threads - 1}) AS g(i)"
+        )
+        _pg_fill(raw, f"{schema}.mastra_messages", total, threads)
+        raw.execute(f"UPDATE {schema}.mastra_sequences SET last = {total} WHERE name = 'mastra_messages'")
+        _pg_raw_table(raw, schema)
+        _pg_fill(raw, f"{schema}.raw_messages", total, threads)
+        raw.execute(f"ANALYZE {schema}.mastra_messages")
+        raw.execute(f"ANALYZE {schema}.raw_messages")
+        rng = random.Random(7)
+        picks = [f"thread{rng.randrange(threads)}" for _ in range(queries)]
+        assert len(store.get_messages(picks[0], last=20)) == min(20, total // threads)
+        sql = (
+            f"SELECT {', '.join(_PG_COLUMNS[:8])} FROM {schema}.raw_messages WHERE thread_id = %s "
+            "ORDER BY created_at DESC, seq DESC LIMIT 20"
+        )
+        for thread in picks[:20]:  # warm both caches (and prepared statements) equally
+            store.get_messages(thread, last=20)
+            raw.execute(sql, [thread]).fetchall()
+        ours_times, raw_times = [], []
+        for thread in picks:  # interleaved, so that machine noise hits both sides alike
+            start = time.perf_counter()
+            store.get_messages(thread, last=20)
+            ours_times.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            raw.execute(sql, [thread]).fetchall()
+            raw_times.append(time.perf_counter() - start)
+        raw.execute(f"DROP SCHEMA {schema} CASCADE")
+    return _pg_median(ours_times), _pg_median(raw_times)
+
+
 def bench_storage(dsn: str, quick: bool) -> None:
-    """PostgresStore writes and reads against raw psycopg."""
-    raise NotImplementedError
+    """PostgresStore writes and reads against raw psycopg.
+
+    * save: ``save_messages`` of a batch of ``StoredMessage`` objects (10,000) — validated, serialised,
+      thread checked, numbered under the sequence row lock, COPYed — vs. raw ``COPY`` of the same values into
+      an identical table; throughput ratio ours / raw (target >= 0.5).
+    * last-20: ``get_messages(thread, last=20)`` among 1,000,000 messages over 1,000 threads (a pooled
+      connection per call, rows decoded into StoredMessage) vs. the same indexed SELECT on one raw psycopg
+      connection with ``fetchall()``; median latency ratio ours / raw (target <= 2).
+    """
+    batch, repeats = (1_000, 3) if quick else (10_000, 7)
+    total, threads, queries = (20_000, 100, 200) if quick else (1_000_000, 1_000, 2_000)
+    ours, raw = _pg_bench_save(dsn, batch, repeats)
+    _row(
+        f"PostgresStore.save_messages x{batch:,} (msgs/s)",
+        f"{batch / ours:,.0f}",
+        f"{batch / raw:,.0f}",
+        f"{raw / ours:.2f}x",
+    )
+    ours, raw = _pg_bench_last20(dsn, total, threads, queries)
+    _row(
+        f"PostgresStore.get_messages(last=20) among {total:,} (median)",
+        f"{ours * 1e6:,.0f} us",
+        f"{raw * 1e6:,.0f} us",
+        f"{ours / raw:.2f}x",
+    )
 
 
 # -- vector -------------------------------------------------------------------------------------------------

@@ -51,7 +51,8 @@ def test_package_exports_exactly_its_public_names(name: str) -> None:
 def test_importing_the_package_does_not_import_the_heavy_stack() -> None:
     code = (
         "import sys, mastra_lab, mastra_lab.telemetry, mastra_lab.llm, mastra_lab.errors; mastra_lab.Mastra;"
-        "heavy = ['pandas', 'duckdb', 'IPython', 'ipywidgets', 'matplotlib'];"
+        "import mastra_lab.storage; mastra_lab.storage.PostgresStore;"
+        "heavy = ['pandas', 'duckdb', 'IPython', 'ipywidgets', 'matplotlib', 'psycopg'];"
         "print(','.join(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

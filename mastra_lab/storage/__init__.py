@@ -1,8 +1,9 @@
-"""Storage: records, conversations, workflow snapshots and spans behind one API, three backends.
+"""Storage: records, conversations, workflow snapshots and spans behind one API, four backends.
 
-``InMemoryStore`` (tests, demos), ``DuckDBStore`` (the default; a file or ``:memory:``) and ``SQLiteStore``
-all implement :class:`Storage`. The backends are loaded lazily so that ``import mastra_lab`` never imports
-duckdb or pandas.
+``InMemoryStore`` (tests, demos), ``DuckDBStore`` (the default; a file or ``:memory:``), ``SQLiteStore`` and
+``PostgresStore`` (extra ``postgres``: several processes sharing one database) all implement
+:class:`Storage`. The backends are loaded lazily so that ``import mastra_lab`` never imports duckdb, pandas
+or psycopg.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from mastra_lab.storage.records import Record, Resource, StoredMessage, Thread, 
 if _typing.TYPE_CHECKING:
     from mastra_lab.storage.duckdb import DuckDBStore
     from mastra_lab.storage.memory import InMemoryStore
+    from mastra_lab.storage.postgres import PostgresStore
     from mastra_lab.storage.sqlite import SQLiteStore
 
 __all__ = [
     "DuckDBStore",
     "InMemoryStore",
+    "PostgresStore",
     "Record",
     "Resource",
     "SQLiteStore",
@@ -35,6 +38,7 @@ __getattr__, __dir__ = _lazy.attach(
     {
         "DuckDBStore": "mastra_lab.storage.duckdb",
         "InMemoryStore": "mastra_lab.storage.memory",
+        "PostgresStore": "mastra_lab.storage.postgres",
         "SQLiteStore": "mastra_lab.storage.sqlite",
     },
 )

@@ -1,4 +1,4 @@
-"""Numbered schema migrations for the SQL backends (DuckDB and SQLite).
+"""Numbered schema migrations for the SQL backends (DuckDB, SQLite and PostgreSQL).
 
 The schema is never created in one block: it is the result of applying, in order, every ``@migration``
 function below whose name is not yet recorded in ``_mastra_migrations``. To change the schema, append a new
@@ -23,8 +23,8 @@ class Migrator:
     """What a migration function receives: ``execute`` with type placeholders filled in for the dialect.
 
     Args:
-        conn: A DB-API-like connection (sqlite3 or duckdb).
-        dialect: ``"duckdb"`` or ``"sqlite"``.
+        conn: A DB-API-like connection (sqlite3 or duckdb; for PostgreSQL one that takes ``?``).
+        dialect: ``"duckdb"``, ``"sqlite"`` or ``"postgres"``.
         types: Placeholder → column type for this dialect.
     """
 

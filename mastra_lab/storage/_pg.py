@@ -45,9 +45,15 @@ class PgTarget:
                 f"not a PostgreSQL DSN: {' '.join(scrub(str(exc), dsn).split())}; use postgresql://user:password@host:5432/db",
                 code=f"{error.default_domain.upper()}_BAD_ARGUMENT",
             ) from None
+        port = str(info.get("port") or 5432)
+        if not port.isdigit():
+            raise error(
+                f"the port in a PostgreSQL DSN must be a number, got {port!r:.20}; e.g. host=db port=5432",
+                code=f"{error.default_domain.upper()}_BAD_ARGUMENT",
+            )
         self._dsn = Secret(dsn)
         self.host = str(info.get("host") or "localhost")
-        self.port = int(info.get("port") or 5432)
+        self.port = int(port)
         self.user = str(info.get("user") or "")
         self.database = str(info.get("dbname") or self.user or "postgres")
 

@@ -1,12 +1,14 @@
-"""The SQL implementation of every storage hook, written once for DuckDB and SQLite.
+"""The SQL implementation of every storage hook, written once for DuckDB, SQLite and PostgreSQL.
 
-Both engines speak enough of the same SQL (``?`` parameters, ``INSERT … ON CONFLICT … DO UPDATE``,
+The engines speak enough of the same SQL (``?`` parameters, ``INSERT … ON CONFLICT … DO UPDATE``,
 ``DELETE … RETURNING``) that only a handful of things differ; those are the abstract methods of
 :class:`SQLStore` — timestamp encoding, JSON field comparison, the bulk insert, a list as one query
 parameter, fetching rows as a DataFrame, the read-only ``sql()`` guard and the error mapping — and live
-in ``duckdb.py`` / ``sqlite.py``. Everything else is here.
+in ``duckdb.py`` / ``sqlite.py`` / ``postgres.py`` (which turns ``?`` into psycopg's ``%s``). Everything
+else is here.
 
-All methods run under the store's lock (see :class:`~mastra_lab.storage.base.Storage`), on one connection.
+All methods run under the store's lock (see :class:`~mastra_lab.storage.base.Storage`), on one connection
+at a time: the embedded engines' only one, or the pooled connection the calling thread holds.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def _marks(n: int) -> str:
 
 
 class SQLStore(Storage):
-    """Shared body of :class:`DuckDBStore` and :class:`SQLiteStore`.
+    """Shared body of :class:`DuckDBStore`, :class:`SQLiteStore` and :class:`PostgresStore`.
 
     A dialect subclass opens ``self._conn``, sets ``dialect`` and ``column_types``, implements the abstract
     methods below, then calls :meth:`_setup` to run pending migrations.

@@ -234,6 +234,25 @@ def where_items(where: Mapping[str, JSONValue] | None) -> WhereItems:
     return [(json_path(k), k.split("."), dumps(v, f"where[{k!r}]")) for k, v in where.items()]
 
 
+def matches_where(data_json: str, where: WhereItems) -> bool:
+    """Whether the JSON object ``data_json`` meets every ``where`` item: the reference semantics in Python.
+
+    A field matches when its compact JSON equals the expected value's (``1`` ≠ ``1.0`` ≠ ``"1"``).
+    """
+    if not where:
+        return True
+    data: Any = json.loads(data_json)
+    for _path, parts, expected in where:
+        node = data
+        for part in parts:
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+        if dumps(node, "value") != expected:
+            return False
+    return True
+
+
 def check_paging(limit: object, offset: object) -> None:
     """``limit``/``offset`` must be non-negative ints."""
     for name, value in (("limit", limit), ("offset", offset)):

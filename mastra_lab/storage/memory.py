@@ -8,7 +8,6 @@ Nothing survives the process.
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
@@ -43,19 +42,7 @@ def _span_matches(row: tuple[Any, ...], q: v.SpanQuery) -> bool:
     )
 
 
-def _matches(data_json: str, where: v.WhereItems) -> bool:
-    if not where:
-        return True
-    data: Any = json.loads(data_json)
-    for _path, parts, expected in where:
-        node = data
-        for part in parts:
-            if not isinstance(node, dict) or part not in node:
-                return False
-            node = node[part]
-        if v.dumps(node, "value") != expected:
-            return False
-    return True
+_matches = v.matches_where
 
 
 class InMemoryStore(Storage):

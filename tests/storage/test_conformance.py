@@ -843,7 +843,7 @@ def test_df_forms_return_one_row_per_item(store: Storage) -> None:
 
 
 def test_closed_store_refuses_every_operation(store: Storage) -> None:
-    assert store.backend_name in {"memory", "duckdb", "sqlite"}
+    assert store.backend_name in {"memory", "duckdb", "sqlite", "postgres"}
     store.create("notes", {})
     store.close()
     store.close()  # idempotent

@@ -18,6 +18,8 @@ def test_importing_storage_does_not_import_duckdb_or_pandas() -> None:
         "assert 'duckdb' not in sys.modules and 'pandas' not in sys.modules, sorted(sys.modules)\n"
         "s.InMemoryStore().create('notes', {})\n"
         "assert 'duckdb' not in sys.modules and 'pandas' not in sys.modules\n"
+        "s.PostgresStore\n"
+        "assert 'psycopg' not in sys.modules, 'naming PostgresStore must not connect or import psycopg'\n"
         "print('light')\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -29,6 +31,7 @@ def test_all_lists_exactly_the_public_names() -> None:
         [
             "DuckDBStore",
             "InMemoryStore",
+            "PostgresStore",
             "SQLiteStore",
             "Storage",
             "Record",
@@ -56,7 +59,7 @@ def _imported_modules(path: Path) -> set[str]:
 
 def test_backends_do_not_import_each_other() -> None:
     package = ROOT / "mastra_lab" / "storage"
-    backends = {"memory", "duckdb", "sqlite"}
+    backends = {"memory", "duckdb", "sqlite", "postgres"}
     for name in backends:
         imported = _imported_modules(package / f"{name}.py")
         others = {f"mastra_lab.storage.{other}" for other in backends - {name}}

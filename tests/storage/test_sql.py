@@ -93,6 +93,44 @@ SQLITE_REFUSALS = [
     ("FROM '{csv}'", r"syntax error"),
 ]
 
+# PostgreSQL's own ways to reach server files, programs, settings and other connections.
+POSTGRES_REFUSALS = [
+    ("SELECT pg_read_file('{csv}') AS f", r"function pg_read_file\(\)"),
+    ("SELECT pg_read_binary_file('{csv}') AS f", r"function pg_read_binary_file\(\)"),
+    ("SELECT \"pg_read_file\"('{csv}') AS f", r"function pg_read_file\(\)"),
+    ("SELECT pg_catalog.PG_READ_FILE('{csv}') AS f", r"function pg_read_file\(\)"),
+    ("SELECT pg_read_file /* c */ ('{csv}') AS f", r"function pg_read_file\(\)"),
+    ("SELECT * FROM pg_ls_dir('.') AS d", r"function pg_ls_dir\(\)"),
+    ("SELECT pg_stat_file('{csv}') AS s", r"function pg_stat_file\(\)"),
+    ("SELECT lo_import('{csv}') AS o", r"function lo_import\(\)"),
+    ("SELECT lo_export(1, '{csv}.out') AS o", r"function lo_export\(\)"),
+    (
+        "SELECT query_to_xml('SELECT pg_read_file(''{csv}'')', true, true, '') AS x",
+        r"pg_read_file|query_to_xml",
+    ),
+    ("SELECT * FROM dblink('dbname=mastra', 'SELECT 1') AS t(a int)", r"function dblink\(\)"),
+    ("SELECT set_config('statement_timeout', '0', false) AS s", r"function set_config\(\)"),
+    ("SELECT current_setting('data_directory') AS d", r"function current_setting\(\)"),
+    ("SELECT pg_advisory_lock(1) AS l", r"function pg_advisory_lock\(\)"),
+    ("SELECT pg_terminate_backend(1) AS t", r"function pg_terminate_backend\(\)"),
+    ("SELECT U&\"pg_read_file\"('{csv}') AS f", r"U&"),
+    ("COPY mastra_threads TO '{csv}.out'", r"refused COPY.*read-only"),
+    ("COPY (SELECT 1) TO PROGRAM 'touch {csv}.out'", r"refused COPY"),
+    ("COPY mastra_threads FROM '{csv}'", r"refused COPY"),
+    ("CREATE TEMP TABLE t AS SELECT 1", r"refused CREATE"),
+    ("SET statement_timeout = 0", r"refused SET"),
+    ("SHOW data_directory", r"refused SHOW"),
+    ("SELECT 1; SELECT pg_read_file('{csv}')", r"pg_read_file|exactly one statement"),
+    ("SELECT 1 AS a; DELETE FROM mastra_threads", r"exactly one statement"),
+    ("SELECT * FROM pg_authid", r"pg_authid"),
+    ("SELECT * FROM pg_catalog.pg_settings", r"table 'pg_catalog.pg_settings'|pg_show_all_settings"),
+    ("SELECT * FROM information_schema.tables", r"table 'pg_catalog\.pg_"),
+    ("SELECT nextval('x') AS n", r"read-only|nextval|no table"),
+    ("SELECT * FROM mastra_threads FOR UPDATE", r"read-only"),
+    ("SELECT 1 AS a INTO evil", r"read-only"),
+    ("WITH gone AS (DELETE FROM mastra_threads RETURNING id) SELECT * FROM gone", r"read-only"),
+]
+
 
 REFUSALS = [
     pytest.param(backend, query, message, id=f"{backend}-{i}")
@@ -100,6 +138,7 @@ REFUSALS = [
         ("memory", DUCKDB_REFUSALS),
         ("duckdb", DUCKDB_REFUSALS),
         ("sqlite", SQLITE_REFUSALS),
+        ("postgres", POSTGRES_REFUSALS),
     )
     for i, (query, message) in enumerate(cases)
 ]
@@ -224,6 +263,21 @@ SQLITE_ANALYTICS = [
     ("SELECT json_extract(data, '$.title') AS t FROM notes ORDER BY 1", [("a",), ("b",)]),
 ]
 
+POSTGRES_ANALYTICS = [
+    ("SELECT * FROM generate_series(1, 2) g(n)", [(1,), (2,)]),
+    (
+        "SELECT id, json_array_elements_text(data -> 'tags') AS tag FROM notes ORDER BY id, tag",
+        [("n1", "x"), ("n1", "y"), ("n2", "y")],
+    ),
+    ("SELECT count(*) AS n FROM notes, unnest(ARRAY['a', 'b']) u(x)", [(2 * 2,)]),
+    ("SELECT data::jsonb @> '{\"n\": 1}' AS one FROM notes ORDER BY id", [(True,), (False,)]),
+    ("SELECT count(*) FILTER (WHERE role = 'user') AS n FROM mastra_messages", [(1,)]),
+    ("SELECT id FROM notes WHERE data ->> 'title' LIKE 'a%' AND id = ?", [("n1",)]),
+    ("SELECT '50%' AS pct, id FROM notes WHERE id = ?", [("50%", "n1")]),
+    ("TABLE notes", None),
+    ("VALUES (1, 'a')", [(1, "a")]),
+]
+
 
 def _rows(frame: Any) -> list[tuple[Any, ...]]:
     return [
@@ -233,13 +287,15 @@ def _rows(frame: Any) -> list[tuple[Any, ...]]:
 
 def test_ordinary_analytical_sql_over_the_stores_tables_still_works(store: Storage) -> None:
     _fill(store)
-    extra = SQLITE_ANALYTICS if store.backend_name == "sqlite" else DUCKDB_ANALYTICS
+    extra = {"sqlite": SQLITE_ANALYTICS, "postgres": POSTGRES_ANALYTICS}.get(
+        store.backend_name, DUCKDB_ANALYTICS
+    )
     for query, expected in [*COMMON_ANALYTICS, *extra]:
         params = ["n1"] if "?" in query else None
         frame = store.sql(query, params)
         if expected is not None:
             assert _rows(frame) == expected, query
-    if store.backend_name != "sqlite":
+    if store.backend_name not in ("sqlite", "postgres"):
         assert not store.sql("SUMMARIZE notes").empty
         assert "data" in store.sql("DESCRIBE notes")["column_name"].tolist()
         assert store.sql('SELECT count(*) AS n FROM "notes"')["n"].tolist() == [2]

@@ -1,5 +1,8 @@
 """A workflow run in its own process: ``python flow_proc.py KIND DB LOG start|resume|restart RUN_ID [DATA]``.
 
+KIND is ``duckdb`` or ``sqlite`` (DB a file) or ``postgres`` (DB a schema of the server whose DSN is in the
+environment variable ``FLOW_PG_DSN``, so the password is not on the command line).
+
 Each executed step appends its id to LOG, so the parent can tell which steps ran in which process. The
 result is printed as one JSON line (``{"error": code}`` when the run refuses). Resumed with ``"hold"``, the
 gate step waits until the file ``LOG.release`` exists, so a test can hold a run in flight.
@@ -8,13 +11,14 @@ gate step waits until the file ``LOG.release`` exists, so a test can hold a run 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from mastra_lab.errors import WorkflowError
 from mastra_lab.mastra import Mastra
-from mastra_lab.storage import DuckDBStore, SQLiteStore
+from mastra_lab.storage import DuckDBStore, PostgresStore, SQLiteStore, Storage
 from mastra_lab.workflow import Step, StepContext, Workflow
 
 
@@ -57,7 +61,11 @@ def build(log: Path) -> Workflow:
 
 
 def main(kind: str, db: str, log: str, action: str, run_id: str, data: str = "null") -> None:
-    store = DuckDBStore(db) if kind == "duckdb" else SQLiteStore(db)
+    store: Storage
+    if kind == "postgres":
+        store = PostgresStore(os.environ["FLOW_PG_DSN"], schema=db)
+    else:
+        store = DuckDBStore(db) if kind == "duckdb" else SQLiteStore(db)
     wf = build(Path(log))
     with Mastra(storage=store, workflows=[wf]):
         run = wf.create_run(run_id)
