@@ -3,7 +3,8 @@
 Besides the two stores, ``duckdb-sql`` is a backend written the way a database-native one (PostgreSQL with
 ``jsonb``) would be: a DuckDBVector that answers every filter with SQL compiled by ``_filter_sql`` instead of
 the in-memory view, by overriding the one ``_mask`` hook. It passing the whole conformance suite shows that
-such a backend needs nothing but hooks.
+such a backend needs nothing but hooks. ``pgvector`` is the real one: a :class:`PgVector` in a fresh schema of
+the session's PostgreSQL server.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pg_server import PgServer, fresh_schema
 
-from mastra_lab.vector import DuckDBVector, InMemoryVector, VectorStore
+from mastra_lab.vector import DuckDBVector, InMemoryVector, PgVector, VectorStore
 from mastra_lab.vector._filter_sql import compile_sql
 from mastra_lab.vector._rows import Rows
 from mastra_lab.vector._types import IndexSpec
 from mastra_lab.vector.filter import FilterNode
 
-BACKENDS = ["memory", "duckdb", "duckdb-sql"]
+BACKENDS = ["memory", "duckdb", "duckdb-sql", "pgvector"]
 
 
 class SQLFilterDuckDBVector(DuckDBVector):
@@ -45,6 +47,13 @@ def make_store(kind: str, tmp_path: Path) -> VectorStore:
 
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorStore]:
+    if request.param == "pgvector":
+        server: PgServer = request.getfixturevalue("pg_server")
+        with fresh_schema(server) as schema:
+            s: VectorStore = PgVector(server.dsn, schema=schema)
+            yield s
+            s.close()
+        return
     s = make_store(request.param, tmp_path)
     yield s
     s.close()
