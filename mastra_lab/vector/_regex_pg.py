@@ -13,6 +13,7 @@ evaluated in PostgreSQL matches exactly the strings Python's :func:`re.search` d
 * ``\\b`` and ``\\B`` (word boundaries) are PostgreSQL's ``\\y`` and ``\\Y``.
 * ``i`` is PostgreSQL's ``i``.
 
+Flags inside the pattern (``a(?i:b)``) have no PostgreSQL equivalent and raise :class:`FilterError`.
 Anything else passes through unchanged: character classes, quantifiers, groups, ``\\d \\w \\s``, look-arounds
 and back-references mean the same in both.
 """
@@ -21,17 +22,29 @@ from __future__ import annotations
 
 import re
 
+from mastra_lab.errors import FilterError
+
 __all__ = ["postgres_regex"]
 
 _GLOBAL_FLAGS = re.compile(r"^\(\?([ims]+)\)")
 _SCOPED_FLAGS = re.compile(r"^\(\?([ims]+):")
+_INLINE_FLAGS = re.compile(r"\?[a-zA-Z-]+[:)]")
 
 
 def postgres_regex(pattern: str) -> str:
     """``pattern`` (Python syntax, ``x`` already applied) as a PostgreSQL ARE with the same matches."""
     flags, body = _unfold(pattern)
     out: list[str] = []
+    at = 0
     for token, in_class in _tokens(body):
+        at += len(token)
+        if token == "(" and not in_class and _INLINE_FLAGS.match(body, at):
+            raise FilterError(
+                f"$regex {pattern!r}: PostgreSQL takes flags only for the whole pattern; drop the inline "
+                "(?...) group and pass the flags as $options (e.g. {'$regex': 'ab', '$options': 'i'})",
+                code="VECTOR_FILTER_INVALID",
+                details={"filter": pattern[:200]},
+            )
         if in_class:
             out.append(token)
         elif token in ("\\b", "\\B"):

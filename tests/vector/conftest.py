@@ -9,7 +9,8 @@ the session's PostgreSQL server.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -37,12 +38,35 @@ class SQLFilterDuckDBVector(DuckDBVector):
 
 
 def make_store(kind: str, tmp_path: Path) -> VectorStore:
-    """A fresh store of the given backend (DuckDB: a file in ``tmp_path``)."""
+    """A fresh store of an embedded backend (DuckDB: a file in ``tmp_path``)."""
     if kind == "memory":
         return InMemoryVector()
     if kind == "duckdb-sql":
         return SQLFilterDuckDBVector(tmp_path / "vectors.duckdb")
-    return DuckDBVector(tmp_path / "vectors.duckdb")
+    if kind == "duckdb":
+        return DuckDBVector(tmp_path / "vectors.duckdb")
+    raise ValueError(f"{kind!r} needs a server: use the make_vector_store fixture")
+
+
+@pytest.fixture
+def make_vector_store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[[str], VectorStore]]:
+    """``make(kind)``: a fresh store of any backend in ``BACKENDS`` (PgVector: in a new schema), closed
+    afterwards."""
+    with contextlib.ExitStack() as stack:
+
+        def make(kind: str) -> VectorStore:
+            if kind == "pgvector":
+                server: PgServer = request.getfixturevalue("pg_server")
+                schema = stack.enter_context(fresh_schema(server))
+                made: VectorStore = PgVector(server.dsn, schema=schema)
+            else:
+                made = make_store(kind, tmp_path)
+            stack.callback(made.close)
+            return made
+
+        yield make
 
 
 @pytest.fixture(params=BACKENDS)
