@@ -9,7 +9,8 @@ negative inner product), mapped to our higher-is-better scores; filters are comp
 (:mod:`~mastra_lab.vector._filter_sql`) and evaluated by the server.
 
 ``index="hnsw"`` builds a pgvector HNSW index with the metric's operator class, ``m`` and
-``ef_construction``; ``query(..., ef=)`` sets ``hnsw.ef_search`` for that query only (``SET LOCAL``), and
+``ef_construction`` (after the first bulk load into an empty index, since building the graph once is much
+faster than growing it row by row); ``query(..., ef=)`` runs with that ``hnsw.ef_search``, and
 ``hnsw.iterative_scan`` lets a filtered query keep walking the graph until it has ``top_k`` matches. A
 query that the graph still cannot fill (a very selective filter) is answered exactly. Flat indexes are
 always exact.
@@ -23,8 +24,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import re
 import struct
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -86,7 +89,10 @@ class _VectorDumper(Dumper):
 
 
 def _configure(conn: psycopg.Connection[Any]) -> None:
+    """Every pooled connection: the vector dumper, and autocommit - transactions are explicit, so a
+    query is one round trip (or one pipelined batch with its settings)."""
     conn.adapters.register_dumper(_Vector, _VectorDumper)
+    conn.autocommit = True
 
 
 def _ident(prefix: str, name: str) -> str:
@@ -149,6 +155,9 @@ class PgVector(VectorStore):
                 f"pool_size must be a positive integer, got {pool_size!r}", code="VECTOR_BAD_ARGUMENT"
             )
         self._target = PgTarget(dsn, VectorError)
+        self._ef_by_connection: weakref.WeakKeyDictionary[psycopg.Connection[Any], int] = (
+            weakref.WeakKeyDictionary()
+        )
         self.schema = schema
         self._recipe = (schema, pool_size, float(connect_timeout))
         self._pool: ConnectionPool = open_pool(
@@ -207,9 +216,11 @@ class PgVector(VectorStore):
                 category="system",
             ) from None
 
-    def _connection(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
         """A pooled connection in a transaction, committed when the block ends (rolled back on error)."""
-        return self._pool.connection()
+        with self._pool.connection() as conn, conn.transaction():
+            yield conn
 
     @property
     def _registry(self) -> str:
@@ -302,11 +313,7 @@ class PgVector(VectorStore):
                 "document text)"
             )
             if spec.kind == "hnsw":
-                conn.execute(
-                    f'CREATE INDEX "{_ident("hnsw_", spec.name)}" ON {table} USING hnsw '
-                    f"(embedding {_OPCLASS[spec.metric]}) WITH (m = {int(spec.m)}, "
-                    f"ef_construction = {int(spec.ef_construction)})"
-                )
+                conn.execute(self._hnsw_ddl(spec))
             conn.execute(
                 f"INSERT INTO {self._registry} (name, dimension, metric, kind, m, ef_construction, embedder) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s)",
@@ -320,6 +327,13 @@ class PgVector(VectorStore):
                     spec.embedder,
                 ],
             )
+
+    def _hnsw_ddl(self, spec: IndexSpec) -> str:
+        return (
+            f'CREATE INDEX "{_ident("hnsw_", spec.name)}" ON {self._table(spec.name)} USING hnsw '
+            f"(embedding {_OPCLASS[spec.metric]}) WITH (m = {int(spec.m)}, "
+            f"ef_construction = {int(spec.ef_construction)})"
+        )
 
     def _save_embedder(self, spec: IndexSpec) -> None:
         with self._connection() as conn:
@@ -366,6 +380,13 @@ class PgVector(VectorStore):
                     f"INSERT INTO {table} (id, embedding, metadata, document) VALUES {values} {merge}", params
                 )
                 return
+            # filling an empty HNSW index: building the graph once, after the load, is several times
+            # faster than inserting row by row into it (pgvector's own advice)
+            rebuild = (
+                spec.kind == "hnsw" and conn.execute(f"SELECT NOT EXISTS (SELECT FROM {table})").fetchone()
+            )
+            if rebuild and rebuild[0]:
+                conn.execute(f'DROP INDEX "{self.schema}"."{_ident("hnsw_", spec.name)}"')
             conn.execute(
                 "CREATE TEMPORARY TABLE _mastra_upsert (ord integer, id text, "
                 f"embedding vector({spec.dimension}), metadata jsonb, document text) ON COMMIT DROP"
@@ -379,6 +400,8 @@ class PgVector(VectorStore):
                 f"INSERT INTO {table} (id, embedding, metadata, document) "
                 f"SELECT id, embedding, metadata, document FROM _mastra_upsert ORDER BY ord {merge}"
             )
+            if rebuild and rebuild[0]:
+                conn.execute(self._hnsw_ddl(spec))
 
     def _update(
         self, spec: IndexSpec, id: str, vector: np.ndarray | None, metadata: dict[str, Any] | None
@@ -413,6 +436,24 @@ class PgVector(VectorStore):
 
     # -- reads -----------------------------------------------------------------------------------------
 
+    def _set_ef(self, conn: psycopg.Connection[Any], ef: int) -> None:
+        """Give ``conn`` the ``hnsw.ef_search`` of this query (and an iterative scan, so that a filtered
+        query keeps walking the graph until it has ``top_k`` matches).
+
+        The setting is the session's, and each pooled connection remembers the value it holds, so it is
+        sent only when it changes: every HNSW query runs with the ``ef`` it asked for, in one round trip
+        (``SET LOCAL`` would need a transaction around each query - three more). Nothing else on these
+        connections reads it.
+        """
+        if self._ef_by_connection.get(conn) == ef:
+            return
+        conn.execute(
+            "SELECT set_config('hnsw.ef_search', %s, false)"
+            + (", set_config('hnsw.iterative_scan', 'relaxed_order', false)" if self._iterative else ""),
+            [str(ef)],
+        )
+        self._ef_by_connection[conn] = ef
+
     def _find(
         self,
         spec: IndexSpec,
@@ -433,33 +474,42 @@ class PgVector(VectorStore):
         columns = "id, metadata, document, seq" + (", embedding::real[]" if include_vector else "")
         clause = f" WHERE {where}" if where else ""
         table = self._table(spec.name)
-        with self._connection() as conn:
+        select = f"SELECT {distance} AS d, {columns} FROM {table}{clause}"
+        with self._pool.connection() as conn:
             rows: list[tuple[Any, ...]] = []
             if spec.kind == "hnsw":
-                conn.execute(
-                    "SELECT set_config('hnsw.ef_search', %s, true)"
-                    + (
-                        ", set_config('hnsw.iterative_scan', 'relaxed_order', true)"
-                        if self._iterative
-                        else ""
-                    ),
-                    [str(max(_DEFAULT_EF, top_k) if ef is None else ef)],
-                )
+                self._set_ef(conn, max(_DEFAULT_EF, top_k) if ef is None else ef)
                 rows = conn.execute(
-                    f"SELECT {distance} AS d, {columns} FROM {table}{clause} ORDER BY {distance} LIMIT %s",
-                    [_Vector(q), *params, _Vector(q), top_k],
+                    f"{select} ORDER BY {distance} LIMIT %s", [_Vector(q), *params, _Vector(q), top_k]
                 ).fetchall()
                 # relaxed_order may hand back neighbours slightly out of order: put them in order
-                rows.sort(key=lambda r: (r[0], r[4]))
-            if len(rows) < top_k:
-                if spec.kind == "hnsw":
-                    # exact: off the graph, the scan sees every matching row
-                    conn.execute("SELECT set_config('enable_indexscan', 'off', true)")
+                rows.sort(key=lambda r: (r[0] if r[0] == r[0] else math.inf, r[4]))  # NaN last
+                if len(rows) < top_k:
+                    # exact, off the graph: the scan sees every matching row
+                    rows = _in_one_round_trip(
+                        conn,
+                        [("SELECT set_config('enable_indexscan', 'off', true)", [])],
+                        (f"{select} ORDER BY d, seq LIMIT %s", [_Vector(q), *params, top_k]),
+                    )
+            else:
                 rows = conn.execute(
-                    f"SELECT {distance} AS d, {columns} FROM {table}{clause} ORDER BY d, seq LIMIT %s",
-                    [_Vector(q), *params, top_k],
+                    f"{select} ORDER BY d, seq LIMIT %s", [_Vector(q), *params, top_k]
                 ).fetchall()
         return _results(spec.metric, rows, min_score, include_vector)
+
+
+def _in_one_round_trip(
+    conn: psycopg.Connection[Any], settings: list[tuple[str, list[Any]]], query: tuple[str, list[Any]]
+) -> list[tuple[Any, ...]]:
+    """``query``'s rows, run in one transaction after ``settings`` (``set_config(..., true)``, i.e.
+    ``SET LOCAL``), all sent as one pipelined batch: one round trip instead of four."""
+    with conn.pipeline():
+        conn.execute("BEGIN")
+        for sql, params in settings:
+            conn.execute(sql, params)
+        cur = conn.execute(*query)
+        conn.execute("COMMIT")
+    return cur.fetchall()
 
 
 def _vector_bytes(v: np.ndarray) -> bytes:
