@@ -107,11 +107,16 @@ def bench_vector(dsn: str, quick: bool) -> None:
     )
     with psycopg.connect(dsn, autocommit=True) as admin:
         admin.execute(f"DROP SCHEMA IF EXISTS {_VECTOR_SCHEMA} CASCADE")
+        try:  # what a DBA sets for HNSW builds: the graph in memory, both cores
+            admin.execute("ALTER SYSTEM SET maintenance_work_mem = '2GB'")
+            admin.execute("ALTER SYSTEM SET max_parallel_maintenance_workers = 2")
+            admin.execute("SELECT pg_reload_conf()")
+        except psycopg.errors.InsufficientPrivilege:
+            print("  (not a superuser: HNSW builds run with the server's maintenance_work_mem)")
     with PgVector(dsn, schema=_VECTOR_SCHEMA) as store, DuckDBVector(":memory:") as duck:
         store.create_index("a", dim, index="hnsw", m=16, ef_construction=64)
         start = time.perf_counter()
-        for s in range(0, n, 50_000):
-            store.upsert("a", data[s : s + 50_000], ids=ids[s : s + 50_000])
+        store.upsert("a", data, ids=ids)  # one bulk load: PgVector builds the graph after it
         build = time.perf_counter() - start
         duck.create_index("a", dim, index="hnsw", m=16, ef_construction=64)
         start = time.perf_counter()

@@ -5,8 +5,10 @@ backend, before anything is written), takes the store's lock, refuses calls afte
 wraps the whole call in the backend's ``_map_errors()`` and calls the small ``_``-prefixed hooks a backend
 implements (listed in ``_hooks.py``). By default each index is searched in memory - one float32 matrix, an
 optional HNSW graph and a columnar view of the metadata that answers every filter - loaded from the backend
-on first use and kept current by every write. A new backend (PostgreSQL…) subclasses :class:`VectorStore`,
-implements the hooks, and must pass ``tests/vector/test_conformance.py`` unchanged.
+on first use and kept current by every write. A backend that searches where its data lives (PgVector)
+overrides the few *operations* the public methods end in (``_write``, ``_update``, ``_delete_ids``,
+``_delete_matching``, ``_find``, ``_rebuild``) instead, and never loads an index. Every backend subclasses
+:class:`VectorStore`, implements the hooks, and must pass ``tests/vector/test_conformance.py`` unchanged.
 """
 
 from __future__ import annotations
@@ -89,10 +91,10 @@ class VectorStore(VectorHooks):
     """A named collection of indexes of vectors with JSON metadata and optional documents.
 
     To write a backend: subclass, implement every abstract hook of
-    :class:`~mastra_lab.vector._hooks.VectorHooks` (each receives validated input and runs under
-    ``self._lock``), override ``_map_errors`` to turn your driver's exceptions into :class:`VectorError`,
-    and run the conformance suite against it. Results are best first with higher-is-better scores for
-    every metric (euclidean: ``1 / (1 + distance)``).
+    :class:`~mastra_lab.vector._hooks.VectorHooks` and either its row hooks or the operations below
+    (each receives validated input and runs under ``self._lock``), override ``_map_errors`` to turn your
+    driver's exceptions into :class:`VectorError`, and run the conformance suite against it. Results are
+    best first with higher-is-better scores for every metric (euclidean: ``1 / (1 + distance)``).
 
     :meth:`query` and :meth:`upsert` open ``vector_query`` / ``vector_upsert`` spans (see
     :func:`~mastra_lab.telemetry._context.open_span`): inside a trace they join it, outside one they start
