@@ -3,6 +3,7 @@ and every bad input - each a clear error, before anything is written, without th
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import pickle
 import socket
@@ -269,12 +270,18 @@ def test_an_unreachable_server_names_host_and_port_but_never_the_password(pg_ser
     assert pg_server.password not in str(info.value) and pg_server.password not in repr(info.value.details)
 
 
-def test_a_wrong_password_is_a_clear_error_without_either_password(pg_server: PgServer) -> None:
+def test_a_wrong_password_is_a_clear_error_without_either_password(
+    pg_server: PgServer, caplog: pytest.LogCaptureFixture
+) -> None:
     wrong = "not-the-password-9z"
     dsn = f"postgresql://mastra:{wrong}@{pg_server.host}:{pg_server.port}/mastra"
-    with pytest.raises(VectorError, match=r"refused the password for user 'mastra'") as info:
+    with (
+        caplog.at_level(logging.DEBUG),
+        pytest.raises(VectorError, match=r"refused the password for user 'mastra'") as info,
+    ):
         PgVector(dsn)
     assert wrong not in str(info.value) and pg_server.password not in str(info.value)
+    assert wrong not in caplog.text
 
 
 def test_repr_and_server_errors_never_show_the_password(store: PgVector, pg_server: PgServer) -> None:
