@@ -128,7 +128,7 @@ class PgVector(VectorStore):
     process, so worker processes share the same indexes; the pickle carries the DSN, password included.
 
     Example:
-        ```python
+        ```py
         from mastra_lab.vector import PgVector
 
         with PgVector("postgresql://app:secret@127.0.0.1:5432/app") as store:
