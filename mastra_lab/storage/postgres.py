@@ -41,7 +41,7 @@ from mastra_lab.errors import StorageError
 from mastra_lab.storage import _migrations, _pg_sql, _rows
 from mastra_lab.storage import _validate as v
 from mastra_lab.storage._pg import PgTarget, connect_error, open_pool
-from mastra_lab.storage._sql import _REC, SQLStore
+from mastra_lab.storage._sql import _INTERNAL_TABLES, _REC, SQLStore
 from mastra_lab.storage.records import Record, utcnow
 from mastra_lab.telemetry.logger import get_logger
 
@@ -437,9 +437,9 @@ class PostgresStore(SQLStore):
         import pandas as pd
 
         # allow_files changes nothing here: server files are never readable through sql()
-        _pg_sql.check_text(query)
-        text, args = _pg_sql.placeholders(query, params)
         tables = sorted(self._tables())
+        _pg_sql.check_text(query, _INTERNAL_TABLES, tables)
+        text, args = _pg_sql.placeholders(query, params)
         conn = self._conn
         with _sql_errors(query, tables):
             conn.execute("BEGIN READ ONLY")
