@@ -122,12 +122,26 @@ class PostgresStore(SQLStore):
         id_factory: Makes record ids when ``create`` gets none (default: uuid4 hex).
 
     Example:
-        ```python
+        ```py
         from mastra_lab.storage import PostgresStore
 
-        with PostgresStore("postgresql://app:secret@db.internal:5432/app") as store:
+        with PostgresStore("postgresql://app:secret@db.internal:5432/app", schema="mastra") as store:
             store.create("notes", {"title": "hello"})
             print(store.sql("SELECT data->>'title' AS title FROM notes"))
+        ```
+
+        A server that is not there is one error naming it, before anything else happens; never the
+        password:
+
+        ```python
+        from mastra_lab.errors import StorageError
+        from mastra_lab.storage import PostgresStore
+
+        try:
+            PostgresStore("postgresql://app:secret@127.0.0.1:1/app", connect_timeout=1)
+        except StorageError as exc:
+            print(exc.code, "secret" in str(exc))  # STORAGE_CONNECT_FAILED False
+            print(exc.message)  # cannot connect to PostgreSQL at 127.0.0.1:1 (database 'app'): ...
         ```
     """
 
