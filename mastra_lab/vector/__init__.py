@@ -1,7 +1,8 @@
-"""Vector search: in-memory and DuckDB stores, Mongo-style metadata filters, opt-in HNSW.
+"""Vector search: in-memory, DuckDB and PostgreSQL (pgvector) stores, Mongo-style metadata filters, HNSW.
 
-The names are loaded lazily (PEP 562), so ``import mastra_lab`` pulls in neither numpy nor duckdb; the first
-use of ``InMemoryVector`` imports numpy, the first use of ``DuckDBVector`` imports duckdb.
+The names are loaded lazily (PEP 562), so ``import mastra_lab`` pulls in neither numpy nor duckdb nor
+psycopg; the first use of ``InMemoryVector`` imports numpy, of ``DuckDBVector`` duckdb, of ``PgVector``
+psycopg (the ``postgres`` extra).
 """
 
 from __future__ import annotations
@@ -15,14 +16,24 @@ if _typing.TYPE_CHECKING:
     from mastra_lab.vector.base import VectorStore
     from mastra_lab.vector.duckdb import DuckDBVector
     from mastra_lab.vector.memory import InMemoryVector
+    from mastra_lab.vector.pgvector import PgVector
 
-__all__ = ["DuckDBVector", "InMemoryVector", "IndexStats", "QueryResult", "QueryResults", "VectorStore"]
+__all__ = [
+    "DuckDBVector",
+    "InMemoryVector",
+    "IndexStats",
+    "PgVector",
+    "QueryResult",
+    "QueryResults",
+    "VectorStore",
+]
 
 __getattr__, __dir__ = _lazy.attach(
     __name__,
     {
         "DuckDBVector": "mastra_lab.vector.duckdb",
         "InMemoryVector": "mastra_lab.vector.memory",
+        "PgVector": "mastra_lab.vector.pgvector",
         "IndexStats": "mastra_lab.vector._types",
         "QueryResult": "mastra_lab.vector._types",
         "QueryResults": "mastra_lab.vector._types",

@@ -1,16 +1,23 @@
 """The hooks a vector backend implements; ``VectorStore`` (in ``base.py``) calls them with validated input.
 
 Kept apart from the public API so that a backend author sees, in one short file, everything to write. The
-base class validates every argument, takes the store's lock, refuses calls after ``close()``, plans each
-write against the index's in-memory :class:`~mastra_lab.vector._rows.Rows` and wraps every hook call in the
-backend's :meth:`VectorHooks._map_errors`. A hook that persists a write (``_save_*``) runs *before* the
-in-memory rows change, so a write the backend refuses leaves both untouched.
+base class validates every argument, takes the store's lock, refuses calls after ``close()`` and wraps every
+hook call in the backend's :meth:`VectorHooks._map_errors`.
 
-The rows come from :meth:`VectorHooks._load` the first time an index is used (an upsert into a flat index
-can skip that, see :meth:`VectorHooks._slots`). By default every search - the filtered ones too - runs on
-them: the matrix, the HNSW graph and the columnar metadata view. A backend that can answer a filter (or a
-whole search) better where its data lives - SQL over ``jsonb`` in PostgreSQL, say - overrides
-:meth:`VectorHooks._mask` (or :meth:`VectorHooks._search`).
+A backend is one of two kinds:
+
+* **Searched in memory** (InMemoryVector, DuckDBVector): it implements the *row hooks* below. The base plans
+  each write against the index's in-memory :class:`~mastra_lab.vector._rows.Rows`, and a hook that persists
+  a write (``_save_*``) runs *before* the rows change, so a write the backend refuses leaves both untouched.
+  The rows come from :meth:`VectorHooks._load` the first time an index is used (an upsert into a flat index
+  can skip that, see :meth:`VectorHooks._slots`). Every search - the filtered ones too - runs on them: the
+  matrix, the HNSW graph and the columnar metadata view; a backend that answers filters better where its
+  data lives overrides :meth:`VectorHooks._mask` (or :meth:`VectorHooks._search`).
+* **Searched where the data lives** (PgVector): it overrides the *operations* of ``VectorStore`` instead -
+  ``_write``, ``_update``, ``_delete_ids``, ``_delete_matching``, ``_find``, ``_rebuild`` - and ``_count``,
+  so that no process ever holds a whole index; the row hooks are then never called.
+
+Both kinds implement the registry hooks and ``_close``.
 """
 
 from __future__ import annotations
@@ -31,7 +38,8 @@ __all__ = ["VectorHooks"]
 
 
 class VectorHooks(ABC):
-    """What a backend writes: the abstract hooks below, and optionally the ones with defaults."""
+    """What a backend writes: the abstract hooks, the row hooks (or ``VectorStore``'s operations instead),
+    and optionally the ones with defaults."""
 
     # -- the registry of indexes --------------------------------------------------------------------
 
@@ -55,29 +63,29 @@ class VectorHooks(ABC):
     def _drop(self, spec: IndexSpec) -> None:
         """Delete the index and everything kept for it."""
 
-    # -- rows ---------------------------------------------------------------------------------------
+    # -- rows (a backend searched in memory) --------------------------------------------------------
 
-    @abstractmethod
     def _load(self, spec: IndexSpec) -> Rows:
         """The index's rows in slot order (``Rows.empty(spec)`` filled with ``matrix.adopt`` and ``load``);
         a store that keeps nothing elsewhere returns ``Rows.empty(spec)``."""
+        raise _rows_not_kept(self, "_load")
 
-    @abstractmethod
     def _save_upsert(self, spec: IndexSpec, batch: UpsertBatch) -> None:
         """Persist an upsert: rows at ``batch.slots[batch.is_old]`` are replaced, the others appended."""
+        raise _rows_not_kept(self, "_save_upsert")
 
-    @abstractmethod
     def _save_update(
         self, spec: IndexSpec, slot: int, vector: np.ndarray | None, metadata: dict[str, Any] | None
     ) -> None:
         """Persist a new vector (``(1, dim)``) and/or new metadata for the row at ``slot``."""
+        raise _rows_not_kept(self, "_save_update")
 
-    @abstractmethod
     def _save_removal(
         self, spec: IndexSpec, dead: np.ndarray, holes: np.ndarray, sources: np.ndarray
     ) -> None:
         """Persist a compacting delete: rows at ``dead`` go away, the row at ``sources[i]`` moves to
         ``holes[i]`` (see :func:`~mastra_lab.vector._matrix.plan_removal`)."""
+        raise _rows_not_kept(self, "_save_removal")
 
     @abstractmethod
     def _close(self) -> None:
@@ -117,6 +125,14 @@ class VectorHooks(ABC):
         """Top-``top_k`` slots and scores, best first, among the rows matching ``node`` (all if ``None``)."""
         mask = None if node is None else self._mask(spec, rows, node)
         return search_slots(rows.matrix, rows.ann, q, top_k, mask, ef)
+
+
+def _rows_not_kept(store: object, hook: str) -> NotImplementedError:
+    """A backend reached a row hook it does not implement: it must implement all of them, or override
+    every operation of ``VectorStore`` that calls them."""
+    return NotImplementedError(
+        f"{type(store).__name__} implements neither {hook} nor the VectorStore operations that call it"
+    )
 
 
 @contextmanager

@@ -5,8 +5,10 @@ backend, before anything is written), takes the store's lock, refuses calls afte
 wraps the whole call in the backend's ``_map_errors()`` and calls the small ``_``-prefixed hooks a backend
 implements (listed in ``_hooks.py``). By default each index is searched in memory - one float32 matrix, an
 optional HNSW graph and a columnar view of the metadata that answers every filter - loaded from the backend
-on first use and kept current by every write. A new backend (PostgreSQL…) subclasses :class:`VectorStore`,
-implements the hooks, and must pass ``tests/vector/test_conformance.py`` unchanged.
+on first use and kept current by every write. A backend that searches where its data lives (PgVector)
+overrides the few *operations* the public methods end in (``_write``, ``_update``, ``_delete_ids``,
+``_delete_matching``, ``_find``, ``_rebuild``) instead, and never loads an index. Every backend subclasses
+:class:`VectorStore`, implements the hooks, and must pass ``tests/vector/test_conformance.py`` unchanged.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from mastra_lab.vector._hooks import VectorHooks
 from mastra_lab.vector._matrix import plan_removal
 from mastra_lab.vector._rows import Rows, plan_slots
 from mastra_lab.vector._types import IndexSpec, IndexStats, QueryResult, QueryResults, UpsertBatch
-from mastra_lab.vector.filter import parse_filter
+from mastra_lab.vector.filter import FilterNode, parse_filter
 
 if TYPE_CHECKING:
     from mastra_lab.embed.base import Embedder
@@ -89,10 +91,10 @@ class VectorStore(VectorHooks):
     """A named collection of indexes of vectors with JSON metadata and optional documents.
 
     To write a backend: subclass, implement every abstract hook of
-    :class:`~mastra_lab.vector._hooks.VectorHooks` (each receives validated input and runs under
-    ``self._lock``), override ``_map_errors`` to turn your driver's exceptions into :class:`VectorError`,
-    and run the conformance suite against it. Results are best first with higher-is-better scores for
-    every metric (euclidean: ``1 / (1 + distance)``).
+    :class:`~mastra_lab.vector._hooks.VectorHooks` and either its row hooks or the operations below
+    (each receives validated input and runs under ``self._lock``), override ``_map_errors`` to turn your
+    driver's exceptions into :class:`VectorError`, and run the conformance suite against it. Results are
+    best first with higher-is-better scores for every metric (euclidean: ``1 / (1 + distance)``).
 
     :meth:`query` and :meth:`upsert` open ``vector_query`` / ``vector_upsert`` spans (see
     :func:`~mastra_lab.telemetry._context.open_span`): inside a trace they join it, outside one they start
@@ -181,6 +183,84 @@ class VectorStore(VectorHooks):
             self._save_removal(spec, dead, holes, sources)
             rows.remove(dead)
         return len(dead)
+
+    # -- operations: how each public call reaches the rows -----------------------------------------------
+    # The defaults below work on the in-memory rows and persist through the row hooks; a backend that
+    # writes and searches where its data lives (SQL in PostgreSQL) overrides these instead of the row hooks.
+
+    def _write(
+        self,
+        spec: IndexSpec,
+        ids: list[str],
+        vectors: np.ndarray,
+        metadata: list[dict[str, Any]],
+        documents: list[str | None],
+    ) -> None:
+        """Insert validated rows, replacing those whose id exists (``ids`` are distinct)."""
+        rows = self._resident.get(spec.name)
+        # a graph must see every write, so only a flat index may be written without loading its rows
+        stored = self._slots(spec, ids) if rows is None and spec.kind == "flat" else None
+        if stored is None:
+            rows = self._rows(spec)
+            slots, is_old = rows.plan_upsert(ids)
+        else:
+            slots, is_old = plan_slots(stored[0], stored[1], ids)
+        batch = UpsertBatch(ids, slots, is_old, vectors, metadata, documents)
+        self._save_upsert(spec, batch)
+        if rows is not None:
+            rows.apply_upsert(batch)
+
+    def _update(
+        self, spec: IndexSpec, id: str, vector: np.ndarray | None, metadata: dict[str, Any] | None
+    ) -> bool:
+        """Replace the vector (``(1, dim)``) and/or metadata of ``id``; ``False`` if there is no such id."""
+        rows = self._rows(spec)
+        slot = rows.pos.get(id)
+        if slot is None:
+            return False
+        if vector is None and metadata is None:
+            return True
+        self._save_update(spec, slot, vector, metadata)
+        if vector is not None:
+            rows.set_vector(slot, vector)
+        if metadata is not None:
+            rows.set_metadata(slot, metadata)
+        return True
+
+    def _delete_ids(self, spec: IndexSpec, ids: list[str]) -> int:
+        """Delete the rows of ``ids``; returns how many existed."""
+        rows = self._rows(spec)
+        slots = [s for s in map(rows.pos.get, ids) if s is not None]
+        return self._remove(spec, rows, np.array(slots, dtype=np.int64)) if slots else 0
+
+    def _delete_matching(self, spec: IndexSpec, node: FilterNode) -> int:
+        """Delete the rows whose metadata matches ``node``; returns how many."""
+        rows = self._rows(spec)
+        return self._remove(spec, rows, np.flatnonzero(self._mask(spec, rows, node)))
+
+    def _find(
+        self,
+        spec: IndexSpec,
+        q: np.ndarray,
+        top_k: int,
+        node: FilterNode | None,
+        include_vector: bool,
+        min_score: float | None,
+        ef: int | None,
+    ) -> QueryResults:
+        """The hits of a validated query, best first (``node`` is ``None`` without a filter)."""
+        rows = self._rows(spec)
+        slots, scores = self._search(spec, rows, q, top_k, node, ef)
+        if min_score is not None:
+            keep = scores >= min_score
+            slots, scores = slots[keep], scores[keep]
+        return rows.results(slots, scores, include_vector)
+
+    def _rebuild(self, spec: IndexSpec) -> None:
+        """Rebuild and persist the HNSW graph of the ``hnsw`` index ``spec``."""
+        rows = self._rows(spec)
+        rows.rebuild_ann()
+        self._flush(spec, rows)
 
     # -- indexes ---------------------------------------------------------------------------------------
 
@@ -291,9 +371,7 @@ class VectorStore(VectorHooks):
         """
         spec = self._spec(name)
         if spec.kind == "hnsw":
-            rows = self._rows(spec)
-            rows.rebuild_ann()
-            self._flush(spec, rows)
+            self._rebuild(spec)
 
     # -- writes ----------------------------------------------------------------------------------------
 
@@ -321,18 +399,7 @@ class VectorStore(VectorHooks):
             return []
         with self._span("vector_upsert", name) as span:
             span.set_attribute("mastra.vector.count", len(out_ids))
-            rows = self._resident.get(name)
-            # a graph must see every write, so only a flat index may be written without loading its rows
-            stored = self._slots(spec, out_ids) if rows is None and spec.kind == "flat" else None
-            if stored is None:
-                rows = self._rows(spec)
-                slots, is_old = rows.plan_upsert(out_ids)
-            else:
-                slots, is_old = plan_slots(stored[0], stored[1], out_ids)
-            batch = UpsertBatch(out_ids, slots, is_old, arr, metas, docs)
-            self._save_upsert(spec, batch)
-            if rows is not None:
-                rows.apply_upsert(batch)
+            self._write(spec, out_ids, arr, metas, docs)
         return out_ids
 
     @_operation("update a vector in {name}")
@@ -350,21 +417,12 @@ class VectorStore(VectorHooks):
         spec = self._spec(name)
         arr = None if vector is None else check_query_vector(vector, name, spec.dimension)[None, :]
         meta = None if metadata is None else check_metadata_one(metadata, name)
-        rows = self._rows(spec)
-        slot = rows.pos.get(id) if isinstance(id, str) else None
-        if slot is None:
+        if not (isinstance(id, str) and self._update(spec, id, arr, meta)):
             raise VectorError(
                 f"no vector with id {id!r} in index {name!r}; upsert() it to add it",
                 code="VECTOR_UNKNOWN_ID",
                 details={"index": name, "id": repr(id)},
             )
-        if arr is None and meta is None:
-            return
-        self._save_update(spec, slot, arr, meta)
-        if arr is not None:
-            rows.set_vector(slot, arr)
-        if meta is not None:
-            rows.set_metadata(slot, meta)
 
     @_operation("delete from {name}")
     def delete_vector(self, name: str, id: str) -> bool:
@@ -375,9 +433,7 @@ class VectorStore(VectorHooks):
             id: The id.
         """
         spec = self._spec(name)
-        rows = self._rows(spec)
-        slot = rows.pos.get(id) if isinstance(id, str) else None
-        return slot is not None and self._remove(spec, rows, np.array([slot], dtype=np.int64)) == 1
+        return isinstance(id, str) and self._delete_ids(spec, [id]) == 1
 
     @_operation("delete from {name}")
     def delete_vectors(self, name: str, filter: Mapping[str, Any]) -> int:
@@ -389,9 +445,7 @@ class VectorStore(VectorHooks):
         """
         check_delete_filter(filter)
         node = parse_filter(filter)
-        spec = self._spec(name)
-        rows = self._rows(spec)
-        return self._remove(spec, rows, np.flatnonzero(self._mask(spec, rows, node)))
+        return self._delete_matching(self._spec(name), node)
 
     # -- reads -----------------------------------------------------------------------------------------
 
@@ -425,13 +479,9 @@ class VectorStore(VectorHooks):
             if span.recording:
                 span.set_attribute("mastra.vector.top_k", top_k)
                 span.set_attribute("mastra.vector.filtered", bool(filter))
-            rows = self._rows(spec)
-            slots, scores = self._search(spec, rows, q, top_k, node if filter else None, ef)
-            if min_score is not None:
-                keep = scores >= min_score
-                slots, scores = slots[keep], scores[keep]
-            span.set_attribute("mastra.vector.results", len(slots))
-            return rows.results(slots, scores, include_vector)
+            hits = self._find(spec, q, top_k, node if filter else None, include_vector, min_score, ef)
+            span.set_attribute("mastra.vector.results", len(hits))
+            return hits
 
     def query_text(self, name: str, text: str, embedder: Embedder, **kwargs: Any) -> QueryResults:
         """Embed ``text`` with ``embedder`` and query with the result.

@@ -4,7 +4,8 @@ Every vector store accepts the same filters, so they are parsed and validated in
 small AST (:class:`Cond`, :class:`And`, :class:`Or`, :class:`Nor`, :class:`Not`, :class:`ElemMatch`).
 Back-ends compile that AST: :func:`matches` here is the reference (one document at a time), ``_filter_np``
 evaluates it vectorised over the typed metadata columns each index keeps current, ``_filter_sql`` turns it
-into DuckDB SQL over a JSON column with bound parameters. Property tests prove the back-ends agree.
+into DuckDB SQL over a JSON column or PostgreSQL SQL over ``jsonb``, with bound parameters. Property tests
+prove the back-ends agree.
 
 Semantics (document = the metadata object of one vector):
 

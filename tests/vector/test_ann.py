@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,9 @@ import pytest
 
 from mastra_lab.vector import DuckDBVector, InMemoryVector, VectorStore
 
-from .conftest import BACKENDS, make_store
+from .conftest import BACKENDS
+
+MakeStore = Callable[[str], VectorStore]
 
 N, DIM, K = 3000, 48, 10
 
@@ -29,8 +32,8 @@ def data() -> np.ndarray:
     return embeddings_like(N + 20, DIM)
 
 
-def _pair(kind: str, tmp_path: Path, x: np.ndarray) -> tuple[VectorStore, VectorStore]:
-    exact, ann = InMemoryVector(), make_store(kind, tmp_path)
+def _pair(ann: VectorStore, x: np.ndarray) -> tuple[VectorStore, VectorStore]:
+    exact = InMemoryVector()
     meta = [{"group": i % 20, "even": i % 2 == 0} for i in range(len(x))]
     ids = [f"v{i}" for i in range(len(x))]
     exact.create_index("docs", DIM)
@@ -49,8 +52,10 @@ def _recall(exact: VectorStore, ann: VectorStore, queries: np.ndarray, **kw: obj
 
 
 @pytest.mark.parametrize("kind", BACKENDS)
-def test_hnsw_recall_at_10_is_high_against_exact(kind: str, tmp_path: Path, data: np.ndarray) -> None:
-    exact, ann = _pair(kind, tmp_path, data[:N])
+def test_hnsw_recall_at_10_is_high_against_exact(
+    kind: str, make_vector_store: MakeStore, data: np.ndarray
+) -> None:
+    exact, ann = _pair(make_vector_store(kind), data[:N])
     assert _recall(exact, ann, data[N:], ef=64) >= 0.95
     # scores are the exact scores of the returned rows
     q = data[N]
@@ -61,9 +66,9 @@ def test_hnsw_recall_at_10_is_high_against_exact(kind: str, tmp_path: Path, data
 
 @pytest.mark.parametrize("kind", BACKENDS)
 def test_filtered_hnsw_queries_only_return_matches_and_find_the_best(
-    kind: str, tmp_path: Path, data: np.ndarray
+    kind: str, make_vector_store: MakeStore, data: np.ndarray
 ) -> None:
-    exact, ann = _pair(kind, tmp_path, data[:N])
+    exact, ann = _pair(make_vector_store(kind), data[:N])
     for q in data[N : N + 5]:
         selective = {"group": 7}  # 5 %: answered exactly over the allowed rows
         assert [h.id for h in ann.query("docs", q, filter=selective)] == [
@@ -76,8 +81,10 @@ def test_filtered_hnsw_queries_only_return_matches_and_find_the_best(
 
 
 @pytest.mark.parametrize("kind", BACKENDS)
-def test_hnsw_follows_upserts_updates_and_deletes(kind: str, tmp_path: Path, data: np.ndarray) -> None:
-    _, ann = _pair(kind, tmp_path, data[:500])
+def test_hnsw_follows_upserts_updates_and_deletes(
+    kind: str, make_vector_store: MakeStore, data: np.ndarray
+) -> None:
+    _, ann = _pair(make_vector_store(kind), data[:500])
     ann.delete_vectors("docs", {"group": {"$lt": 10}})
     ann.upsert("docs", data[N : N + 3], ids=["n0", "n1", "n2"])
     ann.update_vector("docs", "v11", vector=data[N + 10])

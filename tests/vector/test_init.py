@@ -13,6 +13,7 @@ def test_all_lists_the_contract_names() -> None:
         "DuckDBVector",
         "InMemoryVector",
         "IndexStats",
+        "PgVector",
         "QueryResult",
         "QueryResults",
         "VectorStore",
@@ -22,15 +23,16 @@ def test_all_lists_the_contract_names() -> None:
         assert getattr(vector, name).__name__ == name
 
 
-def test_importing_the_package_imports_neither_numpy_nor_duckdb() -> None:
+def test_importing_the_package_imports_neither_numpy_nor_duckdb_nor_psycopg() -> None:
     code = (
         "import sys, mastra_lab.vector; "
-        "print(sorted(m for m in ('numpy', 'duckdb', 'pandas', 'usearch') if m in sys.modules))"
+        "print(sorted(m for m in ('numpy', 'duckdb', 'pandas', 'usearch', 'psycopg') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
-def test_both_stores_implement_the_vector_store_seam() -> None:
+def test_every_store_implements_the_vector_store_seam() -> None:
     assert issubclass(vector.InMemoryVector, vector.VectorStore)
     assert issubclass(vector.DuckDBVector, vector.VectorStore)
+    assert issubclass(vector.PgVector, vector.VectorStore)
