@@ -135,8 +135,13 @@ def _bad(query: str, what: str) -> StorageError:
     return StorageError(f"sql() could not read {query!r:.80}: {what}", code="STORAGE_BAD_SQL")
 
 
-def check_text(query: str) -> None:
-    """Refuse, before the server sees it, anything but one reading statement calling no refused function."""
+def check_text(query: str, internal: Iterable[str] = (), tables: Iterable[str] = ()) -> None:
+    """Refuse, before the server sees it, anything but one reading statement calling no refused function.
+
+    Names in ``internal`` (the store's bookkeeping tables, which user tables are views over) may not be
+    named at all, as on the other backends; ``tables`` are the readable ones, listed in that error.
+    """
+    hidden = frozenset(internal)
     tokens = [t for t in _tokens(query) if t[0] != "space"]
     first = next((text.lower() for kind, text in tokens if kind == "word"), None)
     for i, (kind, text) in enumerate(tokens):
@@ -145,15 +150,24 @@ def check_text(query: str) -> None:
                 f"sql() runs exactly one statement ({query!r:.80}); split them into separate calls",
                 code="STORAGE_BAD_SQL",
             )
-        if kind in ("word", "quoted") and i + 1 < len(tokens) and tokens[i + 1] == ("op", "("):
-            name = text.lower() if kind == "word" else text[1:-1].replace('""', '"')
-            if refused_function(name):
-                raise StorageError(
-                    f"sql() refused function {name}() in {query!r:.80}; sql() reads only this store's tables "
-                    "and never reaches the server's files, programs, settings or other connections",
-                    code="STORAGE_SQL_REFUSED",
-                    details={"refused": f"{name}()"},
-                )
+        if kind not in ("word", "quoted"):
+            continue
+        name = text.lower() if kind == "word" else text[1:-1].replace('""', '"')
+        if name in hidden:
+            shown = ", ".join(sorted(tables)) or "none yet"
+            raise StorageError(
+                f"sql() refused table {name!r} in {query!r:.80}; sql() reads only this store's tables "
+                f"({shown})",
+                code="STORAGE_SQL_REFUSED",
+                details={"refused": name},
+            )
+        if i + 1 < len(tokens) and tokens[i + 1] == ("op", "(") and refused_function(name):
+            raise StorageError(
+                f"sql() refused function {name}() in {query!r:.80}; sql() reads only this store's tables "
+                "and never reaches the server's files, programs, settings or other connections",
+                code="STORAGE_SQL_REFUSED",
+                details={"refused": f"{name}()"},
+            )
     if first not in _READ_STATEMENTS:
         shown = (first or "").upper() or "an empty statement"
         raise StorageError(

@@ -41,7 +41,7 @@ from mastra_lab.errors import StorageError
 from mastra_lab.storage import _migrations, _pg_sql, _rows
 from mastra_lab.storage import _validate as v
 from mastra_lab.storage._pg import PgTarget, connect_error, open_pool
-from mastra_lab.storage._sql import _REC, SQLStore
+from mastra_lab.storage._sql import _INTERNAL_TABLES, _REC, SQLStore
 from mastra_lab.storage.records import Record, utcnow
 from mastra_lab.telemetry.logger import get_logger
 
@@ -122,12 +122,26 @@ class PostgresStore(SQLStore):
         id_factory: Makes record ids when ``create`` gets none (default: uuid4 hex).
 
     Example:
-        ```python
+        ```py
         from mastra_lab.storage import PostgresStore
 
-        with PostgresStore("postgresql://app:secret@db.internal:5432/app") as store:
+        with PostgresStore("postgresql://app:secret@db.internal:5432/app", schema="mastra") as store:
             store.create("notes", {"title": "hello"})
             print(store.sql("SELECT data->>'title' AS title FROM notes"))
+        ```
+
+        A server that is not there is one error naming it, before anything else happens; never the
+        password:
+
+        ```python
+        from mastra_lab.errors import StorageError
+        from mastra_lab.storage import PostgresStore
+
+        try:
+            PostgresStore("postgresql://app:secret@127.0.0.1:1/app", connect_timeout=1)
+        except StorageError as exc:
+            print(exc.code, "secret" in str(exc))  # STORAGE_CONNECT_FAILED False
+            print(exc.message)  # cannot connect to PostgreSQL at 127.0.0.1:1 (database 'app'): ...
         ```
     """
 
@@ -437,9 +451,9 @@ class PostgresStore(SQLStore):
         import pandas as pd
 
         # allow_files changes nothing here: server files are never readable through sql()
-        _pg_sql.check_text(query)
-        text, args = _pg_sql.placeholders(query, params)
         tables = sorted(self._tables())
+        _pg_sql.check_text(query, _INTERNAL_TABLES, tables)
+        text, args = _pg_sql.placeholders(query, params)
         conn = self._conn
         with _sql_errors(query, tables):
             conn.execute("BEGIN READ ONLY")

@@ -129,6 +129,8 @@ POSTGRES_REFUSALS = [
     ("SELECT * FROM mastra_threads FOR UPDATE", r"read-only"),
     ("SELECT 1 AS a INTO evil", r"read-only"),
     ("WITH gone AS (DELETE FROM mastra_threads RETURNING id) SELECT * FROM gone", r"read-only"),
+    ("SELECT * FROM _mastra_migrations", r"table '_mastra_migrations'.*this store's tables"),
+    ('SELECT * FROM "mastra_records"', r"table 'mastra_records'.*this store's tables"),
 ]
 
 
