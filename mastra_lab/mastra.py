@@ -951,8 +951,10 @@ def _default_vector(storage: Storage) -> Any:
 
     if isinstance(storage, DuckDBStore):
         return DuckDBVector.from_store(storage)
-    if getattr(storage, "backend_name", None) == "postgres":
+    if storage.backend_name == "postgres":
+        from mastra_lab.storage import PostgresStore
         from mastra_lab.vector import PgVector
 
+        assert isinstance(storage, PostgresStore)
         return PgVector.from_store(storage)
     return InMemoryVector()

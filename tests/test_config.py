@@ -50,12 +50,12 @@ def test_mastra_config_variable_names_the_file(tmp_path: Path) -> None:
 
 def test_bad_value_error_names_key_value_source_and_allowed_values() -> None:
     with pytest.raises(ConfigError) as info:
-        load_settings(environ={"MASTRA_STORAGE_BACKEND": "postgres"})
+        load_settings(environ={"MASTRA_STORAGE_BACKEND": "oracle"})
     message = str(info.value)
     assert "storage.backend" in message
-    assert "'postgres'" in message
+    assert "'oracle'" in message
     assert "MASTRA_STORAGE_BACKEND" in message
-    assert "'duckdb', 'sqlite' or 'memory'" in message
+    assert "'duckdb', 'sqlite', 'memory' or 'postgres'" in message
     assert info.value.details["key"] == "storage.backend"
 
 

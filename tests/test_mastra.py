@@ -238,7 +238,7 @@ def test_open_keeps_a_default_vector_store_that_was_passed_in() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"db": "a.duckdb", "config": {}}, "pass either db .* or config .*, not both"),
+        ({"db": "a.duckdb", "config": {}}, r"pass one of db \(a database file\), dsn .* not several"),
         ({"read_only": True}, r"read_only needs a database file to read; pass db='FILE.duckdb'"),
         ({"db": "a.sqlite", "read_only": True}, r"'a.sqlite' is SQLite .*; drop read_only"),
         ({"config": {"storage": {"backend": "memory", "read_only": True}}}, r"'memory'; drop read_only"),

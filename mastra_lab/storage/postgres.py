@@ -37,6 +37,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from mastra_lab._secret import Secret
 from mastra_lab.errors import StorageError
 from mastra_lab.storage import _migrations, _pg_sql, _rows
 from mastra_lab.storage import _validate as v
@@ -237,6 +238,13 @@ class PostgresStore(SQLStore):
     def target(self) -> str:
         """Where the store lives, as ``user@host:port/db`` (no password)."""
         return str(self._target)
+
+    @property
+    def dsn(self) -> Secret:
+        """The DSN the store was opened with, password included, kept as a :class:`Secret` (it prints
+        masked): for opening more connections to the same database, such as a
+        :meth:`~mastra_lab.vector.PgVector.from_store` beside it."""
+        return self._target.dsn
 
     # -- connections --------------------------------------------------------------------------------------
 

@@ -50,6 +50,8 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
 
+    from mastra_lab.storage.postgres import PostgresStore
+
 __all__ = ["HNSW_MAX_DIMENSION", "MAX_DIMENSION", "PgVector"]
 
 HNSW_MAX_DIMENSION = 2000
@@ -174,6 +176,12 @@ class PgVector(VectorStore):
         except BaseException:
             self._pool.close()
             raise
+
+    @classmethod
+    def from_store(cls, store: PostgresStore, pool_size: int = 4) -> PgVector:
+        """Vectors in the same database and schema as ``store``, so indexes live beside its threads and
+        runs, and every process that opens the store's DSN finds them."""
+        return cls(store.dsn.reveal(), store.schema, pool_size, connect_timeout=store.connect_timeout)
 
     def __repr__(self) -> str:
         return f"PgVector({str(self._target)!r}, schema={self.schema!r})" + (" closed" if self.closed else "")

@@ -41,7 +41,8 @@ _INIT_EPILOG = """examples:
   %mastra init                          in-memory DuckDB
   %mastra init --db app.duckdb          a DuckDB file (read-only copy if another process writes it)
   %mastra init --db app.sqlite          SQLite
-  %mastra init --dsn $dsn               PostgreSQL (dsn: a Python variable, so no password in the cell)
+  %mastra init --dsn postgresql://u@host/db   PostgreSQL (with pgvector for the vectors)
+  %mastra init --dsn {{dsn}}            the DSN from the variable dsn, so no password is in the cell
   %mastra init --config mastra.toml     from a settings file
   %mastra init mastra                   the Mastra object in the variable `mastra`"""
 
@@ -63,8 +64,6 @@ def init_command(invocation: Invocation, args: argparse.Namespace) -> Fields:
         mastra = _existing_mastra(invocation.user_ns, args.name)
         invocation.magics.replace_mastra(mastra, owned=False)
         return _summary(mastra, f"using {args.name}")
-    if args.read_only and not (args.db or args.config):
-        raise usage_error("%mastra init --read-only needs a database file", "add --db FILE.duckdb")
     if sum(bool(x) for x in (args.db, args.dsn, args.config)) > 1:
         raise usage_error(
             "%mastra init takes one of --db, --dsn and --config", "name the database inside the config file"
@@ -75,13 +74,37 @@ def init_command(invocation: Invocation, args: argparse.Namespace) -> Fields:
         raise usage_error(
             "%mastra init --read-only is for DuckDB files", "on PostgreSQL, connect as a read-only role"
         )
+    if args.read_only and not (args.db or args.config):
+        raise usage_error("%mastra init --read-only needs a database file", "add --db FILE.duckdb")
     from mastra_lab.mastra import Mastra
 
     mastra = Mastra.open(
-        db=args.db, dsn=args.dsn, schema=args.schema or "public", config=args.config, read_only=args.read_only
+        db=args.db,
+        dsn=_dsn(args.dsn, invocation.user_ns),
+        schema=args.schema or "public",
+        config=args.config,
+        read_only=args.read_only,
     )
     invocation.magics.replace_mastra(mastra, owned=True)
     return _summary(mastra, "created")
+
+
+def _dsn(given: str | None, user_ns: dict[str, Any]) -> str | None:
+    """``--dsn`` as typed, or ``{{name}}``: a notebook variable's value, so no password is in the cell."""
+    if given is None:
+        return None
+    named = _TEMPLATE.fullmatch(given)
+    if named is None:
+        return given
+    name = named.group(1)
+    value = user_ns.get(name)
+    if not isinstance(value, str):
+        found = "no variable" if name not in user_ns else f"a {type(value).__name__}, not a str"
+        raise usage_error(
+            f"%mastra init --dsn {{{{{name}}}}}: the notebook has {found} named {name!r}",
+            f"set {name} = os.environ['PG_DSN'] (or another DSN string) first",
+        )
+    return value
 
 
 def _existing_mastra(user_ns: dict[str, Any], name: str) -> Mastra:

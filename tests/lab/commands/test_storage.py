@@ -123,8 +123,8 @@ def test_init_name_attaches_an_existing_mastra_without_owning_it(ip_empty: Testi
     [
         ("init app", "%mastra init app: no variable named 'app' in this notebook (hint: create it first"),
         ("init number", "%mastra init number: number is not a Mastra (it is a int object) (hint: pass"),
-        ("init number --db x.duckdb", "%mastra init number uses an existing Mastra; --db, --config and"),
-        ("init --db a.duckdb --config c.toml", "%mastra init takes --db or --config, not both"),
+        ("init number --db x.duckdb", "%mastra init number uses an existing Mastra; --db, --dsn, --config"),
+        ("init --db a.duckdb --config c.toml", "%mastra init takes one of --db, --dsn and --config"),
         ("init --read-only", "%mastra init --read-only needs a database file (hint: add --db FILE.duckdb)"),
         ("init --db 'x.duckdb", "%mastra init: cannot split the arguments: No closing quotation"),
         ("init --bogus", "%mastra init: unrecognized arguments: --bogus (hint: see %mastra init --help)"),
@@ -324,7 +324,7 @@ def test_init_dsn_points_the_notebook_at_postgres_without_showing_the_password(
     ip_empty: TestingShell, pg_server: PgServer, pg_schema: str
 ) -> None:
     ip_empty.ns["dsn"] = pg_server.dsn
-    summary = ip_empty.line(f"init --dsn $dsn --schema {pg_schema}")
+    summary = ip_empty.line(f"init --dsn {{{{dsn}}}} --schema {pg_schema}")
     assert isinstance(summary, Fields)
     assert dict(summary) == {
         "storage": "postgres",
@@ -344,9 +344,9 @@ def test_two_notebooks_on_one_dsn_see_the_same_data(pg_server: PgServer, pg_sche
     try:
         for shell in (first, second):
             shell.ns["dsn"] = pg_server.dsn
-            shell.line(f"init --dsn $dsn --schema {pg_schema}")
+            shell.line(f"init --dsn {{{{dsn}}}} --schema {pg_schema}")
         first.magics.mastra.storage.create("notes", {"who": "Ada"})  # type: ignore[union-attr]
-        frame = second.line("sql SELECT count(*) AS n FROM mastra_records")
+        frame = second.line("sql SELECT count(*) AS n FROM notes")
         assert frame["n"].tolist() == [1]
     finally:
         first.close()
@@ -372,5 +372,6 @@ def test_init_dsn_on_an_unreachable_server_names_host_and_port_only(ip_empty: Te
     ],
 )
 def test_init_dsn_mistakes_are_usage_errors(ip_empty: TestingShell, line: str, message: str) -> None:
+    ip_empty.ns["number"] = 3
     assert ip_empty.usage_error(line).startswith(message)
     assert ip_empty.magics.mastra is None
