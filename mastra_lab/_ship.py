@@ -44,11 +44,24 @@ def ray_ready(num_cpus: int | None) -> Any:
 def is_recipe(obj: Any) -> bool:
     """Whether ``obj`` pickles as a recipe to reopen it (its class defines ``__reduce__``), so a worker's
     copy reaches the same data — a PostgreSQL store does, an in-memory or file store does not."""
-    return obj is not None and type(obj).__reduce__ is not object.__reduce__
+    reduce: Any = type(obj).__reduce__
+    return obj is not None and reduce is not object.__reduce__
 
 
 def _pickler() -> Any:
     return import_ray().cloudpickle
+
+
+def _function_children(fn: types.FunctionType) -> Iterator[tuple[str, Any]]:
+    """A function's closure variables and the globals it names (what cloudpickle sends by value)."""
+    for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or (), strict=False):
+        try:
+            yield f" (variable {name!r} of {fn.__qualname__})", cell.cell_contents
+        except ValueError:
+            continue
+    for name in fn.__code__.co_names:
+        if name in fn.__globals__ and not isinstance(fn.__globals__[name], types.ModuleType):
+            yield f" (global {name!r} of {fn.__qualname__})", fn.__globals__[name]
 
 
 def _children(obj: Any) -> Iterator[tuple[str, Any]]:
@@ -60,15 +73,7 @@ def _children(obj: Any) -> Iterator[tuple[str, Any]]:
         for i, value in enumerate(obj):
             yield f"[{i}]", value
     elif isinstance(obj, types.FunctionType):
-        names = obj.__code__.co_freevars
-        for name, cell in zip(names, obj.__closure__ or (), strict=False):
-            try:
-                yield f" (variable {name!r} of {obj.__qualname__})", cell.cell_contents
-            except ValueError:
-                continue
-        for name in obj.__code__.co_names:
-            if name in obj.__globals__ and not isinstance(obj.__globals__[name], types.ModuleType):
-                yield f" (global {name!r} of {obj.__qualname__})", obj.__globals__[name]
+        yield from _function_children(obj)
     elif isinstance(obj, types.MethodType):
         yield ".__self__", obj.__self__
     elif hasattr(obj, "__dict__") and not isinstance(obj, type | types.ModuleType):

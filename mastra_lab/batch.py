@@ -81,7 +81,7 @@ def _items(inputs: Any, column: str | None) -> list[Any]:
     import pandas as pd
 
     if isinstance(inputs, pd.Series):
-        return inputs.tolist()
+        return list(inputs.tolist())
     if isinstance(inputs, pd.DataFrame):
         if column is None:
             return [dict(row) for row in inputs.to_dict(orient="records")]
@@ -90,7 +90,7 @@ def _items(inputs: Any, column: str | None) -> list[Any]:
                 f"column={column!r} is not a column of the inputs; the columns are {list(inputs.columns)}",
                 "BATCH_BAD_INPUT",
             )
-        return inputs[column].tolist()
+        return list(inputs[column].tolist())
     raise _error(
         f"inputs must be a list, a pandas Series or a DataFrame, got {type(inputs).__name__}",
         "BATCH_BAD_INPUT",
@@ -98,7 +98,9 @@ def _items(inputs: Any, column: str | None) -> list[Any]:
 
 
 def _check_agent_item(i: int, item: Any) -> None:
-    if isinstance(item, str | Message) or (isinstance(item, list) and all(isinstance(m, Message) for m in item)):
+    if isinstance(item, str | Message) or (
+        isinstance(item, list) and all(isinstance(m, Message) for m in item)
+    ):
         return
     if isinstance(item, Mapping) and "prompt" in item and not set(item) - _AGENT_KEYS:
         return
@@ -275,7 +277,9 @@ def _shipment(target: Target) -> _Shipment:
     return _Shipment(uuid.uuid4().hex, blob, shared, tracing)
 
 
-def _ray_item(shipment: _Shipment, item: Any, options: dict[str, Any]) -> tuple[dict[str, Any], list[Any], list[Any]]:
+def _ray_item(
+    shipment: _Shipment, item: Any, options: dict[str, Any]
+) -> tuple[dict[str, Any], list[Any], list[Any]]:
     """The worker's side of one input: its row, the spans it made, and (unshared storage) its snapshots."""
     from mastra_lab.storage import InMemoryStore
     from mastra_lab.telemetry.exporters import InMemoryExporter
@@ -292,9 +296,7 @@ def _ray_item(shipment: _Shipment, item: Any, options: dict[str, Any]) -> tuple[
         target._storage = InMemoryStore()
     row = _runtime.run_sync(_run_one(target, item, options))
     snapshots = (
-        []
-        if shipment.shared
-        else [(r.workflow, r.run_id, r.snapshot) for r in target.storage.list_runs()]
+        [] if shipment.shared else [(r.workflow, r.run_id, r.snapshot) for r in target.storage.list_runs()]
     )
     return row, [replace(s, tracer=None) for s in spans.spans], snapshots
 
@@ -331,8 +333,8 @@ def _on_ray(
     while flying:
         ready, _ = ray.wait(list(flying), num_returns=1)
         i = flying.pop(ready[0])
-        rows[i] = _collect(ray, target, ready[0], items[i])
-        done(rows[i])
+        row = rows[i] = _collect(ray, target, ready[0], items[i])
+        done(row)
         nxt = next(queue, None)
         if nxt is not None:
             flying[_REMOTE[0].remote(ref, nxt[1], dict(options))] = nxt[0]

@@ -61,7 +61,7 @@ def test_an_agent_batch_has_one_row_per_prompt_in_input_order_with_usage_and_tra
         assert df["run_id"].is_unique
         m.tracer.flush()
         trace = m.storage.get_trace(df["trace_id"][0])
-        assert [s["type"] for s in trace][0] == "agent_run"
+        assert trace[0]["type"] == "agent_run"
 
 
 def test_a_failing_input_is_a_failed_row_and_the_rest_of_the_batch_still_runs() -> None:
@@ -89,7 +89,7 @@ def test_agent_inputs_can_be_dicts_with_a_thread_and_options_apply_to_every_run(
         thread = agent.memory.create_thread("ada")
         df = run_batch(agent, [{"prompt": "one", "thread_id": thread.id}], resource_id="ada", progress=False)
         assert df["status"][0] == "success"
-        assert [m.message.text for m in agent.memory.get_messages(thread.id)][0] == "one"
+        assert agent.memory.get_messages(thread.id)[0].message.text == "one"
 
 
 def test_a_workflow_waiting_for_resume_is_a_suspended_row_whose_run_can_be_resumed() -> None:
@@ -178,9 +178,7 @@ def test_on_ray_an_object_that_cannot_be_pickled_is_named_before_anything_runs(r
     with pytest.raises(MastraError) as info:
         run_batch(agent, ["x"], executor="ray", progress=False)
     assert info.value.code == "NOT_PICKLABLE"
-    assert info.value.message.startswith(
-        "agent 'orders'.tools['lookup'].execute (variable 'guard' of "
-    )
+    assert info.value.message.startswith("agent 'orders'.tools['lookup'].execute (variable 'guard' of ")
     assert "a lock cannot be pickled" in info.value.message
 
 

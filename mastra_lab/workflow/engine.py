@@ -502,7 +502,7 @@ async def _node_foreach(node: Node, value: Any, env: Env) -> Any:
     if node.executor == "ray":
         from mastra_lab.workflow.remote import RayExecutor
 
-        run_env = replace(env, execute=RayExecutor(step))
+        run_env = replace(env, execute=RayExecutor(step, execute_step))
     failures: list[str] = []
     first = env.state.steps.get(step.id)
     started = first.started_at if first is not None and first.started_at else utcnow()

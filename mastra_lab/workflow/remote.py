@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,8 @@ _FIX = (
     "a step sent to Ray must pickle: create clients and connections inside the step function, "
     'or use executor="local"'
 )
+
+Executor = Callable[[Step, StepContext, int, float], Coroutine[Any, Any, StepResult]]
 
 _STEPS: dict[str, Step] = {}
 """In a worker: steps already unpickled, by the token of the node run that sent them."""
@@ -68,10 +71,10 @@ class _Call:
     delay: float
 
 
-def _run_in_worker(token: str, blob: bytes, call: _Call) -> tuple[StepResult, list[Any], Any]:
+def _run_in_worker(
+    token: str, blob: bytes, call: _Call, execute: Executor
+) -> tuple[StepResult, list[Any], Any]:
     """The worker's side: the step's result, the events it emitted, and the run's shared state after it."""
-    from mastra_lab.workflow.engine import execute_step
-
     step = _STEPS.get(token)
     if step is None:
         if len(_STEPS) > 64:
@@ -98,7 +101,7 @@ def _run_in_worker(token: str, blob: bytes, call: _Call) -> tuple[StepResult, li
         state_schema=call.state_schema,
         iteration=call.iteration,
     )
-    result = _runtime.run_sync(execute_step(step, ctx, call.attempts, call.delay))
+    result = _runtime.run_sync(execute(step, ctx, call.attempts, call.delay))
     return result, events, state.state
 
 
@@ -116,9 +119,12 @@ class RayExecutor:
 
     Args:
         step: The step every call runs.
+        execute: What the worker calls: the engine's
+            :func:`~mastra_lab.workflow.engine.execute_step` (sent by reference, imported in the worker).
     """
 
-    def __init__(self, step: Step) -> None:
+    def __init__(self, step: Step, execute: Executor) -> None:
+        self._execute = execute
         self._blob = check_sendable(step)
         self._token = uuid.uuid4().hex
         self._ref: Any = None
@@ -146,7 +152,7 @@ class RayExecutor:
             delay=delay,
         )
         started = utcnow()
-        ref = _remote().remote(self._token, self._ref, call)
+        ref = _remote().remote(self._token, self._ref, call, self._execute)
         try:
             result, events, state = await asyncio.wrap_future(ref.future())
         except asyncio.CancelledError:
