@@ -128,11 +128,9 @@ def _check_options(target: Target, run_kwargs: Mapping[str, Any]) -> None:
         )
 
 
-def _check_concurrency(concurrency: Any) -> None:
-    if concurrency is not None and (
-        isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1
-    ):
-        raise _error(f"concurrency={concurrency!r} must be an integer >= 1 (or None)", "BATCH_BAD_OPTION")
+def _check_concurrency(value: Any, name: str) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise _error(f"{name}={value!r} must be an integer >= 1 (or None)", "BATCH_BAD_OPTION")
 
 
 # -- one run -----------------------------------------------------------------------------------------------
@@ -277,10 +275,11 @@ def _shipment(target: Target) -> _Shipment:
     return _Shipment(uuid.uuid4().hex, blob, shared, tracing)
 
 
-def _ray_item(
-    shipment: _Shipment, item: Any, options: dict[str, Any]
-) -> tuple[dict[str, Any], list[Any], list[Any]]:
-    """The worker's side of one input: its row, the spans it made, and (unshared storage) its snapshots."""
+def _ray_chunk(
+    shipment: _Shipment, items: list[Any], options: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[Any], list[Any]]:
+    """The worker's side of a few inputs, one after the other: their rows, the spans they made, and (on
+    unshared storage) the snapshots they wrote."""
     from mastra_lab.storage import InMemoryStore
     from mastra_lab.telemetry.exporters import InMemoryExporter
     from mastra_lab.telemetry.tracer import Tracer
@@ -294,11 +293,11 @@ def _ray_item(
     target._tracer = Tracer([spans], **shipment.tracing)
     if not shipment.shared:
         target._storage = InMemoryStore()
-    row = _runtime.run_sync(_run_one(target, item, options))
+    rows = [_runtime.run_sync(_run_one(target, item, options)) for item in items]
     snapshots = (
         [] if shipment.shared else [(r.workflow, r.run_id, r.snapshot) for r in target.storage.list_runs()]
     )
-    return row, [replace(s, tracer=None) for s in spans.spans], snapshots
+    return rows, [replace(s, tracer=None) for s in spans.spans], snapshots
 
 
 def _take_back(target: Target, spans: list[Any], snapshots: list[Any]) -> None:
@@ -310,45 +309,62 @@ def _take_back(target: Target, spans: list[Any], snapshots: list[Any]) -> None:
         target.storage.save_snapshot(workflow, run_id, snapshot)
 
 
+def _chunks(count: int, width: int, chunk_size: int | None) -> list[range]:
+    """Input positions per Ray task: ``chunk_size`` each, by default about 8 tasks per worker (at most 32
+    inputs a task), so a task's fixed cost is shared by its inputs while every worker stays busy."""
+    size = chunk_size or max(1, min(32, count // (8 * width)))
+    return [range(i, min(i + size, count)) for i in range(0, count, size)]
+
+
 def _on_ray(
     target: Target,
     items: list[Any],
     options: Mapping[str, Any],
-    concurrency: int | None,
+    sizes: tuple[int | None, int | None],
     done: Callable[[dict[str, Any]], None],
 ) -> list[dict[str, Any]]:
+    concurrency, chunk_size = sizes
     shipment = _shipment(target)
     ray = _ship.ray_ready(concurrency)
     if not _REMOTE:
-        _REMOTE.append(ray.remote(_ray_item))
-    width = concurrency or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        _REMOTE.append(ray.remote(max_retries=0)(_ray_chunk))
+    cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+    # An explicit concurrency is a hard limit; by default Ray's CPUs limit what runs, and a queue of a few
+    # tasks per CPU keeps a worker from waiting for the driver between two tasks.
+    window = concurrency or 4 * cpus
     ref = ray.put(shipment)
-    rows: list[dict[str, Any] | None] = [None] * len(items)
-    flying: dict[Any, int] = {}
-    queue = iter(enumerate(items))
-    for i, item in queue:
-        flying[_REMOTE[0].remote(ref, item, dict(options))] = i
-        if len(flying) >= width:
-            break
+    rows: list[dict[str, Any]] = [{} for _ in items]
+    queue = iter(_chunks(len(items), concurrency or cpus, chunk_size))
+    flying: dict[Any, range] = {}
+
+    def submit() -> None:
+        chunk = next(queue, None)
+        if chunk is not None:
+            flying[_REMOTE[0].remote(ref, [items[i] for i in chunk], dict(options))] = chunk
+
+    for _ in range(window):
+        submit()
     while flying:
         ready, _ = ray.wait(list(flying), num_returns=1)
-        i = flying.pop(ready[0])
-        row = rows[i] = _collect(ray, target, ready[0], items[i])
-        done(row)
-        nxt = next(queue, None)
-        if nxt is not None:
-            flying[_REMOTE[0].remote(ref, nxt[1], dict(options))] = nxt[0]
-    return [row for row in rows if row is not None]
+        chunk = flying.pop(ready[0])
+        submit()
+        for i, row in zip(chunk, _collect(ray, target, ready[0], [items[i] for i in chunk]), strict=True):
+            rows[i] = row
+            done(row)
+    return rows
 
 
-def _collect(ray: Any, target: Target, ref: Any, item: Any) -> dict[str, Any]:
+def _collect(ray: Any, target: Target, ref: Any, items: list[Any]) -> list[dict[str, Any]]:
+    """The rows of a finished task; a task that died is a failed row for each of its inputs."""
     try:
-        row, spans, snapshots = ray.get(ref)
+        rows, spans, snapshots = ray.get(ref)
     except ray.exceptions.RayError as exc:
         first = (str(exc).strip().splitlines() or [""])[0]
-        return {"input": item, "status": "failed", "error": f"{type(exc).__name__}: {first}"}
+        return [
+            {"input": item, "status": "failed", "error": f"{type(exc).__name__}: {first}"} for item in items
+        ]
     _take_back(target, spans, snapshots)
-    return dict(row)
+    return list(rows)
 
 
 # -- the function ------------------------------------------------------------------------------------------
@@ -362,6 +378,7 @@ def run_batch(
     progress: bool = True,
     *,
     column: str | None = None,
+    chunk_size: int | None = None,
     **run_kwargs: Any,
 ) -> pd.DataFrame:
     """Run ``target`` once per input and return one row per input, in input order.
@@ -380,9 +397,12 @@ def run_batch(
         executor: ``"local"`` (this process's event loop) or ``"ray"`` (one Ray task per input). When Ray is
             not initialised, a local Ray is started with ``num_cpus=concurrency`` (all CPUs when ``None``);
             call ``ray.init(...)`` first to use a cluster. See the module docstring for storage on Ray.
-        concurrency: Runs in flight at once: 4 by default locally, the cluster's CPUs on Ray.
+        concurrency: Runs in flight at once: 4 by default locally; on Ray, tasks in flight (by default the
+            cluster's CPUs limit what runs, with a few tasks per CPU queued).
         progress: Show a progress bar (a widget in a notebook).
         column: With a DataFrame, the column holding the inputs.
+        chunk_size: On Ray, inputs per task, run one after the other in the worker (default: about 8 tasks
+            per worker, at most 32 inputs each); a task's fixed cost is shared by its inputs.
         **run_kwargs: Passed to every run: an agent's ``thread_id``, ``resource_id``, ``output``,
             ``max_steps``; a workflow's ``resource_id``, ``initial_state``.
 
@@ -407,7 +427,8 @@ def run_batch(
     checked = _check_target(target)
     if executor not in ("local", "ray"):
         raise _error(f"executor={executor!r} must be 'local' or 'ray'", "BATCH_BAD_OPTION")
-    _check_concurrency(concurrency)
+    _check_concurrency(concurrency, "concurrency")
+    _check_concurrency(chunk_size, "chunk_size")
     _check_options(checked, run_kwargs)
     items = _items(inputs, column)
     if isinstance(checked, Agent):
@@ -425,7 +446,7 @@ def run_batch(
 
     try:
         if executor == "ray":
-            rows = _on_ray(checked, items, run_kwargs, concurrency, done)
+            rows = _on_ray(checked, items, run_kwargs, (concurrency, chunk_size), done)
         else:
             width = concurrency or _LOCAL_CONCURRENCY
             rows = _runtime.run_sync(_local(checked, items, run_kwargs, width, done))

@@ -107,7 +107,7 @@ def _run_in_worker(
 
 def _remote() -> Any:
     if not _REMOTE:
-        _REMOTE.append(_ship.import_ray().remote(_run_in_worker))
+        _REMOTE.append(_ship.import_ray().remote(max_retries=0)(_run_in_worker))
     return _REMOTE[0]
 
 
