@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -188,3 +191,64 @@ def test_on_ray_memory_on_a_store_workers_cannot_open_is_refused(ray_cluster: An
         run_batch(agent, [{"prompt": "x"}], executor="ray", progress=False)
     assert info.value.code == "BATCH_STORAGE_NOT_SHARED"
     assert "its storage InMemoryStore cannot be shared with Ray workers" in info.value.message
+
+
+def test_chunk_size_must_be_a_positive_integer() -> None:
+    with pytest.raises(MastraError, match=r"chunk_size=0 must be an integer >= 1 \(or None\)"):
+        run_batch(_shout(), ["x"], executor="ray", chunk_size=0)
+
+
+def test_on_ray_every_chunk_size_gives_the_same_rows_in_input_order(ray_cluster: Any) -> None:
+    prompts = [f"p{i}" for i in range(7)]
+    for size in (1, 3, 7):
+        df = run_batch(_shout(), prompts, executor="ray", chunk_size=size, progress=False)
+        assert [o.split("@")[0] for o in df["output"]] == [p.upper() for p in prompts]
+
+
+@pytest.mark.slow
+def test_without_ray_init_run_batch_starts_a_local_ray_with_concurrency_cpus(tmp_path: Path) -> None:
+    script = (
+        "import ray\n"
+        "from mastra_lab import run_batch\n"
+        "from mastra_lab.agent import Agent\n"
+        "from mastra_lab.llm import TestModel\n"
+        "agent = Agent('a', 'x', TestModel(text='ok'))\n"
+        "df = run_batch(agent, ['a', 'b', 'c'], executor='ray', concurrency=1, progress=False)\n"
+        "print(ray.is_initialized(), int(ray.cluster_resources()['CPU']), list(df['output']))\n"
+        "ray.shutdown()\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root), "RAY_ADDRESS": ""}
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=240
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "True 1 ['ok', 'ok', 'ok']"
+
+
+def _has_postgres_store() -> bool:
+    import mastra_lab.storage
+
+    return hasattr(mastra_lab.storage, "PostgresStore")
+
+
+@pytest.mark.skipif(not _has_postgres_store(), reason="PostgresStore is not in this checkout yet")
+def test_on_ray_workers_remember_into_a_shared_postgres_store(ray_cluster: Any, pg_server: Any) -> None:
+    from pg_server import fresh_schema
+
+    from mastra_lab.storage import PostgresStore
+
+    with fresh_schema(pg_server) as schema:
+        store = PostgresStore(pg_server.dsn, schema=schema)
+        agent = Agent("pg", "You shout.", FunctionModel(_last_user_text), memory=Memory())
+        with Mastra(storage=store, agents=[agent]) as m:
+            threads = [agent.memory.create_thread(f"user{i}").id for i in range(3)]
+            rows = [{"prompt": f"hello {i}", "thread_id": t} for i, t in enumerate(threads)]
+            df = run_batch(agent, rows, executor="ray", progress=False)
+            assert set(df["status"]) == {"success"}
+            for i, thread in enumerate(threads):
+                texts = [msg.message.text for msg in agent.memory.get_messages(thread)]
+                assert texts[0] == f"hello {i}" and texts[1].startswith(f"HELLO {i}@")
+                assert int(texts[1].split("@")[1]) != os.getpid()
+            m.tracer.flush()
+            assert all(m.storage.get_trace(t) for t in df["trace_id"])
