@@ -337,9 +337,83 @@ def bench_vector(dsn: str, quick: bool) -> None:
 # -- batch --------------------------------------------------------------------------------------------------
 
 
+def _timed(fn: Callable[[], object], repeat: int = 3) -> float:
+    """The best of ``repeat`` wall times of ``fn()`` in seconds (the first run of each path is a warm-up)."""
+    fn()
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def bench_batch(quick: bool) -> None:
     """run_batch locally and on Ray."""
-    raise NotImplementedError
+    import ray
+
+    from mastra_lab import run_batch
+    from mastra_lab.agent import Agent
+    from mastra_lab.llm import TestModel
+
+    n = 200 if quick else 1_000
+    workers = 2
+    started = time.perf_counter()
+    ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+    print(f"  (ray.init with {workers} CPUs: {time.perf_counter() - started:.1f} s, not counted)")
+    agent = Agent("noop", "You answer.", TestModel(text="ok"))
+    prompts = [f"question {i}" for i in range(n)]
+
+    def direct() -> None:
+        for p in prompts:
+            agent.generate_sync(p)
+
+    @ray.remote
+    def noop(i: int) -> int:
+        return i
+
+    @ray.remote
+    def one_turn(p: str) -> str:  # what a user writes by hand: the agent made in the task
+        return Agent("noop", "You answer.", TestModel(text="ok")).generate_sync(p).text
+
+    serial = _timed(direct)
+    local = _timed(lambda: run_batch(agent, prompts, concurrency=workers, progress=False))
+    chunked = _timed(lambda: run_batch(agent, prompts, executor="ray", progress=False))
+    per_task = _timed(lambda: run_batch(agent, prompts, executor="ray", chunk_size=1, progress=False))
+    raw_turns = _timed(lambda: ray.get([one_turn.remote(p) for p in prompts]))
+    raw_noop = _timed(lambda: ray.get([noop.remote(i) for i in range(n)]))
+    ray.shutdown()
+
+    def rate(seconds: float) -> str:
+        return f"{n / seconds:,.0f} turns/s"
+
+    _row(
+        f"run_batch local (concurrency {workers}), {n:,} turns",
+        rate(local),
+        rate(serial),
+        f"{serial / local:.2f}x",
+    )
+    _row(
+        f"run_batch on Ray ({workers} workers, chunked) vs local",
+        rate(chunked),
+        rate(local),
+        f"{local / chunked:.2f}x",
+    )
+    _row(
+        "run_batch on Ray, 1 task per turn vs raw Ray task per turn",
+        rate(per_task),
+        rate(raw_turns),
+        f"{raw_turns / per_task:.2f}x",
+    )
+    turn_ms = serial / n * 1000
+    ours_ms = per_task * workers / n * 1000 - turn_ms
+    raw_ms = raw_noop * workers / n * 1000
+    _row(
+        "Ray per-task overhead: run_batch task vs raw no-op task",
+        f"{ours_ms:.2f} ms",
+        f"{raw_ms:.2f} ms",
+        f"{ours_ms / raw_ms:.2f}x",
+    )
 
 
 SECTIONS = ("storage", "vector", "batch")

@@ -12,6 +12,7 @@ from mastra_lab import _lazy
 
 if typing.TYPE_CHECKING:
     from mastra_lab.agent import Agent
+    from mastra_lab.batch import run_batch
     from mastra_lab.errors import MastraError
     from mastra_lab.mastra import Mastra
     from mastra_lab.memory import Memory
@@ -29,6 +30,7 @@ __all__ = [
     "Tool",
     "Workflow",
     "load_ipython_extension",
+    "run_batch",
     "step",
     "tool",
     "unload_ipython_extension",
@@ -46,6 +48,7 @@ __getattr__, __dir__ = _lazy.attach(
         "Step": "mastra_lab.workflow",
         "step": "mastra_lab.workflow",
         "MastraError": "mastra_lab.errors",
+        "run_batch": "mastra_lab.batch",
         # `%load_ext mastra_lab` looks these up on the package; they resolve to the notebook layer only then.
         "load_ipython_extension": "mastra_lab.lab.magics",
         "unload_ipython_extension": "mastra_lab.lab.magics",

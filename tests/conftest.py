@@ -125,3 +125,16 @@ def pg_server() -> Iterator[PgServer]:
         return
     with start_server() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[object]:
+    """A local Ray with two worker CPUs, started once per session (about 6 s) and shut down at the end.
+
+    Workers import this checkout (Ray puts the driver's working directory on their path).
+    """
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()

@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "mastra_lab._lazy": 0,
     "mastra_lab._runtime": 0,
     "mastra_lab._secret": 0,
+    "mastra_lab._ship": 0,
     "mastra_lab.config": 0,
     "mastra_lab.errors": 0,
     "mastra_lab.telemetry": 0,  # the package __init__ resolves its names lazily
@@ -41,6 +42,7 @@ LAYERS: dict[str, int] = {
     "mastra_lab.memory": 3,
     "mastra_lab.workflow": 3,
     "mastra_lab.mastra": 4,
+    "mastra_lab.batch": 4,
     "mastra_lab.cli": 5,
     "mastra_lab.__main__": 5,
     "mastra_lab.lab": 5,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from mastra_lab.errors import WorkflowError
 from mastra_lab.telemetry.logger import MastraLogger, get_logger
@@ -77,7 +77,8 @@ def schema_name(schema: Any) -> str:
 
 def _settings_of(node: Node) -> str:
     if node.kind == "foreach":
-        return f"concurrency {node.concurrency}"
+        on_ray = ", on Ray" if node.executor == "ray" else ""
+        return f"concurrency {node.concurrency}{on_ray}"
     if node.kind == "sleep":
         return f"{node.seconds:g}s"
     if node.kind == "sleep_until" and node.until is not None:
@@ -300,14 +301,34 @@ class Workflow:
         """Run ``step`` again on its own output until ``condition(output, iteration)`` is true."""
         return self._loop("dountil", step, condition)
 
-    def foreach(self, step: Step, concurrency: int = 1) -> Workflow:
-        """Run ``step`` on each item of the previous output (a list), ``concurrency`` at a time, in order."""
+    def foreach(
+        self, step: Step, concurrency: int = 1, executor: Literal["local", "ray"] = "local"
+    ) -> Workflow:
+        """Run ``step`` on each item of the previous output (a list), ``concurrency`` at a time, in order.
+
+        With ``executor="ray"`` each item runs in a Ray task (Ray is initialised locally if it is not
+        yet); results, snapshots, spans and events stay with the run in this process, so the run is stored,
+        watched and resumed as usual. The step must pickle (checked here), and ``ctx.mastra`` is ``None``
+        in a worker.
+
+        Raises:
+            WorkflowError: a bad ``concurrency`` or ``executor``, or a step that cannot be sent to Ray.
+        """
         if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
             raise WorkflowError(
                 f"foreach(): concurrency must be an integer >= 1, got {concurrency!r}",
                 code="WORKFLOW_BAD_STEP",
             )
-        return self._add("foreach", [_as_step(step, "foreach()")], concurrency=concurrency)
+        if executor not in ("local", "ray"):
+            raise WorkflowError(
+                f"foreach(): executor must be 'local' or 'ray', got {executor!r}", code="WORKFLOW_BAD_STEP"
+            )
+        item = _as_step(step, "foreach()")
+        if executor == "ray":
+            from mastra_lab.workflow.remote import check_sendable
+
+            check_sendable(item)
+        return self._add("foreach", [item], concurrency=concurrency, executor=executor)
 
     def map(self, fn: Callable[[Any], Any], id: str | None = None) -> Workflow:
         """Reshape data between steps: ``fn(ctx)`` (sync or async) returns the next node's input."""

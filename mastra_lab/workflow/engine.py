@@ -498,6 +498,11 @@ async def _node_foreach(node: Node, value: Any, env: Env) -> Any:
     waiting: dict[str, Any] = node_state.setdefault("suspended", {})
     resuming, resume_data, child_resume = _take_resume(env, step)
     gate = asyncio.Semaphore(node.concurrency)
+    run_env = env
+    if node.executor == "ray":
+        from mastra_lab.workflow.remote import RayExecutor
+
+        run_env = replace(env, execute=RayExecutor(step, execute_step))
     failures: list[str] = []
     first = env.state.steps.get(step.id)
     started = first.started_at if first is not None and first.started_at else utcnow()
@@ -510,7 +515,7 @@ async def _node_foreach(node: Node, value: Any, env: Env) -> Any:
         prior = StepResult.from_dict(waiting[key]) if key in waiting else None
         async with gate:
             data = resume_data if prior is not None else None
-            result = await _execute(step, x, env, data, i, prior, dict(child_resume))
+            result = await _execute(step, x, run_env, data, i, prior, dict(child_resume))
         waiting.pop(key, None)
         if result.status == "success":
             done[key] = result.output

@@ -31,6 +31,7 @@ class Node:
         conditions: ``branch``'s conditions, one per step.
         fn: ``map``'s function or a loop's condition.
         concurrency: ``foreach``'s maximum of items in flight.
+        executor: Where ``foreach`` runs its items: ``local`` (this process) or ``ray`` (Ray tasks).
         seconds: ``sleep``'s duration.
         until: ``sleep_until``'s moment.
     """
@@ -41,5 +42,6 @@ class Node:
     conditions: tuple[Callable[..., Any], ...] = ()
     fn: Callable[..., Any] | None = None
     concurrency: int = 1
+    executor: Literal["local", "ray"] = "local"
     seconds: float = 0.0
     until: datetime | None = None
