@@ -8,8 +8,9 @@ password (SCRAM) authentication, the way an application reaches a database. It c
 - ``mastra``, an ordinary login role owning the database ``mastra``, where a superuser has installed the
   ``vector`` extension (as a DBA would: an ordinary role cannot create it).
 
-``MASTRA_TEST_PG_DSN`` points the tests at an external server instead; its role must be able to create
-schemas, and its database must have the ``vector`` extension.
+``MASTRA_TEST_PG_DSN`` points the tests at an external server instead; its role serves as both, so it
+should be a superuser (some tests create databases and check what even a superuser's ``sql()`` may not do),
+and its database must have the ``vector`` extension.
 
 Everything a test creates lives in a schema of its own (:func:`fresh_schema`), dropped afterwards, so tests
 share one server without seeing each other.
@@ -26,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PgServer", "external_server", "fresh_schema", "start_server"]
+__all__ = ["PgServer", "external_server", "fresh_schema", "require_ordinary_role", "start_server"]
 
 PASSWORD = "pg-test-secret-4f1c"
 """The password of both roles; tests check that it never shows in an error, a repr or a log."""
@@ -44,9 +45,19 @@ class PgServer:
     """The same server as a superuser (creates databases, installs extensions)."""
     password: str
 
+    @property
+    def shown(self) -> str:
+        """How the library names this server in reprs and status lines: ``user@host:port/db``."""
+        import psycopg.conninfo
+
+        info = psycopg.conninfo.conninfo_to_dict(self.dsn)
+        return f"{info.get('user')}@{self.host}:{self.port}/{info.get('dbname')}"
+
     def database_dsn(self, database: str) -> str:
         """``dsn`` pointed at another database of the same server."""
-        return f"postgresql://mastra:{self.password}@{self.host}:{self.port}/{database}"
+        import psycopg.conninfo
+
+        return psycopg.conninfo.make_conninfo(self.dsn, dbname=database)
 
 
 def _free_port() -> int:
@@ -108,6 +119,14 @@ def start_server() -> Iterator[PgServer]:
             )
         finally:
             pgexec("pg_ctl", ("-w", "-D", str(data), "-m", "immediate", "stop"), **ctl)
+
+
+def require_ordinary_role(server: PgServer) -> None:
+    """Skip a test about what an ordinary role may not do when the server has only one role (external)."""
+    import pytest
+
+    if server.dsn == server.admin_dsn:
+        pytest.skip("needs an ordinary role beside a superuser; MASTRA_TEST_PG_DSN gives one role")
 
 
 @contextmanager

@@ -325,7 +325,7 @@ def test_open_with_a_dsn_shares_threads_and_vectors_between_registries(
         first.get_vector("default").upsert("notes", [[1.0, 0.0, 0.0]], ids=["n1"])
         info = first.storage_info()
         assert info["backend"] == "postgres"
-        assert info["server"] == f"mastra@{pg_server.host}:{pg_server.port}/mastra"
+        assert info["server"] == pg_server.shown
         assert info["schema"] == pg_schema
         assert pg_server.password not in repr(info) + repr(first) + repr(first.status())
     with Mastra.open(dsn=pg_server.dsn, schema=pg_schema) as second:

@@ -328,7 +328,7 @@ def test_init_dsn_points_the_notebook_at_postgres_without_showing_the_password(
     assert isinstance(summary, Fields)
     assert dict(summary) == {
         "storage": "postgres",
-        "server": f"mastra@{pg_server.host}:{pg_server.port}/mastra",
+        "server": pg_server.shown,
         "schema": pg_schema,
         "mode": "read-write",
         "tables": 6,
