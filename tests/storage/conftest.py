@@ -67,6 +67,13 @@ def store(request: pytest.FixtureRequest, place: Place) -> Iterator[Storage]:
         yield s
 
 
+@pytest.fixture(params=["duckdb", "postgres", "sqlite"])
+def shared_store(request: pytest.FixtureRequest, place: Place) -> Iterator[Storage]:
+    """A fresh store of each backend that other connections can share: a file, or a PostgreSQL schema."""
+    with BACKENDS[request.param](place) as s:
+        yield s
+
+
 @pytest.fixture(params=sorted(BACKENDS))
 def make_store(request: pytest.FixtureRequest, place: Place) -> Iterator[Callable[..., Storage]]:
     """A factory for a store of each backend taking constructor keywords (``id_factory=`` …)."""
