@@ -1,11 +1,14 @@
-"""Fixtures for the notebook layer: a real IPython shell with the extension loaded."""
+"""Fixtures for the notebook layer: a real IPython shell with the extension loaded, and a Mastra on each
+backend (a DuckDB file, PostgreSQL) for the panels and commands that must work on both."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from mastra_backends import Backend
 
 from mastra_lab import Mastra
 from mastra_lab.agent import Agent
@@ -53,3 +56,11 @@ def traced(tmp_path: Path, ip: TestingShell) -> TestingShell:
     m.agents["support"].generate_sync("Where is A-1?")
     ip.magics.replace_mastra(m, owned=True)  # closed with the shell
     return ip
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """Each backend a notebook's Mastra may sit on; a test that only makes sense on one says so with
+    ``@pytest.mark.parametrize("backend", ["duckdb"], indirect=True)`` and a reason."""
+    with ExitStack() as stack:
+        yield Backend(request.param, tmp_path, request, stack)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import ipywidgets
 import pytest
+from mastra_backends import Backend
 
 from mastra_lab import Mastra
 from mastra_lab.lab import dashboard
@@ -17,15 +20,12 @@ from mastra_lab.lab.panels import (
     VectorPanel,
     WorkflowPanel,
 )
-from mastra_lab.storage import DuckDBStore
-from mastra_lab.vector import InMemoryVector
 
 
 @pytest.fixture
-def mastra(tmp_path):
-    with Mastra(
-        storage=DuckDBStore(str(tmp_path / "app.duckdb")), vectors={"default": InMemoryVector()}
-    ) as m:
+def mastra(backend: Backend) -> Iterator[Mastra]:
+    """One note, and an empty vector store, on a DuckDB file (vectors in memory) or PostgreSQL."""
+    with Mastra(storage=backend.storage(), vectors={"default": backend.vectors()}) as m:
         m.storage.create("notes", {"text": "hello"})
         yield m
 

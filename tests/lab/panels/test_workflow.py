@@ -13,21 +13,23 @@ from typing import Any
 
 import ipywidgets as widgets
 import pytest
+from mastra_backends import Backend
 from review_flow import build
 
 from mastra_lab.errors import MastraError, WorkflowError
 from mastra_lab.lab._testing import click, panels_raise
 from mastra_lab.lab.panels.workflow import ALL_STATUSES, WorkflowPanel
 from mastra_lab.mastra import Mastra
-from mastra_lab.storage import DuckDBStore, SQLiteStore
+from mastra_lab.storage import SQLiteStore
 from mastra_lab.workflow import Step, StepContext, Workflow, step
 
 TESTS = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def mastra(tmp_path: Path) -> Iterator[Mastra]:
-    with Mastra(storage=DuckDBStore(str(tmp_path / "runs.duckdb")), workflows=[build()]) as m:
+def mastra(backend: Backend) -> Iterator[Mastra]:
+    """The ``review`` workflow's runs on a DuckDB file or PostgreSQL."""
+    with Mastra(storage=backend.storage("runs"), workflows=[build()]) as m:
         yield m
 
 
