@@ -15,7 +15,6 @@ from mastra_lab.agent import Agent
 from mastra_lab.errors import ToolError
 from mastra_lab.lab._testing import TestingShell
 from mastra_lab.llm import TestModel
-from mastra_lab.storage import DuckDBStore
 from mastra_lab.telemetry.metrics import ModelPrice
 from mastra_lab.tools import tool
 
@@ -40,11 +39,11 @@ def add(a: int, b: int) -> int:
 
 
 @pytest.fixture
-def traced(tmp_path: Path, ip: TestingShell) -> TestingShell:
-    """A notebook whose Mastra (on a DuckDB file) ran the offline agents ``calc`` twice and ``support``
-    (whose tool fails) once; the test model is priced at $1000/$2000 per million tokens."""
+def traced(backend: Backend, ip: TestingShell) -> TestingShell:
+    """A notebook whose Mastra (on a DuckDB file or PostgreSQL) ran the offline agents ``calc`` twice and
+    ``support`` (whose tool fails) once; the test model is priced at $1000/$2000 per million tokens."""
     m = Mastra(
-        storage=DuckDBStore(tmp_path / "agents.duckdb"),
+        storage=backend.storage("agents"),
         agents=[
             Agent("calc", "You add.", TestModel(), tools=[add]),
             Agent("support", "You look orders up.", TestModel(), tools=[broken]),
