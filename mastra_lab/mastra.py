@@ -371,11 +371,16 @@ class Mastra:
         """Register a vector store under ``name`` and give it this registry's services.
 
         Its calls made outside any trace (``store.query(...)`` in a cell) start traces of this registry's
-        tracer, unless the store was given a tracer of its own.
+        tracer, unless the store was given a tracer of its own. A ``"default"`` store is also handed to the
+        memories of agents registered before it that have no vector store yet (:meth:`open` adds one after
+        the agents), so their embeddings live beside the data instead of in a private in-memory store.
         """
         self._add("vector store", self._vectors, name, vector)
         if getattr(vector, "tracer", False) is None:
             vector.tracer = self.tracer
+        if name == "default":
+            for memory in self.memories.values():
+                memory.bind(self.storage, vector)
 
     def _add(self, kind: str, registry: dict[str, Any], name: Any, obj: Any) -> None:
         self._check_open()

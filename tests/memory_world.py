@@ -33,6 +33,11 @@ class Clock:
 
 def make_mastra(path: Path, clock: Clock, **options: Any) -> Mastra:
     """A Mastra on a DuckDB file whose one agent, ``support``, has a memory on that file."""
+    return Mastra.open(path, agents=[support_agent(clock, **options)])
+
+
+def support_agent(clock: Clock, **options: Any) -> Agent:
+    """The agent ``support``, with a memory (on whichever Mastra registers it) recalling by meaning."""
     settings: dict[str, Any] = {
         "embedder": "hashing",
         "semantic_recall": {"top_k": 2, "message_range": 1, "scope": "resource"},
@@ -41,8 +46,7 @@ def make_mastra(path: Path, clock: Clock, **options: Any) -> Mastra:
     }
     settings.update(options)
     memory = Memory(clock=clock, **settings)
-    agent = Agent("support", "You help.", TestModel(text="ok"), memory=memory)
-    return Mastra.open(path, agents=[agent])
+    return Agent("support", "You help.", TestModel(text="ok"), memory=memory)
 
 
 def fill(memory: Memory, clock: Clock) -> None:

@@ -1,8 +1,9 @@
 """The review workflow of the panel tests, also runnable in its own process.
 
-``python tests/review_flow.py KIND DB RUN_ID TITLE`` starts run RUN_ID on a DuckDB or SQLite file and
-prints its status as one JSON line; the run suspends at ``review``, so a test can resume it from a panel
-opened afterwards over the same file, as a user does after restarting the kernel.
+``python tests/review_flow.py KIND DB RUN_ID TITLE [SCHEMA]`` starts run RUN_ID on a DuckDB or SQLite file
+(KIND ``duckdb``, ``sqlite``) or a PostgreSQL DSN and schema (KIND ``postgres``) and prints its status as one
+JSON line; the run suspends at ``review``, so a test can resume it from a panel opened afterwards over the
+same database, as a user does after restarting the kernel or on another machine.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, Literal
 import pydantic
 
 from mastra_lab.mastra import Mastra
-from mastra_lab.storage import DuckDBStore, SQLiteStore
+from mastra_lab.storage import DuckDBStore, PostgresStore, SQLiteStore, Storage
 from mastra_lab.workflow import StepContext, Workflow, step
 
 __all__ = ["Review", "build"]
@@ -51,8 +52,12 @@ def build() -> Workflow:
     return wf.then(draft).then(review).then(publish).commit()
 
 
-def main(kind: str, db: str, run_id: str, title: str) -> None:
-    store = DuckDBStore(db) if kind == "duckdb" else SQLiteStore(db)
+def main(kind: str, db: str, run_id: str, title: str, schema: str = "public") -> None:
+    store: Storage
+    if kind == "postgres":
+        store = PostgresStore(db, schema=schema)
+    else:
+        store = DuckDBStore(db) if kind == "duckdb" else SQLiteStore(db)
     wf = build()
     with Mastra(storage=store, workflows=[wf]):
         result = wf.create_run(run_id).start_sync({"title": title})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pg_server import PgServer, fresh_schema
 
 from mastra_lab.agent import Agent
 from mastra_lab.errors import MastraError
@@ -12,6 +13,7 @@ from mastra_lab.llm import Message, TestModel
 from mastra_lab.mastra import Mastra
 from mastra_lab.memory import Memory
 from mastra_lab.storage import DuckDBStore
+from mastra_lab.vector import InMemoryVector
 
 
 def _agent(name: str, memory: Memory | None) -> Agent:
@@ -72,3 +74,22 @@ def test_the_storage_memory_of_an_empty_database_uses_the_default_embedder(tmp_p
         memory = m.get_memory()
         assert memory.list_threads() == [] and memory.list_resources() == []
         assert memory.storage is m.storage
+
+
+def test_an_agent_s_memory_embeds_into_the_default_vector_store_registered_after_it() -> None:
+    memory = Memory(semantic_recall=True, embedder="hashing")
+    vectors = InMemoryVector()
+    with Mastra(agents=[_agent("support", memory)], vectors={"default": vectors}) as m:
+        memory.save_sync("t1", "ada", [Message.user("I keep bees in my garden")])
+        assert memory.vector is m.vectors["default"] is vectors
+        assert vectors.describe_index(memory.index).count == 1
+
+
+def test_on_postgres_an_agent_s_memory_embeddings_live_in_the_database(pg_server: PgServer) -> None:
+    memory = Memory(semantic_recall=True, embedder="hashing")
+    with fresh_schema(pg_server) as schema:
+        with Mastra.open(dsn=pg_server.dsn, schema=schema, agents=[_agent("support", memory)]) as m:
+            memory.save_sync("t1", "ada", [Message.user("I keep bees in my garden")])
+            assert memory.vector is m.vectors["default"]
+        with Mastra.open(dsn=pg_server.dsn, schema=schema) as other:  # as another process would
+            assert other.vectors["default"].describe_index(memory.index).count == 1

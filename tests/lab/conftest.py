@@ -1,18 +1,20 @@
-"""Fixtures for the notebook layer: a real IPython shell with the extension loaded."""
+"""Fixtures for the notebook layer: a real IPython shell with the extension loaded, and a Mastra on each
+backend (a DuckDB file, PostgreSQL) for the panels and commands that must work on both."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from mastra_backends import Backend
 
 from mastra_lab import Mastra
 from mastra_lab.agent import Agent
 from mastra_lab.errors import ToolError
 from mastra_lab.lab._testing import TestingShell
 from mastra_lab.llm import TestModel
-from mastra_lab.storage import DuckDBStore
 from mastra_lab.telemetry.metrics import ModelPrice
 from mastra_lab.tools import tool
 
@@ -37,11 +39,11 @@ def add(a: int, b: int) -> int:
 
 
 @pytest.fixture
-def traced(tmp_path: Path, ip: TestingShell) -> TestingShell:
-    """A notebook whose Mastra (on a DuckDB file) ran the offline agents ``calc`` twice and ``support``
-    (whose tool fails) once; the test model is priced at $1000/$2000 per million tokens."""
+def traced(backend: Backend, ip: TestingShell) -> TestingShell:
+    """A notebook whose Mastra (on a DuckDB file or PostgreSQL) ran the offline agents ``calc`` twice and
+    ``support`` (whose tool fails) once; the test model is priced at $1000/$2000 per million tokens."""
     m = Mastra(
-        storage=DuckDBStore(tmp_path / "agents.duckdb"),
+        storage=backend.storage("agents"),
         agents=[
             Agent("calc", "You add.", TestModel(), tools=[add]),
             Agent("support", "You look orders up.", TestModel(), tools=[broken]),
@@ -53,3 +55,11 @@ def traced(tmp_path: Path, ip: TestingShell) -> TestingShell:
     m.agents["support"].generate_sync("Where is A-1?")
     ip.magics.replace_mastra(m, owned=True)  # closed with the shell
     return ip
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """Each backend a notebook's Mastra may sit on; a test that only makes sense on one says so with
+    ``@pytest.mark.parametrize("backend", ["duckdb"], indirect=True)`` and a reason."""
+    with ExitStack() as stack:
+        yield Backend(request.param, tmp_path, request, stack)

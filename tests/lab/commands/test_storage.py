@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from mastra_backends import Backend
 from pg_server import PgServer, fresh_schema
 
 from mastra_lab import Mastra
@@ -375,3 +376,43 @@ def test_init_dsn_mistakes_are_usage_errors(ip_empty: TestingShell, line: str, m
     ip_empty.ns["number"] = 3
     assert ip_empty.usage_error(line).startswith(message)
     assert ip_empty.magics.mastra is None
+
+
+# -- on each backend --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ip_on(backend: Backend) -> Iterator[TestingShell]:
+    """A shell over a Mastra on a DuckDB file or PostgreSQL, with three notes."""
+    mastra = backend.open()
+    for i, who in enumerate(["Ada", "Bob", "Ada"]):
+        mastra.storage.create("notes", {"i": i, "who": who})
+    shell = TestingShell()
+    shell.magics.replace_mastra(mastra, owned=False)
+    yield shell
+    shell.close()
+
+
+def test_tables_counts_the_rows_on_each_backend(ip_on: TestingShell) -> None:
+    tables = ip_on.line("tables")
+    counts = dict(zip(tables.df["table"], tables.df["rows"], strict=True))
+    assert counts["notes"] == 3 and counts["mastra_threads"] == 0
+    assert tables.title == f"{len(tables.df)} tables"
+
+
+def test_sql_reads_the_same_json_on_each_backend(ip_on: TestingShell) -> None:
+    ip_on.ns["who"] = "Ada"
+    frame = ip_on.line("sql SELECT data->>'who' AS who, count(*) AS n FROM notes GROUP BY 1 ORDER BY 1")
+    assert frame.to_dict("list") == {"who": ["Ada", "Bob"], "n": [2, 1]}
+    assert ip_on.cell("sql", "SELECT count(*) AS n\nFROM notes\nWHERE data->>'who' = '{{who}}'\n")[
+        "n"
+    ].tolist() == [2]
+
+
+def test_sql_refuses_writes_and_unknown_tables_on_each_backend(ip_on: TestingShell) -> None:
+    assert "sql() is read-only" in ip_on.usage_error("sql kept << DELETE FROM notes")
+    error = ip_on.usage_error("sql SELECT * FROM nots")
+    assert "sql() reads only this store's tables (" in error and ", notes)" in error
+    assert error.endswith("(hint: %mastra tables lists the tables)")
+    assert "kept" not in ip_on.ns
+    assert ip_on.line("sql SELECT count(*) AS n FROM notes")["n"].tolist() == [3]

@@ -7,13 +7,13 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from mastra_backends import Backend
 
 from mastra_lab import Mastra
 from mastra_lab.embed import HashingEmbedder
 from mastra_lab.lab._testing import TestingShell
 from mastra_lab.lab.display import Fields, Table
 from mastra_lab.rag import Document
-from mastra_lab.vector import InMemoryVector
 
 DOCS = [
     Document("Refunds go back to the card we charged.", {"category": "billing"}, id="refunds"),
@@ -24,8 +24,9 @@ DOCS = [
 
 
 @pytest.fixture
-def mastra() -> Iterator[Mastra]:
-    with Mastra(vectors={"default": InMemoryVector(), "archive": InMemoryVector()}) as m:
+def mastra(backend: Backend) -> Iterator[Mastra]:
+    """``default/help`` and ``archive/old``, in memory or each in a PgVector schema."""
+    with Mastra(vectors={"default": backend.vectors(), "archive": backend.vectors()}) as m:
         m.ingest(DOCS, "help", progress=False)
         m.ingest(DOCS[:2], "old", store="archive", embedder="hashing:dim=64", progress=False)
         yield m

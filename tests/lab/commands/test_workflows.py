@@ -1,6 +1,7 @@
-"""``%mastra workflows | run | runs | resume | graph`` on real workflows over DuckDB and SQLite files.
+"""``%mastra workflows | run | runs | resume | graph`` on real workflows over DuckDB and SQLite files
+and PostgreSQL.
 
-A "new kernel" is a new ``TestingShell`` with a new ``Mastra`` over the same database file, the workflows
+A "new kernel" is a new ``TestingShell`` with a new ``Mastra`` over the same database, the workflows
 built again from their definition: what a notebook does after a restart. ``--watch`` is checked on what
 the shell published — one display created once and updated in place — with a step that waits until the
 display has shown it running, so a command that only showed the end could not pass.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,14 @@ import pydantic
 import pytest
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
+from pg_server import PgServer, fresh_schema
 
 from mastra_lab.lab._testing import TestingShell
 from mastra_lab.lab.commands.plot import PlotView
 from mastra_lab.lab.commands.workflows import RunView
 from mastra_lab.lab.display import Table
 from mastra_lab.mastra import Mastra
-from mastra_lab.storage import DuckDBStore, SQLiteStore
+from mastra_lab.storage import DuckDBStore, PostgresStore, SQLiteStore, Storage
 from mastra_lab.workflow import Step, StepContext, Workflow, step
 from mastra_lab.workflow.plots import NEUTRAL_COLOR, STATUS_COLORS
 
@@ -77,16 +79,26 @@ def _workflows(calls: list[str], gate: threading.Event | None = None) -> list[Wo
     return [orders, fanout.commit()]
 
 
-def _shell(path: Path, calls: list[str], gate: threading.Event | None = None) -> TestingShell:
-    store = DuckDBStore(path) if path.suffix == ".duckdb" else SQLiteStore(path)
+OpenStore = Callable[[], Storage]
+"""Opens the test's one database again: what a new kernel does."""
+
+
+def _shell(db: OpenStore, calls: list[str], gate: threading.Event | None = None) -> TestingShell:
     shell = TestingShell()
-    shell.magics.replace_mastra(Mastra(storage=store, workflows=_workflows(calls, gate)), owned=True)
+    shell.magics.replace_mastra(Mastra(storage=db(), workflows=_workflows(calls, gate)), owned=True)
     return shell
 
 
-@pytest.fixture(params=["duckdb", "sqlite"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
-    return tmp_path / f"app.{request.param}"
+@pytest.fixture(params=["duckdb", "sqlite", "postgres"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenStore]:
+    """A DuckDB file, a SQLite file, or a fresh schema on the session's PostgreSQL server."""
+    if request.param == "postgres":
+        server: PgServer = request.getfixturevalue("pg_server")
+        with fresh_schema(server) as schema:
+            yield lambda: PostgresStore(server.dsn, schema=schema)
+        return
+    path = tmp_path / f"app.{request.param}"
+    yield lambda: DuckDBStore(path) if request.param == "duckdb" else SQLiteStore(path)
 
 
 @pytest.fixture
@@ -95,7 +107,7 @@ def calls() -> list[str]:
 
 
 @pytest.fixture
-def ip(db: Path, calls: list[str]) -> Iterator[TestingShell]:
+def ip(db: OpenStore, calls: list[str]) -> Iterator[TestingShell]:
     shell = _shell(db, calls)
     yield shell
     shell.close()
@@ -193,7 +205,7 @@ def test_a_run_that_suspends_says_how_to_resume_it(ip: TestingShell) -> None:
     assert view.steps["detail"][1] == 'waiting: {"total": 27}'
 
 
-def test_run_watch_updates_one_display_in_place(db: Path, calls: list[str]) -> None:
+def test_run_watch_updates_one_display_in_place(db: OpenStore, calls: list[str]) -> None:
     gate = threading.Event()
     ip = _shell(db, calls, gate)
     publish = ip.publisher.publish
@@ -224,7 +236,7 @@ def test_run_watch_updates_one_display_in_place(db: Path, calls: list[str]) -> N
 
 
 def test_ctrl_c_while_watching_stops_the_run_and_says_how_to_continue_it(
-    db: Path, calls: list[str], monkeypatch: pytest.MonkeyPatch
+    db: OpenStore, calls: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     never = threading.Event()  # set only after the interrupt, to let the interrupted step's thread go
     fired: list[bool] = []
@@ -310,7 +322,7 @@ def test_runs_mistakes_are_one_line(ip: TestingShell) -> None:
 # -- resume -----------------------------------------------------------------------------------------------
 
 
-def test_resume_in_a_new_kernel_continues_the_stored_run(db: Path) -> None:
+def test_resume_in_a_new_kernel_continues_the_stored_run(db: OpenStore) -> None:
     first_calls: list[str] = []
     first = _shell(db, first_calls)
     try:

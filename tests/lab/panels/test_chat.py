@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from mastra_backends import Backend
 
 from mastra_lab import Mastra
 from mastra_lab.agent import Agent
@@ -19,7 +19,6 @@ from mastra_lab.lab.panels.chat import NEW_THREAD
 from mastra_lab.llm import FunctionModel, Message, ModelResponse, TestModel, ToolCall
 from mastra_lab.llm.testing import AgentInfo
 from mastra_lab.memory import Memory
-from mastra_lab.storage import DuckDBStore
 from mastra_lab.tools import tool
 
 SENT: list[str] = []
@@ -46,14 +45,14 @@ def echo(messages: list[Message], info: AgentInfo) -> str:
 
 
 @pytest.fixture
-def mastra(tmp_path: Path) -> Iterator[Mastra]:
+def mastra(backend: Backend) -> Iterator[Mastra]:
     SENT.clear()
     agents = [
         Agent("echo", "", FunctionModel(echo), memory=Memory()),
         Agent("mail", "", FunctionModel(mailer), tools=[send_email], memory=Memory()),
         Agent("calc", "", TestModel(text="two")),
     ]
-    with Mastra(storage=DuckDBStore(tmp_path / "chat.duckdb"), agents=agents) as m:
+    with Mastra(storage=backend.storage("chat"), agents=agents) as m:
         yield m
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pydantic
 import pytest
-from memory_world import Clock, fill, make_mastra
+from mastra_backends import Backend
+from memory_world import Clock, fill, make_mastra, support_agent
 
 from mastra_lab.agent import Agent
 from mastra_lab.errors import MastraError
@@ -26,11 +26,11 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def mastra(tmp_path: Path, clock: Clock) -> Iterator[Mastra]:
-    m = make_mastra(tmp_path / "app.duckdb", clock)
+def mastra(backend: Backend, clock: Clock) -> Mastra:
+    """ada's two threads and bob's one, on a DuckDB file or PostgreSQL (vectors in PgVector)."""
+    m = backend.open(agents=[support_agent(clock)])
     fill(m.get_memory(), clock)
-    yield m
-    m.close()
+    return m
 
 
 @pytest.fixture

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from mastra_backends import Backend
 
 from mastra_lab import Mastra
 from mastra_lab.errors import StorageError
@@ -16,12 +16,12 @@ from mastra_lab.storage import DuckDBStore, Thread
 
 
 @pytest.fixture
-def mastra(tmp_path: Path) -> Iterator[Mastra]:
-    """A Mastra over a DuckDB file with 30 notes and one thread."""
-    with Mastra.open(tmp_path / "panel.duckdb") as m:
-        for i in range(30):
-            m.storage.create("notes", {"i": i})
-        yield m
+def mastra(backend: Backend) -> Mastra:
+    """A Mastra over a DuckDB file or PostgreSQL with 30 notes."""
+    m = backend.open("panel")
+    for i in range(30):
+        m.storage.create("notes", {"i": i})
+    return m
 
 
 def _shown_ids(panel: StoragePanel, mastra: Mastra) -> list[str]:
@@ -98,12 +98,13 @@ def test_refresh_shows_rows_inserted_since_and_keeps_the_page(mastra: Mastra) ->
 
 def test_a_failing_callback_shows_one_error_line_and_raises_under_panels_raise(mastra: Mastra) -> None:
     panel = StoragePanel(mastra)
+    kind = type(mastra.storage).__name__
     mastra.storage.close()
     with panels_raise(), pytest.raises(StorageError, match="closed"):
         click(panel.refresh)
-    assert panel.error_text == "error: this DuckDBStore is closed; open a new store to keep working"
+    assert panel.error_text == f"error: this {kind} is closed; open a new store to keep working"
     click(panel.next_page)  # outside panels_raise the error is shown, not raised
-    assert panel.error_text.startswith("error: this DuckDBStore is closed")
+    assert panel.error_text.startswith(f"error: this {kind} is closed")
 
 
 def test_a_file_another_process_writes_shows_the_read_only_note(tmp_path: Path) -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+from mastra_backends import Backend
 
 from mastra_lab import Mastra
 from mastra_lab.agent import Agent
@@ -18,7 +18,6 @@ from mastra_lab.lab.panels import TelemetryPanel, TracesPanel
 from mastra_lab.lab.panels.telemetry import ALL, filter_spans, span_detail_html, trace_label
 from mastra_lab.llm import FunctionModel, Message, ModelResponse, TestModel, ToolCall
 from mastra_lab.llm.testing import AgentInfo
-from mastra_lab.storage import DuckDBStore
 from mastra_lab.tools import tool
 
 
@@ -42,12 +41,12 @@ def forecaster(messages: list[Message], info: AgentInfo) -> ModelResponse:
 
 
 @pytest.fixture
-def mastra(tmp_path: Path) -> Iterator[Mastra]:
+def mastra(backend: Backend) -> Iterator[Mastra]:
     agents = [
         Agent("weather", "Say the forecast.", FunctionModel(forecaster), tools=[forecast]),
         Agent("broken", "Say the forecast.", TestModel(), tools=[flaky_forecast]),
     ]
-    with Mastra(storage=DuckDBStore(tmp_path / "telemetry.duckdb"), agents=agents) as m:
+    with Mastra(storage=backend.storage("telemetry"), agents=agents) as m:
         yield m
 
 

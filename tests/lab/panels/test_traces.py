@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from mastra_backends import Backend
 
 from mastra_lab import Mastra
 from mastra_lab.errors import MastraError, ToolError
 from mastra_lab.lab._testing import click, panels_raise
 from mastra_lab.lab.panels.traces import TracesPanel
-from mastra_lab.storage import DuckDBStore
 
 
 @pytest.fixture
-def mastra(tmp_path: Path) -> Iterator[Mastra]:
-    with Mastra(storage=DuckDBStore(tmp_path / "traces.duckdb")) as m:
+def mastra(backend: Backend) -> Iterator[Mastra]:
+    with Mastra(storage=backend.storage("traces")) as m:
         yield m
 
 

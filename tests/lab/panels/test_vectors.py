@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from mastra_backends import Backend
 
 from mastra_lab import Mastra
 from mastra_lab.errors import FilterError, MastraError
@@ -22,8 +23,9 @@ DOCS = [
 
 
 @pytest.fixture
-def mastra() -> Iterator[Mastra]:
-    with Mastra(vectors={"default": InMemoryVector(), "archive": InMemoryVector()}) as m:
+def mastra(backend: Backend) -> Iterator[Mastra]:
+    """Two vector stores, in memory or each a PgVector schema: ``default/help`` and ``archive/old``."""
+    with Mastra(vectors={"default": backend.vectors(), "archive": backend.vectors()}) as m:
         m.ingest(DOCS, "help", progress=False)
         m.ingest(DOCS[:1], "old", store="archive", embedder="hashing:dim=64", progress=False)
         yield m

@@ -13,21 +13,24 @@ from typing import Any
 
 import ipywidgets as widgets
 import pytest
+from mastra_backends import Backend
+from pg_server import PgServer, fresh_schema
 from review_flow import build
 
 from mastra_lab.errors import MastraError, WorkflowError
 from mastra_lab.lab._testing import click, panels_raise
 from mastra_lab.lab.panels.workflow import ALL_STATUSES, WorkflowPanel
 from mastra_lab.mastra import Mastra
-from mastra_lab.storage import DuckDBStore, SQLiteStore
+from mastra_lab.storage import PostgresStore, SQLiteStore, Storage
 from mastra_lab.workflow import Step, StepContext, Workflow, step
 
 TESTS = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def mastra(tmp_path: Path) -> Iterator[Mastra]:
-    with Mastra(storage=DuckDBStore(str(tmp_path / "runs.duckdb")), workflows=[build()]) as m:
+def mastra(backend: Backend) -> Iterator[Mastra]:
+    """The ``review`` workflow's runs on a DuckDB file or PostgreSQL."""
+    with Mastra(storage=backend.storage("runs"), workflows=[build()]) as m:
         yield m
 
 
@@ -176,15 +179,29 @@ def test_a_valid_resume_makes_the_run_succeed_and_the_panel_shows_it(mastra: Mas
         panel.resume_run()
 
 
-def test_a_run_suspended_in_another_process_is_resumed_from_the_panel(tmp_path: Path) -> None:
-    db = tmp_path / "shared.sqlite"
+def _suspended_elsewhere(kind: str, db: str, *schema: str) -> None:
+    """Run ``review`` as ``run-elsewhere`` in a process of its own, which suspends it and exits."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS.parent), os.environ.get("PYTHONPATH", "")])}
-    argv = [sys.executable, str(TESTS / "review_flow.py"), "sqlite", str(db), "run-elsewhere", "from afar"]
+    argv = [sys.executable, str(TESTS / "review_flow.py"), kind, db, "run-elsewhere", "from afar", *schema]
     out = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"status": "suspended", "suspended": ["review"]}
 
-    with Mastra(storage=SQLiteStore(str(db)), workflows=[build()]) as m, panels_raise():
+
+def test_a_run_suspended_in_another_process_is_resumed_from_the_panel(tmp_path: Path) -> None:
+    db = tmp_path / "shared.sqlite"
+    _suspended_elsewhere("sqlite", str(db))
+    _resume_run_elsewhere_from_the_panel(SQLiteStore(str(db)))
+
+
+def test_on_postgres_a_run_another_process_suspended_is_resumed_from_the_panel(pg_server: PgServer) -> None:
+    with fresh_schema(pg_server) as schema:
+        _suspended_elsewhere("postgres", pg_server.dsn, schema)
+        _resume_run_elsewhere_from_the_panel(PostgresStore(pg_server.dsn, schema=schema))
+
+
+def _resume_run_elsewhere_from_the_panel(store: Storage) -> None:
+    with Mastra(storage=store, workflows=[build()]) as m, panels_raise():
         panel = WorkflowPanel(m)
         assert panel.shown == "run-elsewhere" and "from afar" in panel.resume_payload.value
         _fill(panel, approved=False, reviewer="linus", budget=0)
