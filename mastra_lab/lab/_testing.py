@@ -8,6 +8,7 @@ by ipywidgets; :func:`panels_raise` makes guarded panel callbacks re-raise after
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -82,6 +83,9 @@ class TestingShell:
     def close(self) -> None:
         self.shell.extension_manager.unload_extension("mastra_lab")  # type: ignore[union-attr]
         self.shell.cleanup()  # type: ignore[no-untyped-call]
+        # Every InteractiveShell registers an exit hook that resets it and runs a full gc.collect(); a test
+        # session makes hundreds of shells, and those collections made the interpreter's exit take minutes.
+        atexit.unregister(self.shell.atexit_operations)
         InteractiveShell.clear_instance()
 
 
